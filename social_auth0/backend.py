@@ -1,0 +1,393 @@
+"""``Auth0OAuth2``: the python-social-auth backend for an Auth0 tenant.
+
+The backend declares URLs and parameters and delegates: ID-token rules live in
+``tokens.py``, keys in ``jwks.py``. Settings are ``SOCIAL_AUTH_AUTH0_*`` and are
+read through ``self.setting()`` at call time, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from social_core.backends.base import BaseAuth, ResponseT_co
+from social_core.backends.oauth import BaseOAuth2PKCE
+from social_core.exceptions import (
+    AuthCanceled,
+    AuthConfigurationError,
+    AuthResponseError,
+    AuthSessionError,
+    ErrorStage,
+    SocialAuthBaseException,
+)
+
+from .jwks import TenantKeys
+from .tokens import check_subject, token_error, verify_id_token
+
+if TYPE_CHECKING:
+    from social_core.storage import UserProtocol
+
+logger = logging.getLogger("social_auth0")
+
+# Loopback hosts may be served over plain http (a local tenant emulator);
+# anything else carries credentials and must be https.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def normalize_domain(domain: object) -> str:
+    """Return the tenant's base URL (``https://host[:port]``, no trailing slash).
+
+    Accepts ``tenant.eu.auth0.com``, ``https://tenant.eu.auth0.com`` and either
+    with a trailing slash; ``http://`` only for loopback hosts. Raises
+    ``ValueError`` saying what is wrong.
+    """
+    if not isinstance(domain, str) or not domain.strip():
+        raise ValueError("is not set (expected e.g. 'tenant.eu.auth0.com')")
+    value = domain.strip().rstrip("/")
+    if "://" not in value:
+        value = f"https://{value}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError as error:
+        raise ValueError(f"{domain!r} is not a host name") from error
+    if parts.scheme not in ("https", "http"):
+        raise ValueError(f"{domain!r} must use https")
+    if not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ValueError(f"{domain!r} must be a bare host name, without a path")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{domain!r} must not carry credentials")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def log_rejection(error: SocialAuthBaseException) -> None:
+    """Log a rejected login once, with what failed and never a token."""
+    logger.warning(
+        "Auth0 login rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
+        type(error).__name__,
+        error.code,
+        error.stage,
+        error.claim,
+        error.parameter,
+        error.detail or str(error),
+    )
+
+
+class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
+    """Auth0 login: authorization code + PKCE, verified RS256 ID token."""
+
+    name = "auth0"
+    title = "Auth0"
+    icon = "auth0.svg"
+    # social-core's built-in auth0 backend stores rows with id_key "user_id"
+    # (social_django 8's migrations set it on existing rows): keep it, so a
+    # site switching backends keeps its users.
+    ID_KEY = "user_id"
+    # Auth0 matches Allowed Callback URLs exactly: no ?redirect_state=.
+    REDIRECT_STATE = False
+    STATE_PARAMETER = True
+    DEFAULT_SCOPE = ["openid", "profile", "email"]
+    SCOPE_SEPARATOR = " "
+    EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    LEEWAY = 60  # seconds; Auth0's clocks and ours drift
+    JWKS_CACHE = "default"
+    JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
+    JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
+    # Auth0's `name` is the email for database users: never split it into
+    # first/last names unless a site opts in (social_names reads this).
+    SETTING_DEFAULTS: dict[str, object] = {"FIRSTLAST_FROM_FULL": False}
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's lookup order)."""
+        return super().setting(name, self.SETTING_DEFAULTS.get(name, default))
+
+    # URLs -----------------------------------------------------------------
+
+    def base_url(self) -> str:
+        """The tenant's base URL from ``DOMAIN``."""
+        try:
+            return normalize_domain(self.setting("DOMAIN"))
+        except ValueError as error:
+            raise AuthConfigurationError(
+                self,
+                f"SOCIAL_AUTH_AUTH0_DOMAIN {error}",
+                code="invalid_setting",
+                parameter="DOMAIN",
+            ) from error
+
+    def authorization_url(self) -> str:
+        """``{base}/authorize``."""
+        return f"{self.base_url()}/authorize"
+
+    def access_token_url(self) -> str:
+        """``{base}/oauth/token``."""
+        return f"{self.base_url()}/oauth/token"
+
+    def jwks_url(self) -> str:
+        """``{base}/.well-known/jwks.json``."""
+        return f"{self.base_url()}/.well-known/jwks.json"
+
+    def userinfo_url(self) -> str:
+        """``{base}/userinfo``."""
+        return f"{self.base_url()}/userinfo"
+
+    def id_token_issuer(self) -> str:
+        """``{base}/``: Auth0's issuer ends with a slash."""
+        return f"{self.base_url()}/"
+
+    # Authorization request ----------------------------------------------
+
+    def get_scope(self) -> list[str]:
+        """Default scope plus ``SCOPE``; ``openid`` always, no duplicates."""
+        return list(dict.fromkeys(["openid", *super().get_scope()]))
+
+    def auth_params(self, state: str | None = None) -> dict[str, str]:
+        """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``."""
+        self.check_pkce()
+        params = super().auth_params(state)
+        params["nonce"] = self.store_nonce(state)
+        audience = self.setting("AUDIENCE")
+        if audience:
+            params["audience"] = str(audience)
+        max_age = self.max_age()
+        if max_age is not None:
+            params["max_age"] = str(max_age)
+        return params
+
+    def check_pkce(self) -> None:
+        """Refuse to start a login without PKCE S256 (a system check says so too)."""
+        if not self.setting("USE_PKCE", True):
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_USE_PKCE must not be False",
+                code="invalid_setting",
+                parameter="USE_PKCE",
+                stage="begin",
+            )
+        method = self.setting("PKCE_CODE_CHALLENGE_METHOD", "S256")
+        if method != "S256":
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD must be 'S256'",
+                code="invalid_setting",
+                parameter="PKCE_CODE_CHALLENGE_METHOD",
+                stage="begin",
+            )
+
+    def store_nonce(self, state: str | None) -> str:
+        """Keep a fresh nonce in this state's session transaction.
+
+        ``validate_state()`` pops the transaction when the callback arrives, so
+        the nonce is single-use without any extra storage.
+        """
+        nonce = self.strategy.random_string(43)
+        key = self.transaction_key(cast("str", state))
+        transaction = self.strategy.session_get(key)
+        if not isinstance(transaction, dict) or transaction.get("state") != state:
+            raise AuthSessionError(
+                self, "state", code="session_context_missing", stage="begin"
+            )
+        self.strategy.session_set(key, {**transaction, "oidc_nonce": nonce})
+        return nonce
+
+    def expected_nonce(self) -> str | None:
+        """The nonce of the transaction ``validate_state()`` just consumed."""
+        transaction = self._oauth2_transaction
+        nonce = transaction.get("oidc_nonce") if isinstance(transaction, dict) else None
+        return nonce if isinstance(nonce, str) else None
+
+    # Settings with validation -------------------------------------------
+
+    def leeway(self) -> int:
+        """Clock-skew allowance in seconds (``LEEWAY``)."""
+        return self._int_setting("LEEWAY", self.LEEWAY)
+
+    def max_age(self) -> int | None:
+        """``MAX_AGE`` in seconds, or None."""
+        if self.setting("MAX_AGE") is None:
+            return None
+        return self._int_setting("MAX_AGE", None)
+
+    def _int_setting(self, name: str, default: int | None) -> int:
+        value = self.setting(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise AuthConfigurationError(
+                self,
+                f"SOCIAL_AUTH_AUTH0_{name} must be a non-negative integer",
+                code="invalid_setting",
+                parameter=name,
+            )
+        return value
+
+    def client_id(self) -> str:
+        """``KEY``, the application's client id."""
+        key = self.setting("KEY")
+        if not isinstance(key, str) or not key:
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_KEY (the client id) is not set",
+                code="missing_setting",
+                parameter="KEY",
+            )
+        return key
+
+    def tenant_keys(self) -> TenantKeys:
+        """The tenant's signing keys, cached as ``JWKS_CACHE*`` say."""
+        return TenantKeys(
+            self,
+            self.jwks_url(),
+            cache_alias=self.setting("JWKS_CACHE", self.JWKS_CACHE),
+            ttl=self._int_setting("JWKS_CACHE_TTL", self.JWKS_CACHE_TTL),
+            refetch_interval=self._int_setting(
+                "JWKS_REFETCH_INTERVAL", self.JWKS_REFETCH_INTERVAL
+            ),
+            wait=float(
+                self.setting("REQUESTS_TIMEOUT") or self.setting("URLOPEN_TIMEOUT") or 5
+            ),
+        )
+
+    # Callback ---------------------------------------------------------------
+
+    def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
+        """Complete the login; a rejection is logged once, then re-raised."""
+        try:
+            return super().auth_complete(*args, **kwargs)
+        except SocialAuthBaseException as error:
+            log_rejection(error)
+            raise
+
+    def get_provider_error(
+        self,
+        data: object,
+        *,
+        stage: ErrorStage = "callback",
+        status_code: int | None = None,
+        retry_after: str | None = None,
+    ) -> SocialAuthBaseException | None:
+        """Classify Auth0 errors; ``access_denied`` from the token endpoint is
+        Auth0's answer to a wrong client secret, not a user who cancelled."""
+        error = super().get_provider_error(
+            data, stage=stage, status_code=status_code, retry_after=retry_after
+        )
+        if isinstance(error, AuthCanceled) and stage in ("token_exchange", "refresh"):
+            return AuthConfigurationError(
+                self,
+                "the token endpoint refused the client credentials: "
+                "check SOCIAL_AUTH_AUTH0_SECRET (and KEY)",
+                code="invalid_setting",
+                parameter="SECRET",
+                stage=stage,
+                provider_code=error.provider_code,
+                status_code=status_code,
+            )
+        return error
+
+    def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
+        response = kwargs.get("response") or {}
+        claims = self.verify_id_token(response.get("id_token"))
+        if self.setting("USERINFO", False):
+            claims = self.merge_userinfo(claims, access_token)
+        return claims
+
+    def verify_id_token(self, id_token: object) -> dict[str, Any]:
+        """Verify the ID token of this login against every rule of OIDC 3.1.3.7."""
+        if id_token is None:
+            raise token_error(
+                self,
+                "token response has no id_token",
+                code="missing_claim",
+                claim="id_token",
+            )
+        keys = self.tenant_keys()
+        return verify_id_token(
+            self,
+            id_token,
+            keys.lookup,
+            issuer=self.id_token_issuer(),
+            client_id=self.client_id(),
+            nonce=self.expected_nonce(),
+            leeway=self.leeway(),
+            max_age=self.max_age(),
+        )
+
+    def merge_userinfo(
+        self, claims: dict[str, Any], access_token: str
+    ) -> dict[str, Any]:
+        """Add ``/userinfo`` claims; its ``sub`` must be the ID token's (OIDC 5.3.2)."""
+        userinfo = self.get_json(
+            self.userinfo_url(), headers={"Authorization": f"Bearer {access_token}"}
+        )
+        if not isinstance(userinfo, dict):
+            raise AuthResponseError(self, code="malformed_response", stage="user_info")
+        check_subject(self, userinfo, stage="user_info")
+        if userinfo["sub"] != claims["sub"]:
+            raise token_error(
+                self,
+                "userinfo sub differs from the ID token's",
+                code="invalid_claim",
+                claim="sub",
+                stage="user_info",
+            )
+        return {**userinfo, **claims}
+
+    # User details and storage --------------------------------------------
+
+    def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
+        """Map verified claims to social-core's details (never splitting ``name``)."""
+        email = response.get("email") if isinstance(response.get("email"), str) else ""
+        name = response.get("name") if isinstance(response.get("name"), str) else None
+        return {
+            "user_id": response["sub"],
+            "username": self.username_from(response, email),
+            "email": email,
+            "email_verified": response.get("email_verified") is True,
+            # Auth0 sets `name` to the email for database users: not a name.
+            "fullname": name if name and "@" not in name else None,
+            "first_name": _string_or_none(response.get("given_name")),
+            "last_name": _string_or_none(response.get("family_name")),
+            "picture": _string_or_none(response.get("picture")),
+        }
+
+    @staticmethod
+    def username_from(claims: dict[str, Any], email: str) -> str:
+        """``nickname``, else the email's local part, else derived from ``sub``."""
+        nickname = claims.get("nickname")
+        if isinstance(nickname, str) and nickname.strip():
+            return nickname.strip()
+        if email and "@" in email:
+            return email.split("@", 1)[0]
+        return str(claims["sub"]).replace("|", "_")
+
+    def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> Any:
+        """The ``sub`` claim, stored as ``user_id`` like social-core's backend."""
+        return self.get_user_id_from_sources(details)
+
+    def extra_data(
+        self,
+        user: Any,
+        uid: str,
+        response: dict[str, Any],
+        details: dict[str, Any],
+        pipeline_kwargs: dict[str, Any],
+    ) -> dict[str, Any]:
+        """``picture``, ``email_verified``; tokens only with ``STORE_TOKENS``.
+
+        Skips ``OAuthAuth.extra_data``, which always stores the access token: a
+        database row should not carry live credentials unless the site asks.
+        """
+        data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
+        if self.setting("STORE_TOKENS", False):
+            for name in ("access_token", "token_type", "refresh_token", "expires_in"):
+                if response.get(name) is not None:
+                    data[name] = response[name]
+        return data
+
+
+def _string_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

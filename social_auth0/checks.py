@@ -1,0 +1,262 @@
+"""Django system checks: misconfiguration is caught at startup, naming the setting.
+
+Settings are resolved as the backend's ``self.setting()`` resolves them:
+``SOCIAL_AUTH_AUTH0_<NAME>``, then ``SOCIAL_AUTH_<NAME>``, then ``<NAME>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+from social_core.utils import setting_name
+
+from .backend import Auth0OAuth2, normalize_domain
+
+BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
+EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
+PROCESS_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+_UNSET = object()
+
+
+def resolve_setting(name: str, default: Any = None) -> tuple[Any, str]:
+    """Return (value, the Django setting name it came from or should be set as)."""
+    preferred = setting_name(Auth0OAuth2.name, name)
+    for candidate in (preferred, setting_name(name), name):
+        value = getattr(settings, candidate, _UNSET)
+        if value is not _UNSET:
+            return value, candidate
+    return default, preferred
+
+
+@checks.register("social_auth0")
+def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
+    """DOMAIN is set, is a bare host, and is https unless on loopback."""
+    value, name = resolve_setting("DOMAIN")
+    if value in (None, ""):
+        return [
+            checks.Error(
+                f"{name} is not set.",
+                hint="Set it to your tenant's domain, e.g. 'tenant.eu.auth0.com' "
+                "(or a custom domain).",
+                id="social_auth0.E001",
+            )
+        ]
+    try:
+        normalize_domain(value)
+    except ValueError as error:
+        http = isinstance(value, str) and value.strip().lower().startswith("http://")
+        return [
+            checks.Error(
+                f"{name} {error}.",
+                hint="Use https, or http only for a local emulator on "
+                "localhost/127.0.0.1/[::1]."
+                if http
+                else "Give the bare host, e.g. 'tenant.eu.auth0.com' or "
+                "'https://tenant.eu.auth0.com/'.",
+                id="social_auth0.E003" if http else "social_auth0.E002",
+            )
+        ]
+    return []
+
+
+@checks.register("social_auth0")
+def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
+    """KEY (client id) and SECRET (client secret) are non-empty strings."""
+    errors = []
+    for setting, label, check_id in (
+        ("KEY", "client id", "social_auth0.E004"),
+        ("SECRET", "client secret", "social_auth0.E005"),
+    ):
+        value, name = resolve_setting(setting)
+        if not isinstance(value, str) or not value.strip() or value != value.strip():
+            errors.append(
+                checks.Error(
+                    f"{name} (the application's {label}) is missing or malformed.",
+                    hint=f"Copy the {label} from your Auth0 application's settings "
+                    "page, without surrounding spaces.",
+                    id=check_id,
+                )
+            )
+    return errors
+
+
+@checks.register("social_auth0")
+def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
+    """PKCE stays on, with S256."""
+    use_pkce, use_name = resolve_setting("USE_PKCE", True)
+    method, method_name = resolve_setting("PKCE_CODE_CHALLENGE_METHOD", "S256")
+    if not use_pkce:
+        return [
+            checks.Error(
+                f"{use_name} switches PKCE off.",
+                hint=f"Remove {use_name}: social_auth0 always uses PKCE (S256).",
+                id="social_auth0.E006",
+            )
+        ]
+    if method != "S256":
+        return [
+            checks.Error(
+                f"{method_name} is {method!r}; only 'S256' is allowed.",
+                hint=f"Remove {method_name} ('plain' sends the verifier in clear).",
+                id="social_auth0.E006",
+            )
+        ]
+    return []
+
+
+@checks.register("social_auth0")
+def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
+    """LEEWAY, MAX_AGE, JWKS_CACHE_TTL, JWKS_REFETCH_INTERVAL are whole seconds."""
+    errors = []
+    for setting in ("LEEWAY", "MAX_AGE", "JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"):
+        value, name = resolve_setting(setting)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors.append(
+                checks.Error(
+                    f"{name} must be a non-negative integer (seconds), not {value!r}.",
+                    id="social_auth0.E010",
+                )
+            )
+    return errors
+
+
+@checks.register("social_auth0")
+def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """JWKS_CACHE names a configured cache, preferably a shared one."""
+    alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
+    caches = getattr(settings, "CACHES", {"default": {}})
+    if alias not in caches:
+        return [
+            checks.Error(
+                f"{name} is {alias!r}, which is not in CACHES.",
+                hint="Name a cache alias from CACHES (default: 'default').",
+                id="social_auth0.E011",
+            )
+        ]
+    backend = caches[alias].get(
+        "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+    )
+    if backend in PROCESS_LOCAL_CACHES:
+        return [
+            checks.Warning(
+                f"The JWKS cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
+                "local to each process.",
+                hint="Every worker process will fetch the tenant's keys itself. "
+                f"Point {name} at a shared cache (Redis, Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
+    return []
+
+
+def _auth0_backends() -> list[tuple[str, type]]:
+    found = []
+    for path in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue  # Django reports unimportable backends itself.
+        if getattr(backend, "name", None) == Auth0OAuth2.name:
+            found.append((path, backend))
+    return found
+
+
+@checks.register("social_auth0")
+def check_backends(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Our backend is listed, and no other backend is named ``auth0``."""
+    backends = _auth0_backends()
+    ours = [path for path, cls in backends if issubclass(cls, Auth0OAuth2)]
+    others = [path for path, cls in backends if not issubclass(cls, Auth0OAuth2)]
+    if others:
+        return [
+            checks.Error(
+                f"AUTHENTICATION_BACKENDS lists {', '.join(others)}, also named "
+                "'auth0'; one shadows the other.",
+                hint=f"Replace it with {BACKEND_PATH!r}; existing users keep their "
+                "accounts.",
+                id="social_auth0.E008",
+            )
+        ]
+    if not ours:
+        return [
+            checks.Error(
+                f"{BACKEND_PATH!r} is not in AUTHENTICATION_BACKENDS.",
+                hint=f"Add {BACKEND_PATH!r} to AUTHENTICATION_BACKENDS.",
+                id="social_auth0.E007",
+            )
+        ]
+    return []
+
+
+@checks.register("social_auth0")
+def check_installed_apps(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """social_django provides storage and the /login/ and /complete/ routes."""
+    from django.apps import apps
+
+    if not apps.is_installed("social_django"):
+        return [
+            checks.Error(
+                "'social_django' is not in INSTALLED_APPS.",
+                hint="Add 'social_django' to INSTALLED_APPS and run migrate.",
+                id="social_auth0.E009",
+            )
+        ]
+    return []
+
+
+@checks.register("social_auth0")
+def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
+    """A rejected login should be a redirect with a message, never a 500."""
+    warnings = []
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if not any(_is_exception_middleware(path) for path in middleware):
+        warnings.append(
+            checks.Warning(
+                f"{EXCEPTION_MIDDLEWARE!r} is not in MIDDLEWARE.",
+                hint="Without it a rejected login is a server error; add it after "
+                "MessageMiddleware.",
+                id="social_auth0.W001",
+            )
+        )
+    value, name = resolve_setting("LOGIN_ERROR_URL")
+    if not value:
+        warnings.append(
+            checks.Warning(
+                f"{name} is not set.",
+                hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the "
+                "login error message.",
+                id="social_auth0.W002",
+            )
+        )
+    raise_exceptions, raise_name = resolve_setting("RAISE_EXCEPTIONS", settings.DEBUG)
+    if raise_exceptions:
+        warnings.append(
+            checks.Warning(
+                f"{raise_name} is on (it defaults to DEBUG): rejected logins raise "
+                "instead of redirecting with a message.",
+                hint="Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False.",
+                id="social_auth0.W003",
+            )
+        )
+    return warnings
+
+
+def _is_exception_middleware(path: str) -> bool:
+    if path == EXCEPTION_MIDDLEWARE:
+        return True
+    try:
+        cls = import_string(path)
+        base = import_string(EXCEPTION_MIDDLEWARE)
+    except ImportError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, base)

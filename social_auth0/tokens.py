@@ -1,0 +1,428 @@
+"""Verification of Auth0-issued JWTs: ID tokens, and the rules shared with
+access and logout tokens.
+
+python-jose verifies the signature and pins the algorithm; every claim rule is
+a small named function here that raises ``AuthResponseError`` with its own
+``code`` and ``claim``, because python-jose cannot say which claim failed and
+its defaults let through a token with no ``aud``, ``exp`` or ``iat``, an empty
+``sub``, a list ``aud`` without ``azp``, and ``"123"`` or ``true`` as a time.
+
+OpenID Connect Core 1.0, section 3.1.3.7 (ID Token Validation), is the
+reference for the order and the content of the checks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from jose import jws
+from jose.exceptions import JOSEError
+from social_core.exceptions import AuthResponseError, ErrorStage
+from social_core.utils import constant_time_compare
+
+if TYPE_CHECKING:
+    from jose.backends.base import Key
+    from social_core.backends.base import BaseAuth
+
+# Auth0 signs with RS256 by default; HS256 (the client secret as key) is legacy
+# and would let anyone holding the secret mint tokens. Pinned, never read from
+# the token header.
+ALGORITHM = "RS256"
+ID_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+
+KeyLookup = Callable[[str | None], Iterable["Key"]]
+
+
+def _now() -> float:
+    """Return the current time; a seam for tests (like Django's token generator)."""
+    return time.time()
+
+
+def token_error(
+    backend: BaseAuth[Any] | None,
+    detail: str,
+    *,
+    code: str,
+    claim: str | None = None,
+    stage: ErrorStage = "token_validation",
+) -> AuthResponseError:
+    """Build the structured error every failed check raises."""
+    return AuthResponseError(backend, detail, code=code, claim=claim, stage=stage)
+
+
+def read_header(
+    backend: BaseAuth[Any] | None, token: object, *, stage: ErrorStage
+) -> dict[str, Any]:
+    """Return the JWS header of ``token``; only the header, never the payload."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise token_error(
+            backend,
+            "token is not a compact JWS",
+            code="malformed_response",
+            stage=stage,
+        )
+    try:
+        header = jws.get_unverified_header(token)
+    except (JOSEError, TypeError, ValueError) as error:
+        raise token_error(
+            backend,
+            "token header is unreadable",
+            code="malformed_response",
+            stage=stage,
+        ) from error
+    if not isinstance(header, dict):
+        raise token_error(
+            backend,
+            "token header is not an object",
+            code="malformed_response",
+            stage=stage,
+        )
+    return header
+
+
+def check_algorithm(
+    backend: BaseAuth[Any] | None, header: Mapping[str, Any], *, stage: ErrorStage
+) -> None:
+    """Refuse any algorithm but RS256 (``none``, HS*, PS*, ...)."""
+    alg = header.get("alg")
+    if alg != ALGORITHM:
+        raise token_error(
+            backend,
+            f"token alg {str(alg)[:20]!r} is not allowed; only {ALGORITHM} is",
+            code="invalid_signature",
+            claim="alg",
+            stage=stage,
+        )
+
+
+def verify_signature(
+    backend: BaseAuth[Any] | None,
+    token: str,
+    keys: Iterable[Key],
+    *,
+    stage: ErrorStage,
+) -> dict[str, Any] | None:
+    """Return the payload of ``token`` if one of ``keys`` verifies it, else None.
+
+    This is the only place a payload is decoded, and only after its signature
+    checks out. python-jose's errors are translated here, in one place.
+    """
+    for key in keys:
+        try:
+            payload = jws.verify(token, key, algorithms=[ALGORITHM])
+        except (JOSEError, TypeError, ValueError):
+            continue
+        try:
+            claims = json.loads(payload)
+        except (TypeError, ValueError) as error:
+            raise token_error(
+                backend,
+                "token payload is not JSON",
+                code="malformed_response",
+                stage=stage,
+            ) from error
+        if not isinstance(claims, dict):
+            raise token_error(
+                backend,
+                "token payload is not a JSON object",
+                code="malformed_response",
+                stage=stage,
+            )
+        return claims
+    return None
+
+
+def decode_verified(
+    backend: BaseAuth[Any] | None,
+    token: object,
+    key_lookup: KeyLookup,
+    *,
+    stage: ErrorStage = "token_validation",
+) -> dict[str, Any]:
+    """Check the header and signature of ``token`` and return its claims.
+
+    ``key_lookup(kid)`` yields the candidate keys: the key with that ``kid``, or
+    every RS256 signing key of the set for a token without one (it may refetch
+    the key set once, see ``jwks.py``).
+    """
+    header = read_header(backend, token, stage=stage)
+    check_algorithm(backend, header, stage=stage)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise token_error(
+            backend, "token kid is not a string", code="malformed_response", stage=stage
+        )
+    claims = verify_signature(backend, str(token), key_lookup(kid), stage=stage)
+    if claims is None:
+        raise token_error(
+            backend,
+            "token signature does not verify with the tenant's keys",
+            code="invalid_signature",
+            stage=stage,
+        )
+    return claims
+
+
+def require_claims(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    names: Iterable[str],
+    *,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """Each of ``names`` must be present (and not null)."""
+    for name in names:
+        if claims.get(name) is None:
+            raise token_error(
+                backend,
+                f"token has no {name!r} claim",
+                code="missing_claim",
+                claim=name,
+                stage=stage,
+            )
+
+
+def check_issuer(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    issuer: str,
+    *,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """``iss`` must equal the tenant's issuer exactly (with its trailing slash)."""
+    if claims.get("iss") != issuer:
+        raise token_error(
+            backend,
+            f"token iss {str(claims.get('iss'))[:200]!r} is not {issuer!r}",
+            code="invalid_claim",
+            claim="iss",
+            stage=stage,
+        )
+
+
+def token_audiences(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    *,
+    stage: ErrorStage = "token_validation",
+) -> list[str]:
+    """Return ``aud`` as a list; it must be a string or a list of strings."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        return aud
+    raise token_error(
+        backend,
+        "token aud is neither a string nor a list of strings",
+        code="invalid_claim",
+        claim="aud",
+        stage=stage,
+    )
+
+
+def check_audience(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    audience: str,
+    *,
+    stage: ErrorStage = "token_validation",
+) -> list[str]:
+    """``aud`` must contain ``audience``; returns the audiences."""
+    audiences = token_audiences(backend, claims, stage=stage)
+    if audience not in audiences:
+        raise token_error(
+            backend,
+            f"token aud does not contain {audience!r}",
+            code="invalid_claim",
+            claim="aud",
+            stage=stage,
+        )
+    return audiences
+
+
+def check_authorized_party(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    client_id: str,
+    *,
+    several_audiences: bool,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """With several audiences ``azp`` is required; when present it must be us.
+
+    OIDC Core 3.1.3.7 steps 4 and 5: a token minted for another client that
+    merely lists us as an extra audience must not log anyone in here.
+    """
+    azp = claims.get("azp")
+    if azp is None:
+        if several_audiences:
+            raise token_error(
+                backend,
+                "token has several audiences but no 'azp' claim",
+                code="missing_claim",
+                claim="azp",
+                stage=stage,
+            )
+        return
+    if not isinstance(azp, str) or not constant_time_compare(azp, client_id):
+        raise token_error(
+            backend,
+            "token azp is not this application's client id",
+            code="invalid_claim",
+            claim="azp",
+            stage=stage,
+        )
+
+
+def numeric_date(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    name: str,
+    *,
+    stage: ErrorStage = "token_validation",
+) -> float:
+    """Return the NumericDate claim ``name``; booleans and strings are refused."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise token_error(
+            backend,
+            f"token {name!r} is not a number",
+            code="invalid_claim",
+            claim=name,
+            stage=stage,
+        )
+    return float(value)
+
+
+def check_times(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    *,
+    leeway: float,
+    now: float,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """``exp`` in the future, ``iat`` and ``nbf`` (if any) not, all with leeway."""
+    if numeric_date(backend, claims, "exp", stage=stage) <= now - leeway:
+        raise token_error(
+            backend,
+            "token has expired",
+            code="response_expired",
+            claim="exp",
+            stage=stage,
+        )
+    if numeric_date(backend, claims, "iat", stage=stage) > now + leeway:
+        raise token_error(
+            backend,
+            "token was issued in the future",
+            code="response_not_yet_valid",
+            claim="iat",
+            stage=stage,
+        )
+    if "nbf" in claims and numeric_date(backend, claims, "nbf", stage=stage) > (
+        now + leeway
+    ):
+        raise token_error(
+            backend,
+            "token is not valid yet",
+            code="response_not_yet_valid",
+            claim="nbf",
+            stage=stage,
+        )
+
+
+def check_subject(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    *,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """``sub`` must be a non-empty string: it becomes the account's uid."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise token_error(
+            backend,
+            "token sub is not a non-empty string",
+            code="invalid_claim",
+            claim="sub",
+            stage=stage,
+        )
+
+
+def check_nonce(
+    backend: BaseAuth[Any] | None, claims: Mapping[str, Any], expected: str | None
+) -> None:
+    """``nonce`` must equal the one sent with this login's state (constant time)."""
+    nonce = claims.get("nonce")
+    if nonce is None:
+        raise token_error(
+            backend,
+            "ID token has no 'nonce' claim",
+            code="missing_claim",
+            claim="nonce",
+        )
+    if (
+        not expected
+        or not isinstance(nonce, str)
+        or not constant_time_compare(nonce, expected)
+    ):
+        raise token_error(
+            backend,
+            "ID token nonce does not match this login",
+            code="nonce_mismatch",
+            claim="nonce",
+        )
+
+
+def check_auth_time(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    *,
+    max_age: int,
+    leeway: float,
+    now: float,
+) -> None:
+    """With ``max_age`` sent, ``auth_time`` is required and must be recent enough."""
+    require_claims(backend, claims, ("auth_time",))
+    auth_time = numeric_date(backend, claims, "auth_time")
+    if auth_time + max_age + leeway < now:
+        raise token_error(
+            backend,
+            f"user authenticated more than max_age={max_age}s ago",
+            code="response_expired",
+            claim="auth_time",
+        )
+
+
+def verify_id_token(
+    backend: BaseAuth[Any] | None,
+    token: object,
+    key_lookup: KeyLookup,
+    *,
+    issuer: str,
+    client_id: str,
+    nonce: str | None,
+    leeway: float,
+    max_age: int | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify an Auth0 ID token completely and return its claims."""
+    if now is None:
+        now = _now()
+    claims = decode_verified(backend, token, key_lookup)
+    require_claims(backend, claims, ID_TOKEN_REQUIRED_CLAIMS)
+    check_issuer(backend, claims, issuer)
+    audiences = check_audience(backend, claims, client_id)
+    check_authorized_party(
+        backend, claims, client_id, several_audiences=len(audiences) > 1
+    )
+    check_times(backend, claims, leeway=leeway, now=now)
+    check_subject(backend, claims)
+    check_nonce(backend, claims, nonce)
+    if max_age is not None:
+        check_auth_time(backend, claims, max_age=max_age, leeway=leeway, now=now)
+    return claims
