@@ -1,0 +1,132 @@
+"""Shared fixtures: real RSA keys and real signed tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.cache import caches
+from jose import jwk, jwt
+
+from social_auth0 import jwks
+
+ISSUER = "https://tenant.eu.auth0.com/"
+CLIENT_ID = "test-client-id"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_uint(value: int) -> str:
+    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+class Signer:
+    """An RSA key pair that signs tokens and publishes its public JWK."""
+
+    def __init__(self, kid: str | None) -> None:
+        self.kid = kid
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem = self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        self.public_pem = (
+            self.private_key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            )
+            .decode()
+        )
+        numbers = self.private_key.public_key().public_numbers()
+        self.jwk: dict[str, Any] = {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "n": b64url_uint(numbers.n),
+            "e": b64url_uint(numbers.e),
+        }
+        if kid is not None:
+            self.jwk["kid"] = kid
+        self.key = jwk.construct(self.jwk, algorithm="RS256")
+
+    def sign(self, claims: Any, headers: dict[str, Any] | None = None) -> str:
+        all_headers = {"kid": self.kid} if self.kid else {}
+        all_headers.update(headers or {})
+        if not isinstance(claims, dict):  # for "payload is not an object" tests
+            return raw_token(
+                {"alg": "RS256", "typ": "JWT", **all_headers},
+                json.dumps(claims).encode(),
+                self,
+            )
+        return jwt.encode(
+            claims, self.private_pem, algorithm="RS256", headers=all_headers or None
+        )
+
+
+def raw_token(header: dict[str, Any], payload: bytes, signer: Signer | None) -> str:
+    """Assemble a compact JWS by hand (for payloads jose would not encode)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(payload)}"
+    if signer is None:
+        return f"{signing_input}."
+    signature = signer.private_key.sign(
+        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return f"{signing_input}.{b64url(signature)}"
+
+
+@pytest.fixture(scope="session")
+def signer() -> Signer:
+    return Signer("key-1")
+
+
+@pytest.fixture(scope="session")
+def other_signer() -> Signer:
+    return Signer("key-2")
+
+
+def id_token_claims(**overrides: Any) -> dict[str, Any]:
+    """Claims of a valid Auth0 ID token; ``name=None`` removes ``name``."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "auth0|65f0c0ffee0000000000abcd",
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 36000,
+        "auth_time": now,
+        "nonce": "the-nonce",
+        "sid": "tenant-session-id",
+        "email": "ada@example.com",
+        "email_verified": True,
+        "name": "ada@example.com",
+        "nickname": "ada",
+        "picture": "https://s.gravatar.com/avatar/ada.png",
+    }
+    for name, value in overrides.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_caches():
+    """Every test starts with no parsed keys and empty caches."""
+    jwks.forget_keys()
+    for cache in caches.all():
+        cache.clear()
+    yield
+    jwks.forget_keys()

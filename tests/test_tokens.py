@@ -1,0 +1,306 @@
+"""Every ID-token rule of social_auth0.tokens, each with a test that fails
+when the rule is removed. Real RSA keys, real signatures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from social_core.exceptions import AuthResponseError
+
+from social_auth0.tokens import verify_id_token
+
+from .conftest import CLIENT_ID, ISSUER, Signer, b64url, id_token_claims, raw_token
+
+NOW = time.time()
+
+
+def verify(token, signers, **kwargs):
+    """Verify ``token`` against the keys of ``signers``, like the backend does."""
+    by_kid = {s.kid: s.key for s in signers}
+
+    def lookup(kid):
+        if kid is None:
+            return [s.key for s in signers]
+        return [by_kid[kid]] if kid in by_kid else []
+
+    options = {
+        "issuer": ISSUER,
+        "client_id": CLIENT_ID,
+        "nonce": "the-nonce",
+        "leeway": 60,
+        "now": NOW,
+    }
+    options.update(kwargs)
+    return verify_id_token(None, token, lookup, **options)
+
+
+def rejected(token, signers, **kwargs) -> AuthResponseError:
+    with pytest.raises(AuthResponseError) as info:
+        verify(token, signers, **kwargs)
+    return info.value
+
+
+def test_accepts_valid_token(signer):
+    claims = verify(signer.sign(id_token_claims()), [signer])
+    assert claims["sub"] == "auth0|65f0c0ffee0000000000abcd"
+    assert claims["email"] == "ada@example.com"
+
+
+# Algorithm and signature ---------------------------------------------------
+
+
+def test_rejects_alg_none(signer):
+    token = raw_token(
+        {"alg": "none", "kid": "key-1"}, json.dumps(id_token_claims()).encode(), None
+    )
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("invalid_signature", "alg")
+
+
+def test_rejects_hs256_signed_with_the_public_key(signer):
+    # The classic confusion attack: HMAC "signed" with the RSA public key.
+    header = {"alg": "HS256", "kid": "key-1", "typ": "JWT"}
+    signing_input = (
+        f"{b64url(json.dumps(header).encode())}."
+        f"{b64url(json.dumps(id_token_claims()).encode())}"
+    )
+    mac = hmac.new(
+        signer.public_pem.encode(), signing_input.encode(), hashlib.sha256
+    ).digest()
+    error = rejected(f"{signing_input}.{b64url(mac)}", [signer])
+    assert (error.code, error.claim) == ("invalid_signature", "alg")
+
+
+@pytest.mark.parametrize("alg", ["HS384", "PS256", "RS512", "ES256", None])
+def test_rejects_other_algorithms(signer, alg):
+    header = {"kid": "key-1"} if alg is None else {"alg": alg, "kid": "key-1"}
+    token = raw_token(header, json.dumps(id_token_claims()).encode(), signer)
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("invalid_signature", "alg")
+
+
+def test_rejects_token_signed_by_another_key(signer, other_signer):
+    forged = Signer("key-1")  # same kid, different key
+    error = rejected(forged.sign(id_token_claims()), [signer, other_signer])
+    assert error.code == "invalid_signature"
+
+
+def test_rejects_tampered_payload(signer):
+    header, _payload, signature = signer.sign(id_token_claims()).split(".")
+    payload = b64url(json.dumps(id_token_claims(sub="auth0|admin")).encode())
+    error = rejected(f"{header}.{payload}.{signature}", [signer])
+    assert error.code == "invalid_signature"
+
+
+def test_rejects_unknown_kid(signer):
+    error = rejected(signer.sign(id_token_claims(), {"kid": "nope"}), [signer])
+    assert error.code == "invalid_signature"
+
+
+def test_token_without_kid_is_tried_against_every_signing_key(other_signer):
+    no_kid = Signer(None)
+    token = no_kid.sign(id_token_claims())
+    assert "kid" not in json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert verify(token, [other_signer, no_kid])["sub"]
+
+
+@pytest.mark.parametrize(
+    "token", ["", "abc", "a.b", "a.b.c.d", "!!!.???.***", None, 42, b"x.y.z"]
+)
+def test_rejects_malformed_token(signer, token):
+    assert rejected(token, [signer]).code == "malformed_response"
+
+
+@pytest.mark.parametrize("payload", [[1, 2], "a string", 7, None])
+def test_rejects_payload_that_is_not_an_object(signer, payload):
+    assert rejected(signer.sign(payload), [signer]).code == "malformed_response"
+
+
+def test_rejects_non_string_kid(signer):
+    token = raw_token(
+        {"alg": "RS256", "kid": 5}, json.dumps(id_token_claims()).encode(), signer
+    )
+    assert rejected(token, [signer]).code == "malformed_response"
+
+
+# Required claims ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("claim", ["iss", "sub", "aud", "exp", "iat"])
+def test_rejects_token_without_required_claim(signer, claim):
+    error = rejected(signer.sign(id_token_claims(**{claim: None})), [signer])
+    assert (error.code, error.claim) == ("missing_claim", claim)
+
+
+def test_rejects_null_required_claim(signer):
+    claims = id_token_claims()
+    claims["exp"] = None
+    error = rejected(signer.sign(claims), [signer])
+    assert (error.code, error.claim) == ("missing_claim", "exp")
+
+
+# iss ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "iss",
+    [
+        "https://tenant.eu.auth0.com",  # no trailing slash: not Auth0's issuer
+        "https://evil.example/",
+        "https://tenant.eu.auth0.com.evil.example/",
+        "http://tenant.eu.auth0.com/",
+    ],
+)
+def test_rejects_wrong_issuer(signer, iss):
+    error = rejected(signer.sign(id_token_claims(iss=iss)), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", "iss")
+
+
+# aud and azp ----------------------------------------------------------------
+
+
+def test_rejects_token_for_another_audience(signer):
+    error = rejected(signer.sign(id_token_claims(aud="another-client")), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", "aud")
+
+
+@pytest.mark.parametrize("aud", [[], 42, [CLIENT_ID, 42], {"a": CLIENT_ID}, True])
+def test_rejects_malformed_audience(signer, aud):
+    error = rejected(signer.sign(id_token_claims(aud=aud)), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", "aud")
+
+
+def test_rejects_several_audiences_without_azp(signer):
+    token = signer.sign(id_token_claims(aud=[CLIENT_ID, "https://api.example/"]))
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("missing_claim", "azp")
+
+
+def test_accepts_several_audiences_with_our_azp(signer):
+    token = signer.sign(
+        id_token_claims(aud=[CLIENT_ID, "https://api.example/"], azp=CLIENT_ID)
+    )
+    assert verify(token, [signer])["azp"] == CLIENT_ID
+
+
+def test_accepts_single_audience_list_without_azp(signer):
+    assert verify(signer.sign(id_token_claims(aud=[CLIENT_ID])), [signer])
+
+
+@pytest.mark.parametrize("aud", [CLIENT_ID, [CLIENT_ID, "other"]])
+def test_rejects_azp_of_another_client(signer, aud):
+    token = signer.sign(id_token_claims(aud=aud, azp="another-client"))
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("invalid_claim", "azp")
+
+
+# Times ----------------------------------------------------------------------
+
+
+def test_rejects_expired_token(signer):
+    token = signer.sign(id_token_claims(exp=int(NOW) - 61))
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("response_expired", "exp")
+
+
+def test_accepts_token_expired_within_leeway(signer):
+    assert verify(signer.sign(id_token_claims(exp=int(NOW) - 30)), [signer])
+
+
+def test_leeway_is_configurable(signer):
+    token = signer.sign(id_token_claims(exp=int(NOW) - 30))
+    error = rejected(token, [signer], leeway=0)
+    assert error.code == "response_expired"
+
+
+def test_rejects_token_issued_in_the_future(signer):
+    token = signer.sign(id_token_claims(iat=int(NOW) + 600))
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("response_not_yet_valid", "iat")
+
+
+def test_rejects_token_not_valid_yet(signer):
+    token = signer.sign(id_token_claims(nbf=int(NOW) + 600))
+    error = rejected(token, [signer])
+    assert (error.code, error.claim) == ("response_not_yet_valid", "nbf")
+
+
+def test_accepts_nbf_within_leeway(signer):
+    assert verify(signer.sign(id_token_claims(nbf=int(NOW) + 30)), [signer])
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("value", ["9999999999", True, [1], {"t": 1}])
+def test_rejects_non_numeric_times(signer, claim, value):
+    error = rejected(signer.sign(id_token_claims(**{claim: value})), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", claim)
+
+
+# sub ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sub", ["", "   ", 42, ["auth0|x"], False])
+def test_rejects_empty_or_non_string_sub(signer, sub):
+    error = rejected(signer.sign(id_token_claims(sub=sub)), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", "sub")
+
+
+# nonce ----------------------------------------------------------------------
+
+
+def test_rejects_token_without_nonce(signer):
+    error = rejected(signer.sign(id_token_claims(nonce=None)), [signer])
+    assert (error.code, error.claim) == ("missing_claim", "nonce")
+
+
+@pytest.mark.parametrize("nonce", ["another-nonce", "the-nonc", 7, ["the-nonce"]])
+def test_rejects_wrong_nonce(signer, nonce):
+    error = rejected(signer.sign(id_token_claims(nonce=nonce)), [signer])
+    assert (error.code, error.claim) == ("nonce_mismatch", "nonce")
+
+
+def test_rejects_any_nonce_when_none_was_sent(signer):
+    error = rejected(signer.sign(id_token_claims()), [signer], nonce=None)
+    assert (error.code, error.claim) == ("nonce_mismatch", "nonce")
+
+
+# max_age / auth_time ------------------------------------------------------------
+
+
+def test_max_age_requires_auth_time(signer):
+    token = signer.sign(id_token_claims(auth_time=None))
+    error = rejected(token, [signer], max_age=300)
+    assert (error.code, error.claim) == ("missing_claim", "auth_time")
+
+
+def test_without_max_age_auth_time_is_optional(signer):
+    assert verify(signer.sign(id_token_claims(auth_time=None)), [signer])
+
+
+def test_max_age_rejects_old_authentication(signer):
+    token = signer.sign(id_token_claims(auth_time=int(NOW) - 300 - 61))
+    error = rejected(token, [signer], max_age=300)
+    assert (error.code, error.claim) == ("response_expired", "auth_time")
+
+
+def test_max_age_accepts_recent_authentication(signer):
+    token = signer.sign(id_token_claims(auth_time=int(NOW) - 300))
+    assert verify(token, [signer], max_age=300)
+
+
+def test_max_age_rejects_non_numeric_auth_time(signer):
+    token = signer.sign(id_token_claims(auth_time="recently"))
+    error = rejected(token, [signer], max_age=300)
+    assert (error.code, error.claim) == ("invalid_claim", "auth_time")
+
+
+def test_errors_carry_the_token_validation_stage_and_a_generic_message(signer):
+    error = rejected(signer.sign(id_token_claims(aud="x")), [signer])
+    assert error.stage == "token_validation"
+    assert "aud" in error.detail
+    assert str(error) == "An authentication response field could not be verified."
