@@ -207,7 +207,7 @@ class TenantKeys:
         ):
             # Another process already refetched: use its result.
             return shared
-        return self._fetch_once()
+        return self._fetch_once(refetch=True)
 
     def _shared_keys(self) -> KeySet | None:
         entry = self.cache.get(self.document_key)
@@ -220,11 +220,15 @@ class TenantKeys:
         _process_keys[self.url] = keyset
         return keyset
 
-    def _fetch_once(self) -> KeySet | None:
-        """Fetch if this process wins the stamp; None when another one holds it."""
-        if not self.cache.add(
-            self.stamp_key, "fetching", timeout=self.refetch_interval
-        ):
+    def _fetch_once(self, *, refetch: bool = False) -> KeySet | None:
+        """Fetch if this process wins the stamp; None when another one holds it.
+
+        After a refetch (an unknown kid) the stamp stays for the interval:
+        that is the deployment-wide rate limit. After a scheduled fetch (none
+        cached, or expired) it is released, so a rotation that follows at once
+        can still be picked up.
+        """
+        if not self.cache.add(self.stamp_key, "fetching", self.refetch_interval):
             return None
         try:
             document = self.backend.get_json(self.url, stage="token_validation")
@@ -232,13 +236,15 @@ class TenantKeys:
         except Exception:
             # Keep the stamp (marked failed) for the interval: a down or broken
             # JWKS endpoint is retried once per interval, not once per login.
-            self.cache.set(self.stamp_key, FETCH_FAILED, timeout=self.refetch_interval)
+            self.cache.set(self.stamp_key, FETCH_FAILED, self.refetch_interval)
             raise
         self.cache.set(
             self.document_key,
             {"jwks": document, "fetched_at": keyset.fetched_at},
             timeout=self.ttl,
         )
+        if not refetch:
+            self.cache.delete(self.stamp_key)
         _process_keys[self.url] = keyset
         logger.debug("Fetched the tenant's JWKS (%d keys)", len(keyset.all_keys()))
         return keyset
