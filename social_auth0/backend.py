@@ -44,7 +44,7 @@ def normalize_domain(domain: object) -> str:
     """
     if not isinstance(domain, str) or not domain.strip():
         raise ValueError("is not set (expected e.g. 'tenant.eu.auth0.com')")
-    value = domain.strip().rstrip("/")
+    value = domain.strip()
     if "://" not in value:
         value = f"https://{value}"
     try:
@@ -54,7 +54,12 @@ def normalize_domain(domain: object) -> str:
         raise ValueError(f"{domain!r} is not a host name") from error
     if parts.scheme not in ("https", "http"):
         raise ValueError(f"{domain!r} must use https")
-    if not parts.hostname or parts.path or parts.query or parts.fragment:
+    if (
+        not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
         raise ValueError(f"{domain!r} must be a bare host name, without a path")
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{domain!r} must not carry credentials")

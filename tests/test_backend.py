@@ -1,0 +1,280 @@
+"""Auth0OAuth2 without a tenant: URLs, parameters, settings, details."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import RequestFactory, override_settings
+from social_core.exceptions import (
+    AuthCanceled,
+    AuthConfigurationError,
+    AuthProviderError,
+)
+from social_django.utils import load_strategy
+
+from social_auth0.backend import Auth0OAuth2, normalize_domain
+
+
+def make_backend(path="/login/auth0/", data=None):
+    request = RequestFactory().post(path, data or {})
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    request.session = SessionStore()
+    return Auth0OAuth2(load_strategy(request), redirect_uri="/complete/auth0/")
+
+
+@pytest.mark.parametrize(
+    ("domain", "base"),
+    [
+        ("tenant.eu.auth0.com", "https://tenant.eu.auth0.com"),
+        ("tenant.eu.auth0.com/", "https://tenant.eu.auth0.com"),
+        ("https://tenant.eu.auth0.com", "https://tenant.eu.auth0.com"),
+        ("https://tenant.eu.auth0.com/", "https://tenant.eu.auth0.com"),
+        ("  login.example.com  ", "https://login.example.com"),
+        ("http://localhost:8001", "http://localhost:8001"),
+        ("http://127.0.0.1:8001/", "http://127.0.0.1:8001"),
+        ("http://[::1]:8001", "http://[::1]:8001"),
+    ],
+)
+def test_normalizes_domain(domain, base):
+    assert normalize_domain(domain) == base
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        None,
+        "",
+        "http://tenant.eu.auth0.com",
+        "http://192.168.1.10:8001",
+        "ftp://tenant.eu.auth0.com",
+        "https://tenant.eu.auth0.com/path",
+        "https://tenant.eu.auth0.com/?x=1",
+        "https://user:pass@tenant.eu.auth0.com",
+        "https://tenant.eu.auth0.com:notaport",
+        "https://",
+        42,
+    ],
+)
+def test_refuses_malformed_domain(domain):
+    with pytest.raises(ValueError):
+        normalize_domain(domain)
+
+
+def test_urls_derive_from_domain():
+    backend = make_backend()
+    assert backend.authorization_url() == "https://tenant.eu.auth0.com/authorize"
+    assert backend.access_token_url() == "https://tenant.eu.auth0.com/oauth/token"
+    assert backend.jwks_url() == "https://tenant.eu.auth0.com/.well-known/jwks.json"
+    assert backend.id_token_issuer() == "https://tenant.eu.auth0.com/"
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_DOMAIN="http://tenant.eu.auth0.com")
+def test_bad_domain_at_runtime_is_a_configuration_error_naming_domain():
+    with pytest.raises(AuthConfigurationError) as info:
+        make_backend().authorization_url()
+    assert info.value.parameter == "DOMAIN"
+    assert "SOCIAL_AUTH_AUTH0_DOMAIN" in info.value.detail
+
+
+def test_domain_is_read_at_call_time():
+    backend = make_backend()
+    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN="other.us.auth0.com"):
+        assert backend.id_token_issuer() == "https://other.us.auth0.com/"
+
+
+def auth_query(backend):
+    return {k: v[0] for k, v in parse_qs(urlsplit(backend.auth_url()).query).items()}
+
+
+@pytest.mark.django_db
+def test_authorize_request_parameters():
+    backend = make_backend()
+    query = auth_query(backend)
+    assert query["response_type"] == "code"
+    assert query["client_id"] == "test-client-id"
+    assert query["redirect_uri"] == "http://testserver/complete/auth0/"
+    assert query["scope"] == "openid profile email"
+    assert query["code_challenge_method"] == "S256"
+    assert len(query["code_challenge"]) == 43
+    assert len(query["nonce"]) >= 32
+    assert "redirect_state" not in query
+    assert "audience" not in query and "max_age" not in query
+
+
+@pytest.mark.django_db
+def test_nonce_is_kept_in_the_state_transaction():
+    backend = make_backend()
+    query = auth_query(backend)
+    transaction = backend.strategy.session_get(backend.transaction_key(query["state"]))
+    assert transaction["oidc_nonce"] == query["nonce"]
+    assert transaction["code_verifier"]
+
+
+@pytest.mark.django_db
+def test_every_login_gets_a_fresh_nonce_and_state():
+    backend = make_backend()
+    first, second = auth_query(backend), auth_query(backend)
+    assert first["nonce"] != second["nonce"]
+    assert first["state"] != second["state"]
+
+
+@override_settings(
+    SOCIAL_AUTH_AUTH0_SCOPE=["offline_access", "openid", "read:reports"],
+    SOCIAL_AUTH_AUTH0_AUDIENCE="https://api.example.com/",
+    SOCIAL_AUTH_AUTH0_MAX_AGE=600,
+    SOCIAL_AUTH_AUTH0_AUTH_EXTRA_ARGUMENTS={"ui_locales": "fr"},
+)
+@pytest.mark.django_db
+def test_scope_audience_max_age_and_extra_arguments():
+    query = auth_query(make_backend())
+    assert query["scope"] == "openid offline_access read:reports profile email"
+    assert query["audience"] == "https://api.example.com/"
+    assert query["max_age"] == "600"
+    assert query["ui_locales"] == "fr"
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_IGNORE_DEFAULT_SCOPE=True)
+@pytest.mark.django_db
+def test_openid_scope_is_always_requested():
+    assert auth_query(make_backend())["scope"] == "openid"
+
+
+@pytest.mark.parametrize(
+    ("settings", "parameter"),
+    [
+        ({"SOCIAL_AUTH_AUTH0_USE_PKCE": False}, "USE_PKCE"),
+        (
+            {"SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD": "plain"},
+            "PKCE_CODE_CHALLENGE_METHOD",
+        ),
+        ({"SOCIAL_AUTH_AUTH0_MAX_AGE": "ten minutes"}, "MAX_AGE"),
+    ],
+)
+@pytest.mark.django_db
+def test_refuses_to_start_a_login_with_bad_settings(settings, parameter):
+    with override_settings(**settings), pytest.raises(AuthConfigurationError) as info:
+        make_backend().auth_url()
+    assert info.value.parameter == parameter
+
+
+def test_access_denied_at_the_callback_is_a_cancellation():
+    error = make_backend().get_provider_error(
+        {"error": "access_denied", "error_description": "User cancelled"}
+    )
+    assert isinstance(error, AuthCanceled)
+
+
+def test_access_denied_from_the_token_endpoint_names_the_secret():
+    # Auth0 answers a wrong client secret with 401 access_denied "Unauthorized".
+    error = make_backend().get_provider_error(
+        {"error": "access_denied", "error_description": "Unauthorized"},
+        stage="token_exchange",
+        status_code=401,
+    )
+    assert isinstance(error, AuthConfigurationError)
+    assert error.parameter == "SECRET"
+    assert "SOCIAL_AUTH_AUTH0_SECRET" in error.detail
+
+
+def test_other_token_endpoint_errors_keep_social_core_classification():
+    error = make_backend().get_provider_error(
+        {"error": "server_error"}, stage="token_exchange", status_code=500
+    )
+    assert isinstance(error, AuthProviderError)
+    assert error.code == "unavailable"
+
+
+DATABASE_USER = {
+    "sub": "auth0|65f0c0ffee0000000000abcd",
+    "email": "ada@example.com",
+    "email_verified": False,
+    "name": "ada@example.com",
+    "nickname": "ada.l",
+    "picture": "https://s.gravatar.com/avatar/ada.png",
+}
+SOCIAL_USER = {
+    "sub": "google-oauth2|104000000000000000001",
+    "email": "grace@example.com",
+    "email_verified": True,
+    "name": "Grace Hopper",
+    "given_name": "Grace",
+    "family_name": "Hopper",
+    "nickname": "grace",
+}
+
+
+def test_details_of_a_database_user_do_not_turn_the_email_into_a_name():
+    details = make_backend().get_user_details(DATABASE_USER)
+    assert details == {
+        "user_id": "auth0|65f0c0ffee0000000000abcd",
+        "username": "ada.l",
+        "email": "ada@example.com",
+        "email_verified": False,
+        "fullname": None,
+        "first_name": None,
+        "last_name": None,
+        "picture": "https://s.gravatar.com/avatar/ada.png",
+    }
+
+
+def test_details_of_a_social_user_use_given_and_family_name():
+    details = make_backend().get_user_details(SOCIAL_USER)
+    assert details["first_name"] == "Grace"
+    assert details["last_name"] == "Hopper"
+    assert details["fullname"] == "Grace Hopper"
+    assert details["email_verified"] is True
+
+
+@pytest.mark.parametrize(
+    ("claims", "username"),
+    [
+        ({"sub": "auth0|abc", "nickname": "  "}, "auth0_abc"),
+        ({"sub": "auth0|abc", "email": "bob@example.com"}, "bob"),
+        ({"sub": "sms|+15550000"}, "sms_+15550000"),
+    ],
+)
+def test_username_falls_back_to_email_then_sub(claims, username):
+    assert make_backend().get_user_details(claims)["username"] == username
+
+
+def test_email_verified_must_be_true_not_truthy():
+    claims = {**DATABASE_USER, "email_verified": "true"}
+    assert make_backend().get_user_details(claims)["email_verified"] is False
+
+
+def test_names_are_never_split_from_name_by_default():
+    assert make_backend().setting("FIRSTLAST_FROM_FULL", True) is False
+    with override_settings(SOCIAL_AUTH_AUTH0_FIRSTLAST_FROM_FULL=True):
+        assert make_backend().setting("FIRSTLAST_FROM_FULL", True) is True
+
+
+RESPONSE = {
+    **SOCIAL_USER,
+    "access_token": "at-secret",
+    "refresh_token": "rt-secret",
+    "token_type": "Bearer",
+    "expires_in": 86400,
+    "id_token": "a.b.c",
+}
+
+
+def test_extra_data_keeps_no_tokens_by_default():
+    backend = make_backend()
+    details = backend.get_user_details(RESPONSE)
+    data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})
+    assert data["picture"] is None
+    assert data["email_verified"] is True
+    assert not {"access_token", "refresh_token", "id_token"} & set(data)
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_STORE_TOKENS=True)
+def test_extra_data_keeps_tokens_when_asked():
+    backend = make_backend()
+    details = backend.get_user_details(RESPONSE)
+    data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})
+    assert data["access_token"] == "at-secret"
+    assert data["refresh_token"] == "rt-secret"
+    assert data["expires_in"] == 86400
+    assert "id_token" not in data
