@@ -7,10 +7,13 @@ read through ``self.setting()`` at call time, never at import.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
@@ -35,6 +38,21 @@ logger = logging.getLogger("social_auth0")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+# (strategy class, name) -> resolved value. Each login reads a dozen settings,
+# and social-core's lookup builds three names and takes up to three failed
+# getattr()s per read: that was most of the cost of verifying an ID token.
+# Values are read at call time the first time and dropped whenever Django
+# reports a setting change (override_settings, pytest-django's `settings`).
+_settings_memo: dict[tuple[type, str], Any] = {}
+_NOT_MEMOIZED = object()
+_MISSING = object()
+
+
+@receiver(setting_changed)
+def _forget_settings(**kwargs: Any) -> None:
+    _settings_memo.clear()
+
+
 def normalize_domain(domain: object) -> str:
     """Return the tenant's base URL (``https://host[:port]``, no trailing slash).
 
@@ -44,6 +62,11 @@ def normalize_domain(domain: object) -> str:
     """
     if not isinstance(domain, str) or not domain.strip():
         raise ValueError("is not set (expected e.g. 'tenant.eu.auth0.com')")
+    return _normalize_domain(domain)
+
+
+@functools.lru_cache(maxsize=32)
+def _normalize_domain(domain: str) -> str:
     value = domain.strip()
     if "://" not in value:
         value = f"https://{value}"
@@ -109,7 +132,14 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def setting(self, name: str, default: Any = None) -> Any:
         """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's lookup order)."""
-        return super().setting(name, self.SETTING_DEFAULTS.get(name, default))
+        default = self.SETTING_DEFAULTS.get(name, default)
+        if name.endswith("_URL"):  # resolved through the URLconf: not memoized
+            return super().setting(name, default)
+        key = (type(self.strategy), name)
+        value = _settings_memo.get(key, _NOT_MEMOIZED)
+        if value is _NOT_MEMOIZED:
+            value = _settings_memo[key] = super().setting(name, _MISSING)
+        return default if value is _MISSING else value
 
     # URLs -----------------------------------------------------------------
 
