@@ -1,0 +1,111 @@
+"""``python -m social_auth0.testing``: serve a local Auth0 tenant until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .tenant import Auth0Tenant
+from .users import TenantUser
+
+DEMO_USER = "ada@example.com:correct horse:admin"
+
+
+def parse_user(value: str) -> TenantUser:
+    """``email:password[:role,role]`` -> a database user."""
+    email, _, rest = value.partition(":")
+    password, _, roles = rest.partition(":")
+    if not email or not password:
+        raise argparse.ArgumentTypeError(
+            f"expected email:password[:roles], got {value!r}"
+        )
+    return TenantUser(email, password, roles=[r for r in roles.split(",") if r])
+
+
+def load_users(path: Path) -> list[TenantUser]:
+    """Users from a JSON list of objects with ``TenantUser`` fields."""
+    return [TenantUser(**fields) for fields in json.loads(path.read_text())]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m social_auth0.testing",
+        description="Serve a local Auth0 tenant emulator (no Auth0 account needed).",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument("--client-id", default="test-client-id")
+    parser.add_argument("--client-secret", default="test-client-secret")
+    parser.add_argument(
+        "--callback-url",
+        action="append",
+        default=[],
+        help="an Allowed Callback URL (repeatable)",
+    )
+    parser.add_argument(
+        "--logout-url", action="append", default=[], help="an Allowed Logout URL"
+    )
+    parser.add_argument(
+        "--backchannel-logout-url", action="append", default=[], metavar="URL"
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        type=parse_user,
+        default=[],
+        metavar="EMAIL:PASSWORD[:ROLE,ROLE]",
+    )
+    parser.add_argument("--users-file", type=Path, help="JSON list of users")
+    parser.add_argument("--roles-claim", help="e.g. https://example.com/roles")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Start the tenant, print how to use it, wait for Ctrl-C."""
+    args = build_parser().parse_args(argv)
+    users = args.user + (load_users(args.users_file) if args.users_file else [])
+    tenant = Auth0Tenant(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        callback_urls=args.callback_url
+        or [
+            "http://127.0.0.1:8000/complete/auth0/",
+            "http://localhost:8000/complete/auth0/",
+        ],
+        logout_urls=args.logout_url
+        or ["http://127.0.0.1:8000/", "http://localhost:8000/"],
+        users=users or [parse_user(DEMO_USER)],
+        roles_claim=args.roles_claim,
+        host=args.host,
+        port=args.port,
+        backchannel_logout_urls=args.backchannel_logout_url,
+    )
+    with tenant:
+        print_summary(tenant)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("\nStopped.")
+
+
+def print_summary(tenant: Auth0Tenant) -> None:
+    """What to put in settings, and who can log in (the demo passwords on purpose)."""
+    app = next(iter(tenant.applications.values()))
+    print(f"SOCIAL_AUTH_AUTH0_DOMAIN = {tenant.domain!r}", flush=True)
+    print(f"SOCIAL_AUTH_AUTH0_KEY = {app.client_id!r}")
+    print("SOCIAL_AUTH_AUTH0_SECRET = <the --client-secret you gave>")
+    print(f"Allowed Callback URLs: {', '.join(app.callback_urls)}")
+    print(f"Allowed Logout URLs: {', '.join(app.logout_urls)}")
+    print("Demo logins:")
+    for user in tenant.users.values():
+        roles = f" (roles: {', '.join(user.roles)})" if user.roles else ""
+        print(f"  {user.email} / {user.password or '<quick-pick button>'}{roles}")
+    print("Press Ctrl-C to stop.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

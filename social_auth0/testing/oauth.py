@@ -1,0 +1,158 @@
+"""``POST /oauth/token`` (code and refresh grants) and ``GET /userinfo``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from .claims import custom_claims, user_claims
+from .keys import b64url
+from .state import AuthorizeRequest
+from .tokens import token_response
+from .users import Application
+from .wire import Request, Response, json_response, oauth_error
+
+if TYPE_CHECKING:
+    from .tenant import Auth0Tenant
+
+# What Auth0 answers for each status a misbehaving tenant is told to return.
+MISBEHAVING_ERRORS = {
+    400: ("invalid_request", "Invalid request"),
+    401: ("access_denied", "Unauthorized"),
+    403: ("invalid_grant", "Invalid authorization code"),
+    429: ("too_many_requests", "Global limit has been reached"),
+    500: ("server_error", "Internal server error"),
+    503: ("temporarily_unavailable", "Service temporarily unavailable"),
+}
+
+
+def token(tenant: Auth0Tenant, request: Request) -> Response:
+    """Exchange a code or a refresh token; errors in Auth0's shape."""
+    misbehaviour = _misbehaviour(tenant)
+    if misbehaviour is not None:
+        return misbehaviour
+    app = _client(tenant, request)
+    if app is None:
+        # Auth0's answer to a wrong secret: not "invalid_client", and a 401.
+        return oauth_error(401, "access_denied", "Unauthorized")
+    grant_type = request.form.get("grant_type", "")
+    handler = GRANT_TYPES.get(grant_type)
+    if handler is None:
+        return oauth_error(
+            403, "unsupported_grant_type", f"Unsupported grant type: {grant_type}"
+        )
+    return handler(tenant, app, request.form)
+
+
+def _misbehaviour(tenant: Auth0Tenant) -> Response | None:
+    switches = tenant.misbehave
+    if switches.token_delay:
+        time.sleep(switches.token_delay)
+    if switches.token_status is not None:
+        error, description = MISBEHAVING_ERRORS.get(
+            switches.token_status, ("server_error", "Internal server error")
+        )
+        return oauth_error(switches.token_status, error, description)
+    if switches.token_body is not None:
+        return Response(200, switches.token_body, "application/json; charset=utf-8")
+    return None
+
+
+def _client(tenant: Auth0Tenant, request: Request) -> Application | None:
+    """The application whose credentials came with the request (basic or post)."""
+    client_id, secret = _basic_credentials(request.header("Authorization"))
+    if client_id is None:
+        client_id, secret = (
+            request.form.get("client_id"),
+            request.form.get("client_secret"),
+        )
+    app = tenant.applications.get(client_id or "")
+    if (
+        app is None
+        or secret is None
+        or not hmac.compare_digest(secret, app.client_secret)
+    ):
+        return None
+    return app
+
+
+def _basic_credentials(header: str) -> tuple[str | None, str | None]:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        client_id, _, secret = (
+            base64.b64decode(encoded, validate=True).decode().partition(":")
+        )
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64.
+    return unquote(client_id), unquote(secret)
+
+
+def _authorization_code(
+    tenant: Auth0Tenant, app: Application, form: dict[str, str]
+) -> Response:
+    code = form.get("code", "")
+    if not code:
+        return oauth_error(400, "invalid_request", "Missing required parameter: code")
+    found = tenant.state.live_code(code)
+    if found is None or found.request.client_id != app.client_id:
+        return oauth_error(403, "invalid_grant", "Invalid authorization code")
+    if form.get("redirect_uri") != found.request.redirect_uri:
+        return oauth_error(403, "invalid_grant", "Invalid redirect_uri")
+    if not _pkce_verified(found.request, form.get("code_verifier")):
+        return oauth_error(403, "invalid_grant", "Failed to verify code verifier")
+    if not tenant.state.use_code(code):  # lost a race with a parallel exchange
+        return oauth_error(403, "invalid_grant", "Invalid authorization code")
+    return json_response(token_response(tenant, found.grant, refresh=True))
+
+
+def _pkce_verified(auth: AuthorizeRequest, verifier: str | None) -> bool:
+    if auth.code_challenge is None:
+        return True
+    if not verifier:
+        return False
+    if auth.code_challenge_method == "S256":
+        verifier = b64url(hashlib.sha256(verifier.encode()).digest())
+    return hmac.compare_digest(verifier, auth.code_challenge)
+
+
+def _refresh_token(
+    tenant: Auth0Tenant, app: Application, form: dict[str, str]
+) -> Response:
+    grant = tenant.state.refresh_grant(form.get("refresh_token", ""))
+    if grant is None or grant.client_id != app.client_id:
+        return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
+    return json_response(token_response(tenant, grant, refresh=False))
+
+
+GRANT_TYPES: dict[
+    str, Callable[[Auth0Tenant, Application, dict[str, str]], Response]
+] = {
+    "authorization_code": _authorization_code,
+    "refresh_token": _refresh_token,
+}
+
+
+def userinfo(tenant: Auth0Tenant, request: Request) -> Response:
+    """The profile of the access token's user, limited to its scopes."""
+    scheme, _, access_token = request.header("Authorization").partition(" ")
+    grant = (
+        tenant.state.access_grant(access_token) if scheme.lower() == "bearer" else None
+    )
+    if grant is None or "openid" not in grant.scopes:
+        return Response(
+            401, b"Unauthorized", headers=[("WWW-Authenticate", 'Bearer realm="Auth0"')]
+        )
+    claims = user_claims(grant.user, grant.scopes)
+    claims.update(
+        custom_claims(grant.user, tenant.roles_claim, tenant.app_metadata_claim)
+    )
+    return json_response(claims)

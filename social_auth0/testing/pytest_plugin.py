@@ -1,0 +1,63 @@
+"""pytest fixture ``auth0_tenant``: enable with ``pytest_plugins = [...pytest_plugin]``.
+
+Django is touched only when pytest-django is active and configured; then the
+``SOCIAL_AUTH_AUTH0_DOMAIN``/``KEY``/``SECRET`` settings point at the tenant.
+Override the ``auth0_tenant_options`` fixture to change the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .tenant import Auth0Tenant
+from .users import TenantUser
+
+CLIENT_ID = "test-client-id"
+CLIENT_SECRET = "test-client-secret"  # noqa: S105 (a test tenant)
+CALLBACK_URL = "http://testserver/complete/auth0/"
+LOGOUT_URL = "http://testserver/"
+ROLES_CLAIM = "https://example.com/roles"
+DEMO_EMAIL = "ada@example.com"
+DEMO_PASSWORD = "correct horse"  # noqa: S105
+
+
+@pytest.fixture
+def auth0_tenant_options() -> dict[str, Any]:
+    """Keyword arguments for the ``auth0_tenant`` fixture's ``Auth0Tenant``."""
+    return {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "callback_urls": [CALLBACK_URL],
+        "logout_urls": [LOGOUT_URL],
+        "users": [TenantUser(DEMO_EMAIL, DEMO_PASSWORD, roles=["admin"])],
+        "roles_claim": ROLES_CLAIM,
+    }
+
+
+@pytest.fixture
+def auth0_tenant(
+    request: pytest.FixtureRequest, auth0_tenant_options: dict[str, Any]
+) -> Iterator[Auth0Tenant]:
+    """A running tenant; Django settings point at it when pytest-django is on."""
+    with Auth0Tenant(**auth0_tenant_options) as tenant:
+        _point_django_at(request, tenant)
+        yield tenant
+
+
+def _point_django_at(request: pytest.FixtureRequest, tenant: Auth0Tenant) -> None:
+    if not request.config.pluginmanager.hasplugin("django"):
+        return
+    from pytest_django.lazy_django import django_settings_is_configured
+
+    # pytest-django's ``settings`` fixture would skip the test without Django.
+    if not django_settings_is_configured():
+        return
+    settings = request.getfixturevalue("settings")
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
+    app = next(iter(tenant.applications.values()), None)
+    if app is not None:
+        settings.SOCIAL_AUTH_AUTH0_KEY = app.client_id
+        settings.SOCIAL_AUTH_AUTH0_SECRET = app.client_secret

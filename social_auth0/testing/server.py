@@ -1,0 +1,92 @@
+"""The HTTP server: routes requests to endpoint functions and logs them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from . import authorize, discovery, login, logout, oauth
+from .wire import Request, Response, oauth_error, parse_request
+
+if TYPE_CHECKING:
+    from .tenant import Auth0Tenant
+
+logger = logging.getLogger(__name__)
+
+Endpoint = Callable[["Auth0Tenant", Request], Response]
+
+ROUTES: dict[tuple[str, str], Endpoint] = {
+    ("GET", "/.well-known/openid-configuration"): discovery.openid_configuration,
+    ("GET", "/.well-known/jwks.json"): discovery.jwks,
+    ("GET", "/authorize"): authorize.authorize,
+    ("GET", "/u/login"): login.show,
+    ("POST", "/u/login"): login.submit,
+    ("GET", "/u/login/cancel"): login.cancel,
+    ("POST", "/oauth/token"): oauth.token,
+    ("GET", "/userinfo"): oauth.userinfo,
+    ("POST", "/userinfo"): oauth.userinfo,
+    ("GET", "/v2/logout"): logout.v2_logout,
+    ("GET", "/oidc/logout"): logout.oidc_logout,
+    ("POST", "/oidc/logout"): logout.oidc_logout,
+}
+
+
+class TenantHTTPServer(ThreadingHTTPServer):
+    """A threading server that knows its tenant; threads die with the process."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], tenant: Auth0Tenant) -> None:
+        super().__init__(address, TenantRequestHandler)
+        self.tenant = tenant
+
+
+class TenantRequestHandler(BaseHTTPRequestHandler):
+    """Parse, dispatch, log, answer. HTTP/1.0: no keep-alive outliving ``stop()``."""
+
+    server: TenantHTTPServer
+    server_version = "Auth0TenantEmulator/1.0"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        """Answer a GET."""
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Answer a POST."""
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = parse_request(
+            self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+        )
+        response = self._respond(request)
+        # Log before answering, so a test that just got its answer sees the record.
+        self.server.tenant.log.record(request, response.status)
+        self._send(response)
+
+    def _respond(self, request: Request) -> Response:
+        endpoint = ROUTES.get((request.method, request.path))
+        if endpoint is None:
+            return oauth_error(
+                404, "not_found", f"Not found: {request.method} {request.path}"
+            )
+        try:
+            return endpoint(self.server.tenant, request)
+        except Exception:  # a bug in the emulator must not hang the client
+            logger.exception("Auth0 tenant emulator failed on %s", request.path)
+            return oauth_error(500, "server_error", "The tenant emulator failed")
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Stay quiet: request lines carry codes; ``tenant.requests`` is redacted."""

@@ -1,0 +1,345 @@
+"""``Auth0Tenant``: a local Auth0 tenant on a loopback port, and its test helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+import requests
+
+from . import browser
+from .backchannel import is_loopback, post_logout_token
+from .claims import Grant, logout_token_claims
+from .keys import KeyRing, encode_jws
+from .misbehave import Misbehaviour, apply_overrides
+from .requestlog import RequestLog, RequestRecord
+from .server import TenantHTTPServer
+from .state import TenantState
+from .tokens import id_claims
+from .users import Application, TenantUser
+from .wire import add_query
+
+
+class Auth0Tenant:
+    """An Auth0 tenant on ``http://host:port``: start with ``with`` or ``start()``.
+
+    The constructor's ``client_id``/``client_secret``/URLs register the first
+    application (none if ``client_id`` is ``None``); ``clock`` is the time seam
+    used for token times and code expiry.
+    """
+
+    def __init__(
+        self,
+        client_id: str | None = "test-client-id",
+        client_secret: str = "test-client-secret",  # noqa: S107 (a test tenant)
+        callback_urls: Iterable[str] = (),
+        logout_urls: Iterable[str] = (),
+        users: Iterable[TenantUser] = (),
+        roles_claim: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        backchannel_logout_urls: Iterable[str] = (),
+        app_metadata_claim: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.roles_claim = roles_claim
+        self.app_metadata_claim = app_metadata_claim
+        self.clock = clock
+        self.misbehave = Misbehaviour()
+        self.applications: dict[str, Application] = {}
+        self.users: dict[str, TenantUser] = {}
+        self.log = RequestLog()
+        self.state = TenantState(clock)
+        #: (url, HTTP status or None when unreachable) of automatic back-channel logouts
+        self.backchannel_deliveries: list[tuple[str, int | None]] = []
+        self.keys = KeyRing(f"{host}.local-auth0-tenant")
+        self._address = (host, port)
+        self._server: TenantHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._browser = requests.Session()
+        if client_id is not None:
+            self.add_application(
+                Application(
+                    client_id,
+                    client_secret,
+                    list(callback_urls),
+                    list(logout_urls),
+                    list(backchannel_logout_urls),
+                )
+            )
+        for user in users:
+            self.add_user(user)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> Auth0Tenant:
+        """Bind the port and serve in a daemon thread."""
+        if self._server is None:
+            self._server = TenantHTTPServer(self._address, self)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="auth0-tenant", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self._browser.close()
+
+    def __enter__(self) -> Auth0Tenant:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``, no trailing slash."""
+        if self._server is None:
+            raise RuntimeError("the tenant is not running: use 'with' or start()")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def domain(self) -> str:
+        """What ``SOCIAL_AUTH_AUTH0_DOMAIN`` is set to (the base URL)."""
+        return self.base_url
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of every token: the base URL with Auth0's trailing slash."""
+        return self.base_url + "/"
+
+    @property
+    def jwks_url(self) -> str:
+        """Where the signing keys are published."""
+        return self.base_url + "/.well-known/jwks.json"
+
+    # -- configuration ---------------------------------------------------------
+
+    def add_user(self, user: TenantUser) -> TenantUser:
+        """Register (or replace) a user; emails are case-insensitive, as in Auth0."""
+        self.users[user.email.strip().lower()] = user
+        return user
+
+    def add_application(self, application: Application) -> Application:
+        """Register another application (client)."""
+        self.applications[application.client_id] = application
+        return application
+
+    def user(self, user_or_email: TenantUser | str) -> TenantUser:
+        """The registered user for an email (or the user itself)."""
+        if isinstance(user_or_email, TenantUser):
+            return user_or_email
+        return self.users[user_or_email.strip().lower()]
+
+    def now(self) -> int:
+        """The tenant's clock, in whole seconds."""
+        return int(self.clock())
+
+    # -- keys and tokens -------------------------------------------------------
+
+    @property
+    def signing_kid(self) -> str:
+        """The ``kid`` of the key that signs new tokens."""
+        return self.keys.current_kid
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        """The JWKS document served at :attr:`jwks_url`."""
+        return self.keys.jwks()
+
+    def rotate_keys(self) -> str:
+        """Sign with a new key from now on (returned); the old one stays published."""
+        return self.keys.rotate()
+
+    def revoke_key(self, kid: str) -> None:
+        """Stop publishing an old key."""
+        self.keys.revoke(kid)
+
+    def sign(
+        self,
+        claims: Any,
+        *,
+        kid: str | None = None,
+        alg: str = "RS256",
+        headers: dict[str, Any] | None = None,
+        key: bytes | None = None,
+    ) -> str:
+        """A compact JWS of ``claims``; ``headers`` merge into the JWS header.
+
+        RS*/PS* sign with key ``kid`` (default: current). HS* sign with ``key``,
+        defaulting to the client secret of the ``aud`` application, as Auth0
+        signs HS256 ID tokens. ``none`` yields an unsigned token.
+        """
+        signing_key = self.keys.get(kid)
+        header: dict[str, Any] = {"alg": alg, "typ": "JWT"}
+        if alg[:2] in ("RS", "PS"):
+            header["kid"] = signing_key.kid
+        header.update(headers or {})
+        if key is None and str(header["alg"]).startswith("HS"):
+            key = self._client_secret_for(claims).encode()
+        return encode_jws(claims, header, rsa_key=signing_key, hmac_secret=key)
+
+    def _client_secret_for(self, claims: Any) -> str:
+        audience = claims.get("aud") if isinstance(claims, dict) else None
+        app = self.applications.get(audience) if isinstance(audience, str) else None
+        app = app or next(iter(self.applications.values()), None)
+        if app is None:
+            raise ValueError("HS* signing needs key= or a registered application")
+        return app.client_secret
+
+    def id_token_for(
+        self,
+        user_or_email: TenantUser | str,
+        *,
+        nonce: str | None = None,
+        audience: str | None = None,
+        **claim_overrides: Any,
+    ) -> str:
+        """An Auth0-shaped ID token (scope ``openid profile email``), valid now.
+
+        ``tenant.misbehave`` is not applied; ``claim_overrides`` merge last
+        (``REMOVE`` deletes a claim). ``audience`` is the ``aud`` (client id).
+        """
+        grant = Grant(
+            user=self.user(user_or_email),
+            client_id=audience or self._default_client_id(),
+            scope="openid profile email",
+            sid="emulated-session-id",
+            auth_time=self.now(),
+            nonce=nonce,
+        )
+        return self.sign(apply_overrides(id_claims(self, grant), claim_overrides))
+
+    def _default_client_id(self) -> str:
+        if not self.applications:
+            raise ValueError("register an application or pass audience=")
+        return next(iter(self.applications))
+
+    # -- sessions and logout ---------------------------------------------------
+
+    @property
+    def sessions(self) -> dict[str, str]:
+        """The tenant's live sessions: ``sid`` -> email."""
+        return {sid: session.email for sid, session in self.state.sessions().items()}
+
+    def end_session(self, sid: str) -> None:
+        """End a tenant session, sending back-channel logouts like Auth0 does.
+
+        Only loopback back-channel URLs are contacted; the outcome of each is
+        appended to :attr:`backchannel_deliveries`.
+        """
+        session = self.state.end_session(sid)
+        if session is None:
+            return
+        for client_id in sorted(session.client_ids):
+            app = self.applications.get(client_id)
+            for url in app.backchannel_logout_urls if app else ():
+                if is_loopback(url):
+                    self._deliver_logout(
+                        url, client_id, session.sid, self.users[session.email].sub
+                    )
+
+    def _deliver_logout(
+        self, url: str, client_id: str, sid: str, sub: str | None
+    ) -> None:
+        try:
+            status: int | None = self.send_backchannel_logout(
+                url, sub=sub, sid=sid, client_id=client_id
+            ).status_code
+        except requests.RequestException:
+            status = None
+        self.backchannel_deliveries.append((url, status))
+
+    def logout_token(
+        self,
+        *,
+        sub: Any = None,
+        sid: Any = None,
+        client_id: str | None = None,
+        **claim_overrides: Any,
+    ) -> str:
+        """A signed back-channel logout token (OIDC Back-Channel Logout 1.0, 2.4)."""
+        claims = logout_token_claims(
+            issuer=self.issuer,
+            client_id=client_id or self._default_client_id(),
+            now=self.now(),
+            sub=sub,
+            sid=sid,
+        )
+        return self.sign(apply_overrides(claims, claim_overrides))
+
+    def send_backchannel_logout(
+        self,
+        url: str,
+        *,
+        sub: Any = None,
+        sid: Any = None,
+        client_id: str | None = None,
+        **claim_overrides: Any,
+    ) -> requests.Response:
+        """POST a logout token to ``url`` (loopback only) and return the response."""
+        token = self.logout_token(
+            sub=sub, sid=sid, client_id=client_id, **claim_overrides
+        )
+        return post_logout_token(url, token)
+
+    # -- request log -----------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request answered so far (secrets redacted), oldest first."""
+        return self.log.all()
+
+    def count(self, path: str, method: str | None = None) -> int:
+        """How many requests went to ``path`` (optionally with ``method``)."""
+        return sum(
+            1
+            for record in self.log.all()
+            if record.path == path and (method is None or record.method == method)
+        )
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self.log.clear()
+
+    # -- driving the login page like a browser ---------------------------------
+
+    def login(self, authorize_url: str, email: str, password: str | None = None) -> str:
+        """Log in through the real pages; return the callback URL (code and state).
+
+        ``password=None`` uses the page's quick-pick button for ``email``. The
+        tenant cookie is kept, so a later ``prompt=none`` finds the session.
+        """
+        return browser.login(
+            self._browser, self.base_url, authorize_url, email, password
+        )
+
+    def cancel(self, authorize_url: str) -> str:
+        """Open the login page and click Cancel; return the callback URL."""
+        return browser.cancel(self._browser, self.base_url, authorize_url)
+
+    def authorize_url(self, **params: str) -> str:
+        """An ``/authorize`` URL for the first application with ``params`` added."""
+        defaults = {"client_id": self._default_client_id(), "response_type": "code"}
+        app = self.applications.get(params.get("client_id", defaults["client_id"]))
+        if app and app.callback_urls:
+            defaults["redirect_uri"] = app.callback_urls[0]
+        defaults["scope"] = "openid profile email"
+        return add_query(f"{self.base_url}/authorize", {**defaults, **params})
