@@ -1,0 +1,134 @@
+"""Settings of the example project.
+
+Auth0 comes from the environment: ``AUTH0_DOMAIN``, ``AUTH0_CLIENT_ID``,
+``AUTH0_CLIENT_SECRET`` (the names of Auth0's quickstarts) or the
+``SOCIAL_AUTH_AUTH0_*`` names. With none set, ``runserver`` starts the local
+tenant emulator beside the site (see home/apps.py) with three demo users.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Demo only: a real site reads its secret key from the environment.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-insecure-key")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "social_django",
+    "social_auth0",
+    "home",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A rejected login becomes a redirect to LOGIN_ERROR_URL with a message.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DATABASE", BASE_DIR / "db.sqlite3"),
+    }
+}
+# The JWKS cache: a file cache is shared by every worker process of this host
+# (production: Redis, Memcached or the database cache).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("EXAMPLE_CACHE", BASE_DIR / ".django_cache"),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+STATIC_URL = "static/"
+
+AUTHENTICATION_BACKENDS = [
+    "social_auth0.backend.Auth0OAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "social_auth0:login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "index"
+
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/login-error/"
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+
+
+def _env(*names: str) -> str:
+    return next((os.environ[name] for name in names if os.environ.get(name)), "")
+
+
+SOCIAL_AUTH_AUTH0_DOMAIN = _env("SOCIAL_AUTH_AUTH0_DOMAIN", "AUTH0_DOMAIN")
+SOCIAL_AUTH_AUTH0_KEY = _env("SOCIAL_AUTH_AUTH0_KEY", "AUTH0_CLIENT_ID")
+SOCIAL_AUTH_AUTH0_SECRET = _env("SOCIAL_AUTH_AUTH0_SECRET", "AUTH0_CLIENT_SECRET")
+
+# Where an Auth0 Action puts the user's roles (see README.rst, "Roles").
+AUTH0_ROLES_CLAIM = "https://example.com/roles"
+
+# No tenant configured: run against the local emulator (home/apps.py starts it
+# when runserver serves). Its port can be moved with AUTH0_EMULATOR_PORT.
+AUTH0_EMULATOR = None
+if not SOCIAL_AUTH_AUTH0_DOMAIN:
+    AUTH0_EMULATOR = {
+        "port": int(os.environ.get("AUTH0_EMULATOR_PORT", "8001")),
+        "client_id": "example-client-id",
+        "client_secret": "example-client-secret",
+    }
+    SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{AUTH0_EMULATOR['port']}"
+    SOCIAL_AUTH_AUTH0_KEY = AUTH0_EMULATOR["client_id"]
+    SOCIAL_AUTH_AUTH0_SECRET = AUTH0_EMULATOR["client_secret"]
+
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    # For the dashboard: keep the verified ID-token claims in the session.
+    "home.pipeline.keep_verified_claims",
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"social_auth0": {"handlers": ["console"], "level": "INFO"}},
+}

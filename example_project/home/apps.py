@@ -1,0 +1,78 @@
+"""The example app; starts the tenant emulator when no tenant is configured."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.apps import AppConfig
+from django.conf import settings
+
+DEMO_USERS = [
+    # (email, password, roles, connection)
+    (
+        "admin@example.com",
+        "admin",
+        ["admin", "staff"],
+        "Username-Password-Authentication",
+    ),
+    ("editor@example.com", "editor", ["editor"], "google-oauth2"),
+    ("reader@example.com", "reader", [], "Username-Password-Authentication"),
+]
+
+
+def serving_with_runserver() -> bool:
+    """True in the process that serves requests (not runserver's reloader)."""
+    if len(sys.argv) < 2 or sys.argv[1] != "runserver":
+        return False
+    return os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
+
+
+def site_address() -> tuple[str, str]:
+    """(host, port) runserver listens on, as given on its command line."""
+    for argument in sys.argv[2:]:
+        if not argument.startswith("-"):
+            host, _, port = argument.rpartition(":")
+            return host or "127.0.0.1", port
+    return "127.0.0.1", "8000"
+
+
+class HomeConfig(AppConfig):
+    name = "home"
+
+    def ready(self) -> None:
+        if settings.AUTH0_EMULATOR and serving_with_runserver():
+            start_emulator(settings.AUTH0_EMULATOR)
+
+
+def start_emulator(config: dict) -> None:
+    """Serve a local Auth0 tenant for this site, with demo users."""
+    from social_auth0.testing import Auth0Tenant, TenantUser
+
+    _host, port = site_address()
+    sites = [f"http://{host}:{port}" for host in ("127.0.0.1", "localhost")]
+    tenant = Auth0Tenant(
+        client_id=config["client_id"],
+        client_secret=config["client_secret"],
+        callback_urls=[f"{site}/complete/auth0/" for site in sites],
+        logout_urls=[f"{site}/" for site in sites],
+        users=[
+            TenantUser(
+                email=email, password=password, roles=roles, connection=connection
+            )
+            for email, password, roles, connection in DEMO_USERS
+        ],
+        roles_claim=settings.AUTH0_ROLES_CLAIM,
+        port=config["port"],
+    )
+    tenant.start()  # a daemon thread: it ends with the server
+    lines = [
+        f"Auth0 tenant emulator: {tenant.base_url} (no AUTH0_DOMAIN set)",
+        f"Open {sites[0]}/ and log in as:",
+        *(
+            f"  {email} / {password}   roles: {', '.join(roles) or '-'}"
+            for email, password, roles, _ in DEMO_USERS
+        ),
+        "Set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET to use a real tenant.",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
