@@ -288,6 +288,14 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     # Callback ---------------------------------------------------------------
 
+    def start(self) -> Any:
+        """Redirect to ``/authorize``; a refusal is logged once, then re-raised."""
+        try:
+            return super().start()
+        except SocialAuthBaseException as error:
+            log_rejection(error)
+            raise
+
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
         try:

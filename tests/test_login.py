@@ -45,7 +45,7 @@ def use_tenant(tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 2
     tenant.misbehave.reset()
-    tenant._browser.cookies.clear()  # a new browser: no single sign-on
+    tenant.browser.cookies.clear()  # a new browser: no single sign-on
     tenant.clear_requests()
     yield
     tenant.misbehave.reset()
@@ -321,3 +321,14 @@ def test_log_lines_carry_no_token(tenant, caplog):
     message = rejected_login(tenant, caplog)
     assert "eyJ" not in message
     assert "test-client-secret" not in caplog.text
+
+
+def test_misconfiguration_at_login_start_is_a_redirect_with_a_message(
+    tenant, caplog, settings
+):
+    settings.SOCIAL_AUTH_AUTH0_USE_PKCE = False
+    client = Client()
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        response = client.post("/login/auth0/")
+    assert_rejected(response, client)
+    assert "parameter=USE_PKCE" in caplog.text
