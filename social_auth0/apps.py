@@ -1,4 +1,4 @@
-"""Django app configuration: registers social_auth0's system checks."""
+"""Django app configuration: registers checks and the session receivers."""
 
 from django.apps import AppConfig
 
@@ -9,4 +9,10 @@ class SocialAuth0Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
         from . import checks  # noqa: F401  (registers the checks)
+        from .sessions import forget_login, record_login
+
+        user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
+        user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")

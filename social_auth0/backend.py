@@ -36,6 +36,9 @@ logger = logging.getLogger("social_auth0")
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
+# logout needs (the sid for logout_hint), never a token. See sessions.py.
+SESSION_KEY = "_social_auth0"
 
 
 # (strategy class, name) -> resolved value. Each login reads a dozen settings,
@@ -336,6 +339,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         claims = self.verify_id_token(response.get("id_token"))
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
+        # What logout needs later (sessions.py records it at user_logged_in).
+        sid = claims.get("sid")
+        self.strategy.session_set(
+            SESSION_KEY,
+            {"sid": sid if isinstance(sid, str) else None, "sub": claims["sub"]},
+        )
         return claims
 
     def verify_id_token(self, id_token: object) -> dict[str, Any]:

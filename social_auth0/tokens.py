@@ -426,3 +426,93 @@ def verify_id_token(
     if max_age is not None:
         check_auth_time(backend, claims, max_age=max_age, leeway=leeway, now=now)
     return claims
+
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti", "events")
+
+
+def check_logout_event(
+    backend: BaseAuth[Any] | None, claims: Mapping[str, Any], *, stage: ErrorStage
+) -> None:
+    """``events`` is an object holding the back-channel logout event (BCL 2.4)."""
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(
+        events.get(BACKCHANNEL_LOGOUT_EVENT), dict
+    ):
+        raise token_error(
+            backend,
+            "logout token events has no back-channel logout event",
+            code="invalid_claim",
+            claim="events",
+            stage=stage,
+        )
+
+
+def check_logout_subject(
+    backend: BaseAuth[Any] | None, claims: Mapping[str, Any], *, stage: ErrorStage
+) -> None:
+    """``sid`` and/or ``sub``, as non-empty strings; never a ``nonce`` (BCL 2.4)."""
+    if "nonce" in claims:
+        raise token_error(
+            backend,
+            "logout token carries a nonce",
+            code="invalid_claim",
+            claim="nonce",
+            stage=stage,
+        )
+    present = [name for name in ("sid", "sub") if claims.get(name) is not None]
+    if not present:
+        raise token_error(
+            backend,
+            "logout token has neither 'sid' nor 'sub'",
+            code="missing_claim",
+            claim="sid",
+            stage=stage,
+        )
+    for name in present:
+        value = claims[name]
+        if not isinstance(value, str) or not value.strip():
+            raise token_error(
+                backend,
+                f"logout token {name!r} is not a non-empty string",
+                code="invalid_claim",
+                claim=name,
+                stage=stage,
+            )
+
+
+def verify_logout_token(
+    backend: BaseAuth[Any] | None,
+    token: object,
+    key_lookup: KeyLookup,
+    *,
+    issuer: str,
+    client_id: str,
+    leeway: float,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify an OIDC Back-Channel Logout 1.0 logout token (section 2.6).
+
+    Same keys and signature path as ID tokens; its own claim rules. Replays
+    (``jti``) are the caller's to refuse: that needs shared storage.
+    """
+    if now is None:
+        now = _now()
+    stage: ErrorStage = "token_validation"
+    claims = decode_verified(backend, token, key_lookup, stage=stage)
+    require_claims(backend, claims, LOGOUT_TOKEN_REQUIRED_CLAIMS, stage=stage)
+    check_issuer(backend, claims, issuer, stage=stage)
+    check_audience(backend, claims, client_id, stage=stage)
+    check_times(backend, claims, leeway=leeway, now=now, stage=stage)
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise token_error(
+            backend,
+            "logout token jti is not a non-empty string",
+            code="invalid_claim",
+            claim="jti",
+            stage=stage,
+        )
+    check_logout_event(backend, claims, stage=stage)
+    check_logout_subject(backend, claims, stage=stage)
+    return claims

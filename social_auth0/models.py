@@ -1,0 +1,34 @@
+"""Where back-channel logout finds the sessions an Auth0 login opened."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Auth0Session(models.Model):
+    """One Django session opened by one Auth0 login.
+
+    Auth0's back-channel logout names the tenant session (``sid``) and/or the
+    user (``sub``), never our cookie: this row maps them to the Django session
+    (``session_key``, for engines that store sessions server-side) and to a
+    random ``login_id`` also kept in the session itself (for signed-cookie
+    sessions, which only the middleware can end, at their next request).
+    """
+
+    login_id = models.CharField(max_length=64, unique=True)
+    sid = models.CharField(max_length=255, blank=True, db_index=True)
+    sub = models.CharField(max_length=255, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    session_key = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "Auth0 session"
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"Auth0 session of {self.sub} ({state})"
