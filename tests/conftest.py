@@ -15,6 +15,8 @@ from jose import jwk
 
 from social_auth0 import jwks
 
+pytest_plugins = ["social_auth0.testing.pytest_plugin"]
+
 ISSUER = "https://tenant.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
 

@@ -8,10 +8,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .defaults import CLIENT_ID, CLIENT_SECRET, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ROLES
 from .tenant import Auth0Tenant
 from .users import TenantUser
-
-DEMO_USER = "ada@example.com:correct horse:admin"
 
 
 def parse_user(value: str) -> TenantUser:
@@ -38,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
-    parser.add_argument("--client-id", default="test-client-id")
-    parser.add_argument("--client-secret", default="test-client-secret")
+    parser.add_argument("--client-id", default=CLIENT_ID)
+    parser.add_argument("--client-secret", default=CLIENT_SECRET)
     parser.add_argument(
         "--callback-url",
         action="append",
@@ -78,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ],
         logout_urls=args.logout_url
         or ["http://127.0.0.1:8000/", "http://localhost:8000/"],
-        users=users or [parse_user(DEMO_USER)],
+        users=users or [TenantUser(DEMO_EMAIL, DEMO_PASSWORD, roles=list(DEMO_ROLES))],
         roles_claim=args.roles_claim,
         host=args.host,
         port=args.port,
@@ -97,7 +96,7 @@ def print_summary(tenant: Auth0Tenant) -> None:
     app = next(iter(tenant.applications.values()))
     print(f"SOCIAL_AUTH_AUTH0_DOMAIN = {tenant.domain!r}", flush=True)
     print(f"SOCIAL_AUTH_AUTH0_KEY = {app.client_id!r}")
-    print("SOCIAL_AUTH_AUTH0_SECRET = <the --client-secret you gave>")
+    print(f"SOCIAL_AUTH_AUTH0_SECRET = <--client-secret, {CLIENT_SECRET!r} if unset>")
     print(f"Allowed Callback URLs: {', '.join(app.callback_urls)}")
     print(f"Allowed Logout URLs: {', '.join(app.logout_urls)}")
     print("Demo logins:")

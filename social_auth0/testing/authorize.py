@@ -106,7 +106,7 @@ def complete_login(
     set_cookie: bool = False,
 ) -> Response:
     """Issue a code for the session's user and send the browser back to the app."""
-    user = tenant.users[session.email]
+    user = tenant.user(session.email)
     grant = Grant(
         user=user,
         client_id=auth.client_id,

@@ -79,13 +79,13 @@ def id_token_claims(
 ) -> dict[str, Any]:
     """The claims of an Auth0 ID token for ``grant``."""
     claims: dict[str, Any] = {
-        **user_claims(grant.user, grant.scopes),
         "iss": issuer,
         "aud": grant.client_id,
         "iat": now,
         "exp": now + ID_TOKEN_LIFETIME,
         "auth_time": grant.auth_time,
         "sid": grant.sid,
+        **user_claims(grant.user, grant.scopes),
         **organization_claims(grant.organization),
     }
     if grant.nonce is not None:

@@ -62,7 +62,7 @@ $items
 
 _USER_BUTTON = Template(
     '    <li><button type="submit" class="pick-user" name="login_as" value="$email"'
-    ' data-email="$email">$name ($email, $connection)</button></li>'
+    ' data-email="$email">$label <small>($connection)</small></button></li>'
 )
 
 
@@ -85,7 +85,7 @@ def login_page(
     items = "\n".join(
         _USER_BUTTON.substitute(
             email=escape(user.email),
-            name=escape(str(user.name)),
+            label=escape(_label(user)),
             connection=escape(user.connection),
         )
         for user in users
@@ -109,6 +109,12 @@ def login_page(
         cancel_url=f"/u/login/cancel?state={escape(transaction_id)}",
     )
     return layout(heading, content)
+
+
+def _label(user: TenantUser) -> str:
+    if user.name in (None, user.email):
+        return user.email
+    return f"{user.name} <{user.email}>"
 
 
 def message_page(title: str, description: str) -> str:

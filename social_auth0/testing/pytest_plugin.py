@@ -12,16 +12,18 @@ from typing import Any
 
 import pytest
 
+from .defaults import (
+    CALLBACK_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_ROLES,
+    LOGOUT_URL,
+    ROLES_CLAIM,
+)
 from .tenant import Auth0Tenant
 from .users import TenantUser
-
-CLIENT_ID = "test-client-id"
-CLIENT_SECRET = "test-client-secret"  # noqa: S105 (a test tenant)
-CALLBACK_URL = "http://testserver/complete/auth0/"
-LOGOUT_URL = "http://testserver/"
-ROLES_CLAIM = "https://example.com/roles"
-DEMO_EMAIL = "ada@example.com"
-DEMO_PASSWORD = "correct horse"  # noqa: S105
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def auth0_tenant_options() -> dict[str, Any]:
         "client_secret": CLIENT_SECRET,
         "callback_urls": [CALLBACK_URL],
         "logout_urls": [LOGOUT_URL],
-        "users": [TenantUser(DEMO_EMAIL, DEMO_PASSWORD, roles=["admin"])],
+        "users": [TenantUser(DEMO_EMAIL, DEMO_PASSWORD, roles=list(DEMO_ROLES))],
         "roles_claim": ROLES_CLAIM,
     }
 

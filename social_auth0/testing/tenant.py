@@ -60,7 +60,9 @@ class Auth0Tenant:
         self._address = (host, port)
         self._server: TenantHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._browser = requests.Session()
+        self._base_url: str | None = None
+        #: the cookie jar ``login()`` uses: it holds the tenant session cookie
+        self.browser = requests.Session()
         if client_id is not None:
             self.add_application(
                 Application(
@@ -80,8 +82,15 @@ class Auth0Tenant:
         """Bind the port and serve in a daemon thread."""
         if self._server is None:
             self._server = TenantHTTPServer(self._address, self)
+            host = self._address[0]
+            host = f"[{host}]" if ":" in host else host  # IPv6 literal (RFC 3986)
+            self._base_url = f"http://{host}:{self._server.server_port}"
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="auth0-tenant", daemon=True
+                target=self._server.serve_forever,
+                # stop() waits up to one poll interval: keep fixtures fast.
+                kwargs={"poll_interval": 0.02},
+                name="auth0-tenant",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -92,7 +101,7 @@ class Auth0Tenant:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self._browser.close()
+        self.browser.close()
 
     def __enter__(self) -> Auth0Tenant:
         return self.start()
@@ -109,11 +118,10 @@ class Auth0Tenant:
 
     @property
     def base_url(self) -> str:
-        """``http://host:port``, no trailing slash."""
-        if self._server is None:
+        """``http://host:port``, no trailing slash (still known after ``stop()``)."""
+        if self._base_url is None:
             raise RuntimeError("the tenant is not running: use 'with' or start()")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._base_url
 
     @property
     def domain(self) -> str:
@@ -253,7 +261,7 @@ class Auth0Tenant:
             for url in app.backchannel_logout_urls if app else ():
                 if is_loopback(url):
                     self._deliver_logout(
-                        url, client_id, session.sid, self.users[session.email].sub
+                        url, client_id, session.sid, self.user(session.email).sub
                     )
 
     def _deliver_logout(
@@ -328,12 +336,12 @@ class Auth0Tenant:
         tenant cookie is kept, so a later ``prompt=none`` finds the session.
         """
         return browser.login(
-            self._browser, self.base_url, authorize_url, email, password
+            self.browser, self.base_url, authorize_url, email, password
         )
 
     def cancel(self, authorize_url: str) -> str:
         """Open the login page and click Cancel; return the callback URL."""
-        return browser.cancel(self._browser, self.base_url, authorize_url)
+        return browser.cancel(self.browser, self.base_url, authorize_url)
 
     def authorize_url(self, **params: str) -> str:
         """An ``/authorize`` URL for the first application with ``params`` added."""

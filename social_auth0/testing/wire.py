@@ -53,16 +53,31 @@ def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
+def _body_params(content_type: str, body: bytes) -> dict[str, str]:
+    """Form fields; Auth0's token endpoint also takes a flat JSON object."""
+    media_type = content_type.split(";")[0].strip().lower()
+    text = body.decode("utf-8", "replace")
+    if media_type == FORM_TYPE:
+        return _first_values(parse_qsl(text, keep_blank_values=True))
+    if media_type == "application/json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        if isinstance(data, dict):
+            return {
+                str(k): v if isinstance(v, str) else json.dumps(v)
+                for k, v in data.items()
+            }
+    return {}
+
+
 def parse_request(
     method: str, target: str, headers: Mapping[str, str], body: bytes
 ) -> Request:
     """Build a :class:`Request` from the raw parts ``http.server`` hands us."""
     url = urlsplit(target)
-    form: dict[str, str] = {}
-    if headers.get("Content-Type", "").split(";")[0].strip() == FORM_TYPE:
-        form = _first_values(
-            parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        )
+    form = _body_params(headers.get("Content-Type", ""), body)
     cookies: dict[str, str] = {}
     try:
         cookies = {
