@@ -8,10 +8,12 @@ read through ``self.setting()`` at call time, never at import.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from social_core.backends.base import BaseAuth, ResponseT_co
@@ -26,7 +28,8 @@ from social_core.exceptions import (
 )
 
 from .jwks import TenantKeys
-from .tokens import check_subject, token_error, verify_id_token
+from .tokens import _now as tokens_now
+from .tokens import check_subject, token_error, verify_id_token, verify_logout_token
 
 if TYPE_CHECKING:
     from social_core.storage import UserProtocol
@@ -94,10 +97,11 @@ def _normalize_domain(domain: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def log_rejection(error: SocialAuthBaseException) -> None:
-    """Log a rejected login once, with what failed and never a token."""
+def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
+    """Log a rejected login (or logout) once, with what failed, never a token."""
     logger.warning(
-        "Auth0 login rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
+        "Auth0 %s rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
+        what,
         type(error).__name__,
         error.code,
         error.stage,
@@ -129,6 +133,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     JWKS_CACHE = "default"
     JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
     JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
+    LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
     # Auth0's `name` is the email for database users: never split it into
     # first/last names unless a site opts in (social_names reads this).
     SETTING_DEFAULTS: dict[str, object] = {"FIRSTLAST_FROM_FULL": False}
@@ -387,6 +392,63 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 stage="user_info",
             )
         return {**userinfo, **claims}
+
+    # Logout -------------------------------------------------------------------
+
+    def logout_url(self, return_to: str, sid: str | None = None) -> str:
+        """Auth0's logout URL, returning to ``return_to`` (an Allowed Logout URL).
+
+        ``LOGOUT_ENDPOINT = "oidc"`` (default): OIDC RP-initiated logout with
+        ``logout_hint`` = the Auth0 session id; ``"v2"``: ``/v2/logout``.
+        """
+        endpoint = self.setting("LOGOUT_ENDPOINT", self.LOGOUT_ENDPOINT)
+        params = {"client_id": self.client_id()}
+        if endpoint == "oidc":
+            params["post_logout_redirect_uri"] = return_to
+            if sid:
+                params["logout_hint"] = sid
+        elif endpoint == "v2":
+            params["returnTo"] = return_to
+        else:
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be 'oidc' or 'v2'",
+                code="invalid_setting",
+                parameter="LOGOUT_ENDPOINT",
+            )
+        if self.setting("LOGOUT_FEDERATED", False):
+            params["federated"] = ""  # also end the upstream IdP's session
+        path = "oidc/logout" if endpoint == "oidc" else "v2/logout"
+        return f"{self.base_url()}/{path}?{urlencode(params)}"
+
+    def verify_logout_token(self, token: object) -> dict[str, Any]:
+        """Verify a back-channel logout token and refuse a replayed ``jti``."""
+        claims = verify_logout_token(
+            self,
+            token,
+            self.tenant_keys().lookup,
+            issuer=self.id_token_issuer(),
+            client_id=self.client_id(),
+            leeway=self.leeway(),
+        )
+        self.claim_logout_jti(claims)
+        return claims
+
+    def claim_logout_jti(self, claims: dict[str, Any]) -> None:
+        """Record the token's ``jti`` in the shared cache; a second use fails.
+
+        Kept until the token expires (plus leeway): after that ``exp`` refuses it.
+        """
+        digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
+        lifetime = max(int(claims["exp"] - tokens_now()) + self.leeway(), 1)
+        cache = caches[self.setting("JWKS_CACHE", self.JWKS_CACHE)]
+        if not cache.add(f"social_auth0:logout-jti:{digest}", 1, timeout=lifetime):
+            raise token_error(
+                self,
+                "logout token jti was used before (replay)",
+                code="invalid_claim",
+                claim="jti",
+            )
 
     # User details and storage --------------------------------------------
 

@@ -8,4 +8,7 @@ app_name = "social_auth0"
 
 urlpatterns = [
     path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("logout/return/", views.logout_return, name="logout_return"),
+    path("backchannel-logout/", views.backchannel_logout, name="backchannel_logout"),
 ]

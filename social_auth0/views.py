@@ -1,25 +1,47 @@
-"""Views: a GET login page that starts social_django's POST-only login."""
+"""Views: the login page that starts social_django's POST-only login, and
+logout in both directions (RP-initiated, and Auth0's back-channel logout)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.http import require_GET
-from social_django.utils import apply_framing_protection, check_fetch_metadata
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from social_core.exceptions import SocialAuthBaseException
+from social_django.utils import (
+    apply_framing_protection,
+    check_fetch_metadata,
+    load_backend,
+    load_strategy,
+)
 
-from .backend import Auth0OAuth2
+from .backend import SESSION_KEY, Auth0OAuth2, log_rejection
+from .sessions import end_sessions
+
+logger = logging.getLogger(__name__)
+
+# Session key for a same-site `next` carried across Auth0's logout.
+LOGOUT_NEXT_KEY = "_social_auth0_logout_next"
 
 
-def safe_next_url(request: HttpRequest) -> str | None:
-    """The request's ``next`` if it stays on this site, else None."""
-    url = request.GET.get(REDIRECT_FIELD_NAME)
+def safe_next_url(
+    request: HttpRequest, data: Mapping[str, Any] | None = None
+) -> str | None:
+    """The request's ``next`` (from ``data``, default the query) if it stays on
+    this site, else None."""
+    url = (request.GET if data is None else data).get(REDIRECT_FIELD_NAME)
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -53,3 +75,100 @@ def login(request: HttpRequest) -> HttpResponse:
         },
     )
     return apply_framing_protection(response)
+
+
+def _auth0_backend(request: HttpRequest) -> Auth0OAuth2[Any]:
+    """Our backend bound to this request (settings are read through it)."""
+    strategy = load_strategy(request)
+    return cast("Auth0OAuth2[Any]", load_backend(strategy, Auth0OAuth2.name, None))
+
+
+def logout_return_url(request: HttpRequest, backend: Auth0OAuth2[Any]) -> str:
+    """Where Auth0 sends the browser back: fixed, absolute, an Allowed Logout URL.
+
+    ``SOCIAL_AUTH_AUTH0_LOGOUT_REDIRECT_URL`` (a URL or URL name), else Django's
+    ``LOGOUT_REDIRECT_URL`` (social-core's lookup falls back to it), else "/".
+    """
+    return request.build_absolute_uri(backend.setting("LOGOUT_REDIRECT_URL") or "/")
+
+
+@never_cache
+@login_not_required
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def logout(request: HttpRequest) -> HttpResponse:
+    """End the Django session, then Auth0's (RP-initiated logout).
+
+    GET shows a confirmation form: a link or a prefetch never logs anyone out.
+    POST (CSRF-protected) reads the Auth0 session id, logs out through
+    ``django.contrib.auth.logout`` (so ``user_logged_out`` fires), then sends
+    the browser to Auth0's logout endpoint. A same-site ``next`` is kept in the
+    new anonymous session for ``logout_return``; an off-site one is dropped.
+    """
+    next_url = safe_next_url(
+        request, request.POST if request.method == "POST" else None
+    )
+    if request.method == "GET":
+        return render(
+            request,
+            "social_auth0/logout.html",
+            {"next_url": next_url, "redirect_field_name": REDIRECT_FIELD_NAME},
+        )
+    login = request.session.get(SESSION_KEY)
+    sid = login.get("sid") if isinstance(login, dict) else None
+    backend = _auth0_backend(request)
+    auth_logout(request)
+    if next_url:
+        request.session[LOGOUT_NEXT_KEY] = next_url
+    return HttpResponseRedirect(
+        backend.logout_url(logout_return_url(request, backend), sid=sid)
+    )
+
+
+@never_cache
+@login_not_required
+@require_GET
+def logout_return(request: HttpRequest) -> HttpResponse:
+    """Auth0 returns here after logout: go to the saved ``next``, else
+    ``LOGOUT_REDIRECT_URL``. Register this URL as an Allowed Logout URL and set
+    ``SOCIAL_AUTH_AUTH0_LOGOUT_REDIRECT_URL = "social_auth0:logout_return"``."""
+    next_url = request.session.pop(LOGOUT_NEXT_KEY, None)
+    if not next_url or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = resolve_url(settings.LOGOUT_REDIRECT_URL or "/")
+    return HttpResponseRedirect(next_url)
+
+
+def _backchannel_answer(
+    status: int, body: dict[str, str] | None = None
+) -> HttpResponse:
+    response: HttpResponse = (
+        JsonResponse(body, status=status) if body else HttpResponse(status=status)
+    )
+    response["Cache-Control"] = "no-store"  # OIDC Back-Channel Logout 1.0, 2.8
+    return response
+
+
+@csrf_exempt  # Auth0 posts here server to server, without our cookies
+@login_not_required
+@require_POST
+def backchannel_logout(request: HttpRequest) -> HttpResponse:
+    """OIDC Back-Channel Logout: Auth0 POSTs a ``logout_token``; end its sessions.
+
+    The token is verified like an ID token (same keys, RS256) with the logout
+    token's own rules, and a replayed ``jti`` is refused. 200 on success, 400
+    with an error body otherwise; never cached.
+    """
+    backend = _auth0_backend(request)
+    try:
+        claims = backend.verify_logout_token(request.POST.get("logout_token"))
+    except SocialAuthBaseException as error:
+        log_rejection(error, "back-channel logout")
+        return _backchannel_answer(
+            400,
+            {"error": "invalid_request", "error_description": "invalid logout token"},
+        )
+    ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
+    logger.info("Back-channel logout ended %d session(s)", ended)
+    return _backchannel_answer(200)

@@ -4,6 +4,7 @@ SECRET_KEY = "tests-only-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
+STATIC_URL = "static/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -22,6 +23,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
+    "social_auth0.middleware.BackchannelLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "tests.urls"
@@ -51,6 +53,7 @@ AUTHENTICATION_BACKENDS = [
 
 LOGIN_URL = "social_auth0:login"
 LOGIN_REDIRECT_URL = "/done/"
+LOGOUT_REDIRECT_URL = "/done/"
 
 SOCIAL_AUTH_AUTH0_DOMAIN = "tenant.eu.auth0.com"
 SOCIAL_AUTH_AUTH0_KEY = "test-client-id"
