@@ -149,8 +149,10 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Warning(
                 f"The JWKS cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
                 "local to each process.",
-                hint="Every worker process will fetch the tenant's keys itself. "
-                f"Point {name} at a shared cache (Redis, Memcached, database).",
+                hint="Every worker process will fetch the tenant's keys itself, "
+                "and a replayed back-channel logout token is only recognised by "
+                f"the process that saw it first. Point {name} at a shared cache "
+                "(Redis, Memcached, database).",
                 id="social_auth0.W004",
             )
         ]
@@ -260,3 +262,53 @@ def _is_exception_middleware(path: str) -> bool:
     except ImportError:
         return False
     return isinstance(cls, type) and issubclass(cls, base)
+
+
+BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+
+
+@checks.register("social_auth0")
+def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
+    """LOGOUT_ENDPOINT is known; back-channel logout can reach every session."""
+    messages: list[checks.CheckMessage] = []
+    endpoint, endpoint_name = resolve_setting("LOGOUT_ENDPOINT", "oidc")
+    if endpoint not in ("oidc", "v2"):
+        messages.append(
+            checks.Error(
+                f"{endpoint_name} is {endpoint!r}.",
+                hint="Use 'oidc' (OIDC RP-initiated logout, the default) or 'v2' "
+                "(Auth0's /v2/logout).",
+                id="social_auth0.E012",
+            )
+        )
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if BACKCHANNEL_MIDDLEWARE not in middleware:
+        messages.append(
+            checks.Warning(
+                f"{BACKCHANNEL_MIDDLEWARE!r} is not in MIDDLEWARE.",
+                hint="Without it, sessions that Auth0 ends by back-channel logout "
+                "survive when they cannot be deleted server-side (signed cookies). "
+                "Add it after AuthenticationMiddleware.",
+                id="social_auth0.W005",
+            )
+        )
+    if _session_store_is_process_local():
+        messages.append(
+            checks.Warning(
+                "SESSION_ENGINE keeps sessions in a per-process cache.",
+                hint="Back-channel logout runs in one worker process and cannot "
+                "delete sessions held by the others. Use the db, cached_db or "
+                "file engine, or a shared SESSION_CACHE_ALIAS.",
+                id="social_auth0.W006",
+            )
+        )
+    return messages
+
+
+def _session_store_is_process_local() -> bool:
+    # cached_db is fine: its database copy is authoritative.
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.cache":
+        return False
+    alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
+    backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", "")
+    return backend in PROCESS_LOCAL_CACHES
