@@ -38,6 +38,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A rejected login becomes a redirect to LOGIN_ERROR_URL with a message.
     "social_django.middleware.SocialAuthExceptionMiddleware",
+    # Ends sessions Auth0 logged out by back-channel logout (signed cookies too).
+    "social_auth0.middleware.BackchannelLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from home import views
 
@@ -7,7 +6,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("login-error/", views.login_error, name="login_error"),
-    path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("social_django.urls", namespace="social")),
     path("auth0/", include("social_auth0.urls")),
     path("admin/", admin.site.urls),

@@ -56,6 +56,7 @@ def start_emulator(config: dict) -> None:
         client_secret=config["client_secret"],
         callback_urls=[f"{site}/complete/auth0/" for site in sites],
         logout_urls=[f"{site}/" for site in sites],
+        backchannel_logout_urls=[f"{sites[0]}/auth0/backchannel-logout/"],
         users=[
             TenantUser(
                 email=email, password=password, roles=roles, connection=connection
