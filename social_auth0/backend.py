@@ -192,7 +192,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``."""
         self.check_pkce()
-        params = super().auth_params(state)
+        params: dict[str, str] = super().auth_params(state)  # type: ignore[no-untyped-call]
         params["nonce"] = self.store_nonce(state)
         audience = self.setting("AUDIENCE")
         if audience:
@@ -454,8 +454,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
         """Map verified claims to social-core's details (never splitting ``name``)."""
-        email = response.get("email") if isinstance(response.get("email"), str) else ""
-        name = response.get("name") if isinstance(response.get("name"), str) else None
+        email = _string_or_none(response.get("email")) or ""
+        name = _string_or_none(response.get("name"))
         return {
             "user_id": response["sub"],
             "username": self.username_from(response, email),

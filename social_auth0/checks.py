@@ -68,7 +68,7 @@ def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
 @checks.register("social_auth0")
 def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
     """KEY (client id) and SECRET (client secret) are non-empty strings."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for setting, label, check_id in (
         ("KEY", "client id", "social_auth0.E004"),
         ("SECRET", "client secret", "social_auth0.E005"),
@@ -113,7 +113,7 @@ def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
 @checks.register("social_auth0")
 def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     """LEEWAY, MAX_AGE, JWKS_CACHE_TTL, JWKS_REFETCH_INTERVAL are whole seconds."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for setting in ("LEEWAY", "MAX_AGE", "JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"):
         value, name = resolve_setting(setting)
         if value is None:
@@ -219,7 +219,7 @@ def check_installed_apps(
 @checks.register("social_auth0")
 def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
     """A rejected login should be a redirect with a message, never a 500."""
-    warnings = []
+    warnings: list[checks.CheckMessage] = []
     middleware = getattr(settings, "MIDDLEWARE", None) or []
     if not any(_is_exception_middleware(path) for path in middleware):
         warnings.append(

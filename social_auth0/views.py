@@ -79,8 +79,9 @@ def login(request: HttpRequest) -> HttpResponse:
 
 def _auth0_backend(request: HttpRequest) -> Auth0OAuth2[Any]:
     """Our backend bound to this request (settings are read through it)."""
-    strategy = load_strategy(request)
-    return cast("Auth0OAuth2[Any]", load_backend(strategy, Auth0OAuth2.name, None))
+    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
+    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
+    return cast("Auth0OAuth2[Any]", backend)
 
 
 def logout_return_url(request: HttpRequest, backend: Auth0OAuth2[Any]) -> str:
