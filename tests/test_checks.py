@@ -12,10 +12,11 @@ from social_auth0 import checks as auth0_checks
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
 CORE_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
+# Checks only read the configuration: the location is never created.
 SHARED_CACHE = {
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": "/tmp/social-auth0-check-tests",
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "jwks_cache",
     }
 }
 
