@@ -312,3 +312,98 @@ def _session_store_is_process_local() -> bool:
     alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
     backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", "")
     return backend in PROCESS_LOCAL_CACHES
+
+
+@checks.register("social_auth0")
+def check_pipeline_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """CLAIM_FIELDS name real user fields; role settings are well formed."""
+    return [*_check_claim_fields(), *_check_roles()]
+
+
+def _check_claim_fields() -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import FieldDoesNotExist
+
+    mapping, name = resolve_setting("CLAIM_FIELDS")
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
+    ):
+        return [
+            checks.Error(
+                f"{name} must map user model field names to claim names.",
+                hint='e.g. {"first_name": "given_name", '
+                '"department": "https://example.com/department"}',
+                id="social_auth0.E013",
+            )
+        ]
+    model = get_user_model()
+    errors: list[checks.CheckMessage] = []
+    for field_name in mapping:
+        try:
+            model._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            errors.append(
+                checks.Error(
+                    f"{name} maps to {field_name!r}, which "
+                    f"{model._meta.label} does not have.",
+                    hint="Use a field of your user model (AUTH_USER_MODEL).",
+                    id="social_auth0.E013",
+                )
+            )
+    return errors
+
+
+def _check_roles() -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    roles_token, token_name = resolve_setting("ROLES_TOKEN", "id_token")
+    audience, _ = resolve_setting("AUDIENCE")
+    if roles_token not in ("id_token", "access_token"):
+        errors.append(
+            checks.Error(
+                f"{token_name} is {roles_token!r}.",
+                hint="Use 'id_token' (default) or 'access_token'.",
+                id="social_auth0.E014",
+            )
+        )
+    elif roles_token == "access_token" and not audience:  # noqa: S105 (a name)
+        errors.append(
+            checks.Error(
+                f"{token_name} is 'access_token' but SOCIAL_AUTH_AUTH0_AUDIENCE is "
+                "not set.",
+                hint="Auth0 issues a JWT access token (with roles or permissions) "
+                "only for an API audience: set SOCIAL_AUTH_AUTH0_AUDIENCE.",
+                id="social_auth0.E014",
+            )
+        )
+    for setting in ("STAFF_ROLES", "SUPERUSER_ROLES"):
+        value, name = resolve_setting(setting)
+        if value is not None and not _is_names(value):
+            errors.append(
+                checks.Error(
+                    f"{name} must be a list of role names.",
+                    id="social_auth0.E015",
+                )
+            )
+    groups, groups_name = resolve_setting("GROUPS")
+    if groups not in (None, "mirror") and not (
+        isinstance(groups, dict)
+        and all(isinstance(k, str) and _is_names(v) for k, v in groups.items())
+    ):
+        errors.append(
+            checks.Error(
+                f"{groups_name} must map role names to group names, or be 'mirror'.",
+                hint='e.g. {"editor": ["Editors"], "admin": ["Editors", "Admins"]}',
+                id="social_auth0.E015",
+            )
+        )
+    return errors
+
+
+def _is_names(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(item, str) and item for item in value
+    )
