@@ -111,7 +111,7 @@ def associate_by_verified_email(
     email = details.get("email")
     if not isinstance(email, str) or not email:
         return None
-    users = list(backend.strategy.storage.user.get_users_by_email(email))
+    users = users_with_email(email)
     if len(users) > 1:
         raise AuthAssociationError(
             backend,
@@ -121,9 +121,19 @@ def associate_by_verified_email(
         )
     if not users:
         return None
-    if not users[0].is_active:
-        refuse_inactive_user(backend, users[0])
+    # A deactivated account is refused, not bypassed with a fresh one.
+    refuse_inactive_user(backend, users[0])
     return {"user": users[0], "is_new": False}
+
+
+def users_with_email(email: str) -> list[Any]:
+    """Every user with this email, active or not (social_django's lookup
+    skips inactive users, which would let a login create a second account)."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    field = model.get_email_field_name()
+    return list(model._default_manager.filter(**{f"{field}__iexact": email})[:2])
 
 
 def create_user_and_association(
@@ -474,15 +484,21 @@ def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]
     from django.contrib.auth.models import Group
 
     groups = {group.name: group for group in Group.objects.filter(name__in=names)}
+    missing = names - groups.keys()
+    if missing and backend.setting("GROUPS_CREATE", False):
+        # One insert for all of them; a concurrent login may create some too.
+        Group.objects.bulk_create(
+            [Group(name=name) for name in sorted(missing)], ignore_conflicts=True
+        )
+        groups.update(
+            (group.name, group) for group in Group.objects.filter(name__in=missing)
+        )
     for name in sorted(names - groups.keys()):
-        if backend.setting("GROUPS_CREATE", False):
-            groups[name], _ = Group.objects.get_or_create(name=name)
-        else:
-            logger.warning(
-                "Django group %r (from SOCIAL_AUTH_AUTH0_GROUPS) does not exist: "
-                "skipped (set SOCIAL_AUTH_AUTH0_GROUPS_CREATE = True to create it)",
-                name,
-            )
+        logger.warning(
+            "Django group %r (from SOCIAL_AUTH_AUTH0_GROUPS) does not exist: "
+            "skipped (set SOCIAL_AUTH_AUTH0_GROUPS_CREATE = True to create it)",
+            name,
+        )
     return groups
 
 

@@ -128,3 +128,19 @@ def _fresh_key_caches():
         cache.clear()
     yield
     jwks.forget_keys()
+
+
+def begin_login(client, **data) -> str:
+    """POST /login/auth0/ like the login form; return the authorize URL."""
+    response = client.post("/login/auth0/", data)
+    assert response.status_code == 302, response
+    return response["Location"]
+
+
+def complete_login(client, tenant, email: str, password: str | None = None, **data):
+    """A whole login through the tenant's page in a fresh tenant session;
+    returns the response to the callback."""
+    tenant.browser.cookies.clear()  # a browser of its own: no single sign-on
+    callback = tenant.login(begin_login(client, **data), email, password)
+    path, _, query = callback.removeprefix("http://testserver").partition("?")
+    return client.get(f"{path}?{query}")
