@@ -9,6 +9,8 @@ tenant emulator beside the site (see home/apps.py) with three demo users.
 import os
 from pathlib import Path
 
+from social_auth0.pipeline import PIPELINE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Demo only: a real site reads its secret key from the environment.
@@ -113,20 +115,16 @@ if not SOCIAL_AUTH_AUTH0_DOMAIN:
     SOCIAL_AUTH_AUTH0_KEY = AUTH0_EMULATOR["client_id"]
     SOCIAL_AUTH_AUTH0_SECRET = AUTH0_EMULATOR["client_secret"]
 
-SOCIAL_AUTH_PIPELINE = (
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_names",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "social_core.pipeline.user.get_username",
-    "social_core.pipeline.user.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "social_core.pipeline.social_auth.load_extra_data",
-    "social_core.pipeline.user.user_details",
-    # For the dashboard: keep the verified ID-token claims in the session.
-    "home.pipeline.keep_verified_claims",
-)
+# social_auth0's pipeline, plus one step of this example that keeps the
+# verified claims in the session for the dashboard.
+SOCIAL_AUTH_PIPELINE = (*PIPELINE, "home.pipeline.keep_verified_claims")
+
+# Roles (from the ID token's namespaced claim) -> staff, superuser, groups.
+SOCIAL_AUTH_AUTH0_ROLES_CLAIM = AUTH0_ROLES_CLAIM
+SOCIAL_AUTH_AUTH0_STAFF_ROLES = ["staff", "admin"]
+SOCIAL_AUTH_AUTH0_SUPERUSER_ROLES = ["admin"]
+SOCIAL_AUTH_AUTH0_GROUPS = {"editor": ["Editors"]}
+SOCIAL_AUTH_AUTH0_GROUPS_CREATE = True
 
 LOGGING = {
     "version": 1,
