@@ -144,3 +144,25 @@ def complete_login(client, tenant, email: str, password: str | None = None, **da
     callback = tenant.login(begin_login(client, **data), email, password)
     path, _, query = callback.removeprefix("http://testserver").partition("?")
     return client.get(f"{path}?{query}")
+
+
+def make_tenant(*users, **options):
+    """An emulated tenant with one application registered for the test client."""
+    from social_auth0.testing import Auth0Tenant
+
+    defaults = {
+        "client_id": CLIENT_ID,
+        "client_secret": "test-client-secret",
+        "callback_urls": ["http://testserver/complete/auth0/"],
+        "logout_urls": ["http://testserver/"],
+        "users": list(users),
+    }
+    return Auth0Tenant(**{**defaults, **options})
+
+
+def point_django_at(tenant, settings) -> None:
+    """Settings at ``tenant``; a well-behaved tenant, a new browser, no log."""
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
+    tenant.misbehave.reset()
+    tenant.browser.cookies.clear()
+    tenant.clear_requests()

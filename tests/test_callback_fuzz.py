@@ -13,7 +13,9 @@ from django.test import Client
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from social_auth0.testing import Auth0Tenant, TenantUser
+from social_auth0.testing import TenantUser
+
+from .conftest import make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,21 +29,13 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 def tenant():
-    with Auth0Tenant(
-        client_id="test-client-id",
-        client_secret="test-client-secret",
-        callback_urls=["http://testserver/complete/auth0/"],
-        users=[ADA],
-    ) as tenant:
+    with make_tenant(ADA) as tenant:
         yield tenant
 
 
 @pytest.fixture(autouse=True)
 def use_tenant(tenant, settings):
-    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
-    tenant.misbehave.reset()
-    yield
-    tenant.misbehave.reset()
+    point_django_at(tenant, settings)
 
 
 def assert_nobody_logged_in(client: Client, response) -> None:

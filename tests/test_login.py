@@ -15,6 +15,8 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 
+from .conftest import begin_login, make_tenant, point_django_at
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
@@ -30,32 +32,14 @@ BACKEND_PATHS = ("/oauth/token", "/.well-known/jwks.json", "/userinfo")
 
 @pytest.fixture(scope="module")
 def tenant():
-    with Auth0Tenant(
-        client_id="test-client-id",
-        client_secret="test-client-secret",
-        callback_urls=["http://testserver/complete/auth0/"],
-        logout_urls=["http://testserver/"],
-        users=[ADA, GRACE],
-    ) as tenant:
+    with make_tenant(ADA, GRACE) as tenant:
         yield tenant
 
 
 @pytest.fixture(autouse=True)
 def use_tenant(tenant, settings):
-    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
+    point_django_at(tenant, settings)
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 2
-    tenant.misbehave.reset()
-    tenant.browser.cookies.clear()  # a new browser: no single sign-on
-    tenant.clear_requests()
-    yield
-    tenant.misbehave.reset()
-
-
-def begin(client: Client, **data) -> str:
-    """POST /login/auth0/ like the login form; return the authorize URL."""
-    response = client.post("/login/auth0/", data)
-    assert response.status_code == 302
-    return response["Location"]
 
 
 def callback_path(url: str) -> str:
@@ -65,7 +49,7 @@ def callback_path(url: str) -> str:
 
 def login(client: Client, tenant: Auth0Tenant, user: TenantUser = ADA, **data):
     """A whole login; returns the response to the callback."""
-    callback = tenant.login(begin(client, **data), user.email, user.password)
+    callback = tenant.login(begin_login(client, **data), user.email, user.password)
     return client.get(callback_path(callback))
 
 
@@ -116,7 +100,7 @@ def test_next_is_honoured(tenant):
 
 
 def test_authorize_request_carries_nonce_pkce_and_exact_callback(tenant):
-    query = parse_qs(urlsplit(begin(Client())).query)
+    query = parse_qs(urlsplit(begin_login(Client())).query)
     assert query["redirect_uri"] == ["http://testserver/complete/auth0/"]
     assert query["code_challenge_method"] == ["S256"]
     assert query["nonce"] and query["state"]
@@ -174,7 +158,7 @@ def test_switching_from_social_core_builtin_backend_keeps_users(tenant):
 
 def test_replayed_callback_in_another_browser_logs_nobody_in(tenant):
     client = Client()
-    callback = callback_path(tenant.login(begin(client), ADA.email, ADA.password))
+    callback = callback_path(tenant.login(begin_login(client), ADA.email, ADA.password))
     assert client.get(callback)["Location"] == "/done/"
     intruder = Client()
     response = intruder.get(callback)
@@ -184,7 +168,7 @@ def test_replayed_callback_in_another_browser_logs_nobody_in(tenant):
 
 def test_replayed_callback_in_the_same_browser_is_refused(tenant, caplog):
     client = Client()
-    callback = callback_path(tenant.login(begin(client), ADA.email, ADA.password))
+    callback = callback_path(tenant.login(begin_login(client), ADA.email, ADA.password))
     assert client.get(callback)["Location"] == "/done/"
     client.logout()
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
@@ -210,7 +194,7 @@ def rejected_login(tenant, caplog, client=None):
 def test_cancel_at_the_login_page(tenant, caplog):
     client = Client()
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
-        response = client.get(callback_path(tenant.cancel(begin(client))))
+        response = client.get(callback_path(tenant.cancel(begin_login(client))))
     assert_rejected(response, client)
     assert "AuthCanceled" in caplog.text
 
@@ -298,7 +282,7 @@ def test_token_response_without_id_token(tenant, caplog):
 
 def test_error_from_authorize_other_than_cancel(tenant, caplog):
     client = Client()
-    query = parse_qs(urlsplit(begin(client)).query)
+    query = parse_qs(urlsplit(begin_login(client)).query)
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
         response = client.get(
             "/complete/auth0/",
@@ -310,7 +294,7 @@ def test_error_from_authorize_other_than_cancel(tenant, caplog):
 
 def test_callback_without_state(tenant, caplog):
     client = Client()
-    begin(client)
+    begin_login(client)
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
         response = client.get("/complete/auth0/", {"code": "x"})
     assert_rejected(response, client)

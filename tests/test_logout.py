@@ -19,7 +19,7 @@ from social_auth0.models import Auth0Session
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 from social_auth0.views import LOGOUT_NEXT_KEY
 
-from .conftest import Signer
+from .conftest import Signer, complete_login, make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,34 +30,28 @@ BACKCHANNEL = "/auth0/backchannel-logout/"
 
 @pytest.fixture(scope="module")
 def tenant(live_server):
-    with Auth0Tenant(
-        client_id="test-client-id",
-        client_secret="test-client-secret",
-        callback_urls=["http://testserver/complete/auth0/"],
+    with make_tenant(
+        ADA,
+        GRACE,
         logout_urls=[
             "http://testserver/done/",
             "http://testserver/auth0/logout/return/",
         ],
         backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"],
-        users=[ADA, GRACE],
     ) as tenant:
         yield tenant
 
 
 @pytest.fixture(autouse=True)
 def use_tenant(tenant, settings):
-    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
-    tenant.misbehave.reset()
-    tenant.clear_requests()
+    point_django_at(tenant, settings)
 
 
 def login(tenant: Auth0Tenant, user: TenantUser = ADA) -> Client:
     """A browser (Django test client) logged in through a tenant session of its own."""
-    tenant.browser.cookies.clear()  # its own tenant session: its own sid
     client = Client()
-    authorize = client.post("/login/auth0/")["Location"]
-    callback = urlsplit(tenant.login(authorize, user.email, user.password))
-    assert client.get(f"{callback.path}?{callback.query}")["Location"] == "/done/"
+    response = complete_login(client, tenant, user.email, user.password)
+    assert response["Location"] == "/done/"
     return client
 
 
