@@ -6,7 +6,14 @@ from typing import Any
 
 # Token-endpoint fields merged into `response` next to the claims: credentials
 # never go into the session.
-TOKEN_FIELDS = {"access_token", "id_token", "refresh_token", "token_type", "expires_in"}
+TOKEN_FIELDS = {
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "token_type",
+    "expires_in",
+    "scope",
+}
 
 
 def keep_verified_claims(
