@@ -1,11 +1,12 @@
 """Pipeline steps: Auth0 claims and roles onto the Django user.
 
-``PIPELINE`` is social-core's default pipeline with three changes: a refused
-login for deactivated users before anything is synced, account linking by
-*verified* email only, user and association created together so that
-concurrent first logins of one user end with one user, and ``user_details``
-replaced by ``sync_user`` (claims, staff/superuser from roles, one save) and
-``sync_groups``::
+``PIPELINE`` is social-core's default pipeline with these changes: the roles
+are read (and an access token verified) before anything is written; a login
+of a user an admin deactivated is refused before anything is synced; accounts
+are linked by *verified* email only; the user and its association are created
+in one transaction, so concurrent first logins of one user end with one user;
+and ``user_details`` is replaced by ``sync_user`` (details, ``CLAIM_FIELDS``,
+staff/superuser from roles, one save) followed by ``sync_groups``::
 
     from social_auth0.pipeline import PIPELINE   # safe in settings.py
     SOCIAL_AUTH_PIPELINE = PIPELINE
@@ -15,12 +16,15 @@ This module imports no models at import time, so settings can import it.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from social_core.exceptions import AuthAssociationError, AuthPolicyError
 from social_core.pipeline.user import USER_FIELDS
 
@@ -29,6 +33,7 @@ from .tokens import (
     check_audience,
     check_authorized_party,
     check_issuer,
+    check_subject,
     check_times,
     decode_verified,
     require_claims,
@@ -49,6 +54,7 @@ PIPELINE = (
     "social_core.pipeline.social_auth.social_names",
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
+    "social_auth0.pipeline.read_roles",
     "social_core.pipeline.social_auth.social_user",
     "social_auth0.pipeline.refuse_inactive_user",
     "social_core.pipeline.user.get_username",
@@ -59,6 +65,8 @@ PIPELINE = (
     "social_auth0.pipeline.sync_groups",
 )
 
+# social-core's user_details protects these unless
+# NO_DEFAULT_PROTECTED_USER_FIELDS is True (social_core/pipeline/user.py).
 DEFAULT_PROTECTED = (
     "username",
     "id",
@@ -69,18 +77,26 @@ DEFAULT_PROTECTED = (
     "is_staff",
     "is_superuser",
 )
+# Never written from details or CLAIM_FIELDS, whatever the settings say:
+# is_active is a local decision, and the flags belong to the role settings.
+NEVER_FROM_CLAIMS = frozenset(
+    {"id", "pk", "password", "is_active", "is_staff", "is_superuser"}
+)
+ROLE_FLAGS = (("is_staff", "STAFF_ROLES"), ("is_superuser", "SUPERUSER_ROLES"))
 MIRROR = "mirror"
-# Where sync_groups remembers which groups it granted in "mirror" mode.
+# Where sync_groups remembers the groups it granted in "mirror" mode: the only
+# way to tell them from groups an admin set by hand once the role is gone.
 MIRRORED_GROUPS_KEY = "auth0_groups"
+ROLES_KEY = "auth0_roles"  # pipeline kwarg read_roles hands to later steps
 
 
-# Refusals and linking --------------------------------------------------------
+# Refusals and linking ----------------------------------------------------------
 
 
 def refuse_inactive_user(
     backend: BaseAuth[Any], user: Any = None, *args: Any, **kwargs: Any
 ) -> None:
-    """Refuse a user an admin deactivated, before anything is synced.
+    """Refuse a user an admin deactivated (``is_active=False``), before any sync.
 
     A local decision stands: the login never re-activates the account, and no
     role or claim from Auth0 is applied to it.
@@ -88,7 +104,8 @@ def refuse_inactive_user(
     if user is not None and not getattr(user, "is_active", True):
         raise AuthPolicyError(
             backend,
-            "this account was deactivated on this site (is_active=False)",
+            "This account has been deactivated on this site; "
+            "an administrator must re-activate it.",
             code="authentication_disallowed",
             stage="pipeline",
         )
@@ -101,10 +118,12 @@ def associate_by_verified_email(
     *args: Any,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
-    """Link to the existing account with this email, only if Auth0 verified it.
+    """Link to the one existing account with this email, if Auth0 verified it.
 
     social-core's ``associate_by_email`` trusts any email: whoever signs up at
-    Auth0 with someone else's unverified address would take over their account.
+    Auth0 with someone else's unverified address would take over the account.
+    Deactivated accounts count too: a match that is deactivated is refused
+    rather than shadowed by a fresh account with the same address.
     """
     if user is not None or details.get("email_verified") is not True:
         return None
@@ -121,7 +140,6 @@ def associate_by_verified_email(
         )
     if not users:
         return None
-    # A deactivated account is refused, not bypassed with a fresh one.
     refuse_inactive_user(backend, users[0])
     return {"user": users[0], "is_new": False}
 
@@ -159,7 +177,10 @@ def create_user_and_association(
     storage = backend.strategy.storage.user
     fields = None if user is not None else new_user_fields(details, backend, kwargs)
     try:
-        with transaction.atomic():
+        with atomic_for(
+            cast("type[models.Model]", storage.user_model()),
+            cast("type[models.Model]", storage),
+        ):
             created = (
                 user if fields is None else strategy.create_user(**fields)  # type: ignore[no-untyped-call]
             )
@@ -167,25 +188,49 @@ def create_user_and_association(
                 created, uid, backend.name, id_key=id_key
             )
     except (IntegrityError, AuthAssociationError) as error:
-        winner = storage.get_social_auth(backend.name, str(uid), id_key=id_key)
-        if winner is None or (user is not None and winner.user != user):
-            if isinstance(error, AuthAssociationError):
-                raise
-            raise AuthAssociationError(
-                backend, code="identity_in_use", stage="pipeline"
-            ) from error
-        logger.info("Concurrent first login: continuing as the user created first")
-        return {
-            "user": winner.user,
-            "social": winner,
-            "is_new": False,
-            "new_association": False,
-        }
+        return continue_as_winner(backend, storage, uid, id_key, user, error)
     return {
         "user": created,
         "social": social,
         "is_new": fields is not None,
         "new_association": True,
+    }
+
+
+def atomic_for(*model_classes: type[models.Model]) -> ExitStack:
+    """One transaction on each database the models are written to (usually one)."""
+    stack = ExitStack()
+    for alias in dict.fromkeys(router.db_for_write(m) for m in model_classes):
+        stack.enter_context(transaction.atomic(using=alias))
+    return stack
+
+
+def continue_as_winner(
+    backend: BaseAuth[Any],
+    storage: Any,
+    uid: str,
+    id_key: str,
+    user: Any,
+    error: IntegrityError | AuthAssociationError,
+) -> dict[str, Any]:
+    """After a lost race, the association the other request created, if ours.
+
+    The conflict is either the association itself or the username/email of
+    the user the winner created; both mean the winner's rows are committed.
+    """
+    winner = storage.get_social_auth(backend.name, str(uid), id_key=id_key)
+    if winner is None or (user is not None and winner.user != user):
+        if isinstance(error, AuthAssociationError):
+            raise error
+        raise AuthAssociationError(
+            backend, code="identity_in_use", stage="pipeline"
+        ) from error
+    logger.info("Concurrent first login: continuing as the user created first")
+    return {
+        "user": winner.user,
+        "social": winner,
+        "is_new": False,
+        "new_association": False,
     }
 
 
@@ -207,51 +252,71 @@ def new_user_fields(
     return fields
 
 
-# Roles -------------------------------------------------------------------------
+# Roles ---------------------------------------------------------------------------
 
 
-def parse_roles(value: object, claim: str) -> set[str] | None:
-    """Roles from a claim value: a list, one string, or "a, b" strings.
+def read_roles(
+    backend: BaseAuth[Any],
+    response: Mapping[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Read the roles once, early: a bad access token fails the login before
+    any user or association is created. Later steps reuse the result."""
+    return {ROLES_KEY: roles_of(backend, response or {})}
 
-    None means "unknown, change nothing" (a number, a dict, null). An empty
-    list or string is known and empty: it revokes.
+
+def known_roles(
+    backend: BaseAuth[Any], response: Mapping[str, Any], kwargs: Mapping[str, Any]
+) -> list[str] | None:
+    """The roles ``read_roles`` found, or read now (pipelines without it)."""
+    if ROLES_KEY in kwargs:
+        return cast("list[str] | None", kwargs[ROLES_KEY])
+    return roles_of(backend, response)
+
+
+def parse_roles(value: object, claim: str) -> list[str] | None:
+    """Roles from a claim value: a list of strings, one string, or "a, b".
+
+    None means "unknown, change nothing": a number, a dict, null, or a list
+    holding anything but strings (role objects instead of names, say) would
+    otherwise read as "no roles" and revoke everything. An empty list or
+    string is known and empty: it revokes.
     """
     if isinstance(value, str):
         value = value.split(",")
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         logger.warning(
-            "Roles claim %r holds a %s, not a list or string: ignored",
+            "Roles claim %r is malformed (%s, not a list of strings or a string): "
+            "ignored, roles left unchanged",
             claim,
             type(value).__name__,
         )
         return None
-    roles = set()
-    for item in value:
-        if isinstance(item, str) and item.strip():
-            roles.add(item.strip())
-        elif not (isinstance(item, str)):
-            logger.warning("Roles claim %r: ignoring a non-string entry", claim)
-    return roles
+    return sorted({item.strip() for item in value if item.strip()})
 
 
-def roles_of(backend: BaseAuth[Any], response: Mapping[str, Any]) -> set[str] | None:
+def roles_of(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
     """The user's roles per ``ROLES_CLAIM``, or None when they are unknown.
 
     Read from the verified ID-token claims, or from the access token when
-    ``ROLES_TOKEN = "access_token"`` (it is verified first).
+    ``ROLES_TOKEN = "access_token"`` (verified first).
     """
     claim = backend.setting("ROLES_CLAIM")
     if not claim:
         return None
     source = response
-    if backend.setting("ROLES_TOKEN", "id_token") == "access_token":
+    if backend.setting("ROLES_TOKEN", "id_token") == "access_token":  # noqa: S105
+        if not response.get("access_token"):
+            logger.warning("No access token in the token response: roles unchanged")
+            return None
         source = verified_access_token_claims(
             cast("Auth0OAuth2[Any]", backend), response
         )
     if claim not in source:
         logger.warning(
             "Roles claim %r is absent (is the Auth0 Action deployed?): "
-            "roles, staff and groups left unchanged",
+            "staff, superuser and groups left unchanged",
             claim,
         )
         return None
@@ -264,7 +329,8 @@ def verified_access_token_claims(
     """Claims of the access token issued for ``AUDIENCE``, verified first.
 
     Its rules differ from an ID token's: RS256 from the same key cache, ``iss``,
-    ``exp``, ``aud`` containing ``AUDIENCE``, ``azp`` the client id, no nonce.
+    ``exp``, ``aud`` containing ``AUDIENCE``, ``azp`` the client id, no nonce;
+    and its ``sub`` must be the ID token's, so roles land on the right user.
     """
     audience = backend.setting("AUDIENCE")
     if not audience:
@@ -278,38 +344,52 @@ def verified_access_token_claims(
     claims = decode_verified(
         backend, response.get("access_token"), backend.tenant_keys().lookup
     )
-    require_claims(backend, claims, ("iss", "aud", "exp", "iat", "azp"))
+    require_claims(backend, claims, ("iss", "sub", "aud", "exp", "iat", "azp"))
     check_issuer(backend, claims, backend.id_token_issuer())
     check_audience(backend, claims, str(audience))
+    # Auth0 always names the client in azp; OIDC's "only with several
+    # audiences" rule is for ID tokens.
     check_authorized_party(backend, claims, backend.client_id(), several_audiences=True)
     check_times(backend, claims, leeway=backend.leeway(), now=tokens_now())
-    if "nonce" in claims:
+    check_subject(backend, claims)
+    if claims["sub"] != response.get("sub"):
+        raise token_error(
+            backend,
+            "access token sub differs from the ID token's",
+            code="invalid_claim",
+            claim="sub",
+        )
+    if "nonce" in claims:  # a nonce marks an ID token passed off as access token
         raise token_error(
             backend, "access token carries a nonce", code="invalid_claim", claim="nonce"
         )
     return claims
 
 
-def role_flags(backend: BaseAuth[Any], roles: set[str] | None) -> dict[str, bool]:
-    """``is_staff``/``is_superuser`` per ``STAFF_ROLES``/``SUPERUSER_ROLES``."""
+def role_flags(backend: BaseAuth[Any], roles: Iterable[str] | None) -> dict[str, bool]:
+    """``is_staff``/``is_superuser`` per ``STAFF_ROLES``/``SUPERUSER_ROLES``.
+
+    Only flags whose setting is set, and none when the roles are unknown.
+    """
     if roles is None:
         return {}
+    held = set(roles)
     flags = {}
-    for field, setting in (
-        ("is_staff", "STAFF_ROLES"),
-        ("is_superuser", "SUPERUSER_ROLES"),
-    ):
+    for field, setting in ROLE_FLAGS:
         granting = backend.setting(setting)
         if granting:
-            flags[field] = bool(roles & set(_as_list(granting)))
+            flags[field] = bool(held & set(as_names(granting)))
     return flags
 
 
-def _as_list(value: object) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+def as_names(value: object) -> list[str]:
+    """A setting holding one name or several, as a list."""
+    if isinstance(value, str):
+        return [value]
+    return list(cast("Iterable[str]", value or []))
 
 
-# Fields -----------------------------------------------------------------------------
+# Fields ----------------------------------------------------------------------------
 
 
 def sync_user(
@@ -321,58 +401,83 @@ def sync_user(
     *args: Any,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
-    """Sync details, ``CLAIM_FIELDS`` and role flags; at most one save.
+    """Sync details, ``CLAIM_FIELDS`` and role flags onto the user; one save.
 
     Replaces social-core's ``user_details`` (same rules for ``details``:
     ``USER_FIELD_MAPPING``, ``PROTECTED_USER_FIELDS``, ``IMMUTABLE_USER_FIELDS``).
     A claim that is absent never blanks a field.
     """
-    if user is None:
+    if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
-    wanted = detail_values(strategy, backend, details)
+    wanted = detail_values(strategy, backend, user, details)
     wanted.update(claim_values(backend, user, response))
     protected = protected_fields(strategy, backend)
     immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
     changed = []
     for name, value in wanted.items():
-        if name in protected or not hasattr(user, name):
-            continue
         current = getattr(user, name)
-        if current == value or (name in immutable and current):
+        if name in protected or current == value or (name in immutable and current):
             continue
         setattr(user, name, value)
         changed.append(name)
-    roles = roles_of(backend, response)
+    roles = known_roles(backend, response, kwargs)
     for name, value in role_flags(backend, roles).items():
         if getattr(user, name) != value:
             setattr(user, name, value)
             changed.append(name)
     if changed:
         user.save(update_fields=sorted(set(changed)))
-    return {"auth0_roles": roles}
+    return {ROLES_KEY: roles}
 
 
 def protected_fields(strategy: BaseStrategy[Any], backend: BaseAuth[Any]) -> set[str]:
-    """social-core's protected fields: defaults plus ``PROTECTED_USER_FIELDS``."""
+    """social-core's protected fields, plus the ones only roles may write."""
     defaults = (
         ()
         if strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend) is True
         else DEFAULT_PROTECTED
     )
-    return {*defaults, *strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)}
+    extra = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
+    return {*defaults, *extra, *NEVER_FROM_CLAIMS}
+
+
+def writable_field(user: Any, name: str) -> models.Field[Any, Any] | None:
+    """The concrete, non-relational, non-key field ``name`` of the user, or None."""
+    try:
+        field = user._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if (
+        not getattr(field, "concrete", False)
+        or field.is_relation
+        or field.primary_key
+        or name in NEVER_FROM_CLAIMS
+    ):
+        return None
+    return cast("models.Field[Any, Any]", field)
 
 
 def detail_values(
-    strategy: BaseStrategy[Any], backend: BaseAuth[Any], details: Mapping[str, Any]
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Field -> value from ``details`` (social-core's ``user_details`` rules)."""
+    """Field -> value from ``details`` (``user_details``'s rules), fitted."""
     mapping = strategy.setting("USER_FIELD_MAPPING", {}, backend=backend)
-    return {
-        mapping.get(name, name): value
-        for name, value in details.items()
-        if value is not None
-    }
+    values = {}
+    for key, value in details.items():
+        name = mapping.get(key, key)
+        field = writable_field(user, name)
+        if value is None or field is None:
+            continue  # details carry keys that are no field (user_id, picture)
+        fitted = fit_to_field(field, value)
+        if fitted is SKIP:
+            logger.warning("Detail %r does not fit %s: skipped", key, field)
+            continue
+        values[field.attname] = fitted
+    return values
 
 
 def claim_values(
@@ -383,44 +488,80 @@ def claim_values(
     for field_name, claim in (backend.setting("CLAIM_FIELDS") or {}).items():
         if claim not in response:
             continue  # a missing claim never blanks a field
-        try:
-            field = user._meta.get_field(field_name)
-        except FieldDoesNotExist:
-            continue  # system check social_auth0.E013 reports it
+        field = writable_field(user, field_name)
+        if field is None:
+            continue  # a system check (social_auth0.E013/E022) reports it
         fitted = fit_to_field(field, response[claim])
-        if fitted is _SKIP:
+        if fitted is SKIP:
             logger.warning(
-                "Claim %r does not fit %s.%s: skipped",
+                "Claim %r (a %s) does not fit %s: skipped",
                 claim,
-                type(user).__name__,
-                field_name,
+                type(response[claim]).__name__,
+                field,
             )
             continue
         values[field.attname] = fitted
     return values
 
 
-_SKIP = object()
+SKIP = object()  # fit_to_field's "does not fit"
 
 
 def fit_to_field(field: models.Field[Any, Any], value: object) -> object:
-    """``value`` made fit for ``field`` (strings cut to max_length), or _SKIP."""
+    """``value`` made fit for ``field`` (strings cut to max_length), or SKIP.
+
+    Type-strict on purpose: ``"yes"`` is not a boolean and ``3.7`` is not an
+    integer; a value that would need guessing is skipped, not coerced.
+    """
     if value is None:
-        return None if field.null else _SKIP
+        return None if field.null else SKIP
     if isinstance(field, models.CharField | models.TextField):
         if not isinstance(value, str):
-            return _SKIP
-        return value[: field.max_length] if field.max_length else value
-    if isinstance(field, models.BooleanField):
-        return value if isinstance(value, bool) else _SKIP
-    if isinstance(field, models.IntegerField):
-        return (
-            value if isinstance(value, int) and not isinstance(value, bool) else _SKIP
-        )
+            return SKIP
+        value = value[: field.max_length] if field.max_length else value
+    elif isinstance(field, models.BooleanField):
+        if not isinstance(value, bool):
+            return SKIP
+    elif isinstance(field, models.IntegerField):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return SKIP
+    elif isinstance(field, models.DateTimeField | models.DateField):
+        value = to_date(field, value)
+    elif not isinstance(field, models.JSONField):
+        value = to_python(field, value)
+    if value is SKIP:
+        return SKIP
     try:
-        return field.clean(value, None)
+        field.run_validators(value)  # max/min values, email/URL syntax
+        if field.choices and value not in {k for k, _ in field.flatchoices}:
+            return SKIP
     except (ValidationError, TypeError, ValueError):
-        return _SKIP
+        return SKIP
+    return value
+
+
+def to_python(field: models.Field[Any, Any], value: object) -> object:
+    """``field.to_python(value)``, or SKIP if it refuses."""
+    if isinstance(value, dict | list | bool):
+        return SKIP  # never coerce structures or booleans into scalars
+    try:
+        return field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return SKIP
+
+
+def to_date(field: models.Field[Any, Any], value: object) -> object:
+    """An ISO 8601 string as a date/datetime (aware when ``USE_TZ``), or SKIP."""
+    if not isinstance(value, str):
+        return SKIP
+    parsed = to_python(field, value)
+    if (
+        isinstance(parsed, datetime.datetime)
+        and settings.USE_TZ
+        and parsed.tzinfo is None
+    ):
+        parsed = parsed.replace(tzinfo=datetime.UTC)  # Auth0 times are UTC
+    return parsed
 
 
 # Groups -----------------------------------------------------------------------------
@@ -429,75 +570,91 @@ def fit_to_field(field: models.Field[Any, Any], value: object) -> object:
 def group_mapping(
     backend: BaseAuth[Any], roles: Iterable[str]
 ) -> dict[str, set[str]] | None:
-    """role -> Django group names from ``GROUPS`` ("mirror": same names)."""
+    """role -> Django group names from ``GROUPS`` ("mirror": the same names)."""
     setting = backend.setting("GROUPS")
     if not setting:
         return None
     if setting == MIRROR:
         return {role: {role} for role in roles}
-    return {role: set(_as_list(groups)) for role, groups in setting.items()}
+    return {role: set(as_names(groups)) for role, groups in setting.items()}
 
 
 def sync_groups(
     backend: BaseAuth[Any],
     user: Any = None,
     social: Any = None,
-    auth0_roles: set[str] | None = None,
+    response: Mapping[str, Any] | None = None,
     *args: Any,
     **kwargs: Any,
 ) -> None:
     """Sync the groups ``GROUPS`` manages; groups set by hand stay.
 
-    Like social_django's ``sync_user_groups`` (a managed set, desired subset),
-    but a missing group is created when ``GROUPS_CREATE`` is on, else logged
-    and skipped, instead of failing the login. With ``GROUPS = "mirror"`` the
+    social_django's ``sync_user_groups`` semantics (a managed set; remove the
+    managed groups the roles no longer grant, add the granted ones), but a
+    missing group is created when ``GROUPS_CREATE`` is on, else logged and
+    skipped, instead of failing the login. With ``GROUPS = "mirror"`` the
     managed set is the groups this step granted before (kept in extra_data).
     """
-    if user is None or auth0_roles is None:
+    if user is None or backend.ASSOCIATION_ONLY or not backend.setting("GROUPS"):
         return
-    mapping = group_mapping(backend, auth0_roles)
-    if mapping is None:
+    roles = known_roles(backend, response or {}, kwargs)
+    if roles is None or not hasattr(user, "groups"):
         return
-    desired = set().union(*(mapping.get(role, set()) for role in auth0_roles))
-    if backend.setting("GROUPS") == MIRROR:
-        previous = (
-            set(social.extra_data.get(MIRRORED_GROUPS_KEY, [])) if social else set()
-        )
-        managed = desired | previous
+    mapping = cast("dict[str, set[str]]", group_mapping(backend, roles))
+    desired = set().union(*(mapping.get(role, set()) for role in roles))
+    mirror = backend.setting("GROUPS") == MIRROR
+    if mirror:
+        previous = social.extra_data.get(MIRRORED_GROUPS_KEY, []) if social else []
+        managed = desired | set(previous)
     else:
         managed = set().union(*mapping.values())
     groups = existing_groups(backend, managed)
-    current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
-    if remove := current - desired:
-        user.groups.remove(*(groups[name] for name in remove))
-    if add := (desired - current) & groups.keys():
-        user.groups.add(*(groups[name] for name in add))
-    if backend.setting("GROUPS") == MIRROR and social is not None:
+    apply_memberships(user, groups, desired & groups.keys(), managed)
+    if mirror and social is not None:
         granted = sorted(desired & groups.keys())
         if social.extra_data.get(MIRRORED_GROUPS_KEY) != granted:
             social.extra_data[MIRRORED_GROUPS_KEY] = granted
             social.save(update_fields=["extra_data"])
 
 
+def apply_memberships(
+    user: Any, groups: Mapping[str, Group], desired: set[str], managed: set[str]
+) -> None:
+    """Remove managed groups not desired, add desired ones; others untouched."""
+    using = router.db_for_write(user.groups.through, instance=user)
+    with transaction.atomic(using=using):
+        current = set(
+            user.groups.filter(name__in=managed).values_list("name", flat=True)
+        )
+        if remove := current - desired:
+            user.groups.remove(*(groups[name] for name in remove if name in groups))
+        if add := desired - current:
+            user.groups.add(*(groups[name] for name in add))
+    if remove or add:
+        for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+            if hasattr(user, cache):
+                delattr(user, cache)
+
+
 def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]:
-    """The groups named ``names``, creating missing ones if ``GROUPS_CREATE``."""
+    """The groups named ``names``; missing ones created if ``GROUPS_CREATE``."""
     from django.contrib.auth.models import Group
 
     groups = {group.name: group for group in Group.objects.filter(name__in=names)}
     missing = names - groups.keys()
     if missing and backend.setting("GROUPS_CREATE", False):
-        # One insert for all of them; a concurrent login may create some too.
+        # ignore_conflicts: two first logins may create the same group at once.
         Group.objects.bulk_create(
             [Group(name=name) for name in sorted(missing)], ignore_conflicts=True
         )
         groups.update(
             (group.name, group) for group in Group.objects.filter(name__in=missing)
         )
-    for name in sorted(names - groups.keys()):
+    elif missing:
         logger.warning(
-            "Django group %r (from SOCIAL_AUTH_AUTH0_GROUPS) does not exist: "
-            "skipped (set SOCIAL_AUTH_AUTH0_GROUPS_CREATE = True to create it)",
-            name,
+            "Django groups %s (from SOCIAL_AUTH_AUTH0_GROUPS) do not exist: "
+            "skipped (set SOCIAL_AUTH_AUTH0_GROUPS_CREATE = True to create them)",
+            ", ".join(repr(name) for name in sorted(missing)),
         )
     return groups
 
@@ -506,6 +663,7 @@ __all__ = [
     "PIPELINE",
     "associate_by_verified_email",
     "create_user_and_association",
+    "read_roles",
     "refuse_inactive_user",
     "sync_groups",
     "sync_user",

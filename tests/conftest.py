@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import base64
+import glob
 import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,3 +173,54 @@ def point_django_at(tenant, settings) -> None:
     tenant.misbehave.reset()
     tenant.browser.cookies.clear()
     tenant.clear_requests()
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server on loopback (Debian's packages); its port."""
+    bindir = postgres_bin()
+    if bindir is None:
+        message = "PostgreSQL not found: apt-get install -y postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("psycopg")
+    # PostgreSQL refuses to run as root: run it as the postgres user then, in
+    # a directory it can reach (pytest's own tmp dirs are root-only).
+    data = Path(tempfile.mkdtemp(prefix="social-auth0-pg-"))
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(data, "postgres")
+    port = free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=60)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "test", "--auth=trust")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(data / "log"),
+        "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
+    try:
+        yield port
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)

@@ -1,0 +1,220 @@
+"""System checks for the pipeline settings that ``checks.py`` leaves out.
+
+``checks.py`` checks the shape of ``CLAIM_FIELDS`` (E013), ``ROLES_TOKEN``
+(E014) and the role/group settings (E015). These check what those settings
+meet: the user model, the configured pipeline, and settings that do nothing.
+Registered from ``apps.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+
+from .checks import resolve_setting
+from .pipeline import DEFAULT_PROTECTED, NEVER_FROM_CLAIMS
+
+SYNC_USER = "social_auth0.pipeline.sync_user"
+SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
+UNSAFE_LINKING = "social_core.pipeline.social_auth.associate_by_email"
+ROLE_SETTINGS = ("STAFF_ROLES", "SUPERUSER_ROLES", "GROUPS")
+
+
+@checks.register("social_auth0")
+def check_pipeline_setup(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Role settings meet the user model and the pipeline that applies them."""
+    return [
+        *_check_roles_claim(),
+        *_check_user_model_for_roles(),
+        *_check_claim_field_targets(),
+        *_check_pipeline_steps(),
+        *_check_social_core_groups(),
+    ]
+
+
+def _check_roles_claim() -> list[checks.CheckMessage]:
+    claim, name = resolve_setting("ROLES_CLAIM")
+    if claim is not None and (not isinstance(claim, str) or not claim.strip()):
+        return [
+            checks.Error(
+                f"{name} must be the name of a claim.",
+                hint="e.g. 'https://example.com/roles', the claim your Auth0 "
+                "Action sets.",
+                id="social_auth0.E020",
+            )
+        ]
+    if claim:
+        return []
+    return [
+        checks.Warning(
+            f"{role_name} is set but {name} is not: no roles are read, so it "
+            "changes nothing.",
+            hint=f"Set {name} to the claim holding the roles, e.g. "
+            "'https://example.com/roles'.",
+            id="social_auth0.W020",
+        )
+        for role_name in _set_role_settings()
+    ]
+
+
+def _set_role_settings() -> list[str]:
+    names = []
+    for setting in ROLE_SETTINGS:
+        value, name = resolve_setting(setting)
+        if value:
+            names.append(name)
+    return names
+
+
+def _check_user_model_for_roles() -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    model = get_user_model()
+    errors: list[checks.CheckMessage] = []
+    for setting, attribute in (
+        ("STAFF_ROLES", "is_staff"),
+        ("SUPERUSER_ROLES", "is_superuser"),
+    ):
+        value, name = resolve_setting(setting)
+        if value and not _has_field(model, attribute):
+            errors.append(
+                checks.Error(
+                    f"{name} is set but {model._meta.label} has no "
+                    f"{attribute!r} field.",
+                    hint="Unset it, or use a user model with that field.",
+                    id="social_auth0.E021",
+                )
+            )
+    groups, name = resolve_setting("GROUPS")
+    if groups:
+        field = _field(model, "groups")
+        if field is None or getattr(field, "related_model", None) is not Group:
+            errors.append(
+                checks.Error(
+                    f"{name} is set but {model._meta.label} has no 'groups' "
+                    "relation to auth.Group.",
+                    hint="Use PermissionsMixin in the user model, or unset it.",
+                    id="social_auth0.E021",
+                )
+            )
+    return errors
+
+
+def _field(model: Any, name: str) -> Any:
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return _field(model, name) is not None
+
+
+def _check_claim_field_targets() -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+
+    mapping, name = resolve_setting("CLAIM_FIELDS")
+    if not isinstance(mapping, dict):
+        return []  # E013 reports the shape
+    model = get_user_model()
+    protected = _protected_by_settings()
+    messages: list[checks.CheckMessage] = []
+    for field_name in mapping:
+        field = _field(model, field_name)
+        if field is None:
+            continue  # E013 reports it
+        if (
+            field_name in NEVER_FROM_CLAIMS
+            or field.primary_key
+            or field.is_relation
+            or not field.concrete
+        ):
+            messages.append(
+                checks.Error(
+                    f"{name} maps {field_name!r}, which claims never write.",
+                    hint="is_active is a local decision, is_staff/is_superuser "
+                    "come from STAFF_ROLES/SUPERUSER_ROLES, groups from GROUPS; "
+                    "keys, passwords and relations are not claims.",
+                    id="social_auth0.E022",
+                )
+            )
+        elif field_name in protected:
+            messages.append(
+                checks.Warning(
+                    f"{name} maps {field_name!r}, a protected user field: it "
+                    "is never synced.",
+                    hint="Remove it from SOCIAL_AUTH_PROTECTED_USER_FIELDS (or, "
+                    "for username/email, set "
+                    "SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True).",
+                    id="social_auth0.W021",
+                )
+            )
+    return messages
+
+
+def _protected_by_settings() -> set[str]:
+    no_defaults, _ = resolve_setting("NO_DEFAULT_PROTECTED_USER_FIELDS")
+    extra, _ = resolve_setting("PROTECTED_USER_FIELDS", [])
+    defaults = () if no_defaults is True else DEFAULT_PROTECTED
+    return {*defaults, *(extra or [])}
+
+
+def _check_pipeline_steps() -> list[checks.CheckMessage]:
+    pipeline, name = resolve_setting("PIPELINE")
+    if pipeline is None:
+        from social_core.pipeline import DEFAULT_AUTH_PIPELINE
+
+        pipeline = DEFAULT_AUTH_PIPELINE
+        name = "social-core's default pipeline (SOCIAL_AUTH_PIPELINE is unset)"
+    if not isinstance(pipeline, list | tuple):
+        return []
+    messages: list[checks.CheckMessage] = []
+    if UNSAFE_LINKING in pipeline:
+        messages.append(
+            checks.Warning(
+                f"{name} links accounts with {UNSAFE_LINKING}, which trusts "
+                "unverified emails: whoever signs up at Auth0 with someone "
+                "else's address takes over their account.",
+                hint="Use social_auth0.pipeline.associate_by_verified_email.",
+                id="social_auth0.W022",
+            )
+        )
+    for step, names in (
+        (SYNC_USER, ("CLAIM_FIELDS", "STAFF_ROLES", "SUPERUSER_ROLES")),
+        (SYNC_GROUPS, ("GROUPS",)),
+    ):
+        used = [found for value, found in map(resolve_setting, names) if value]
+        if used and step not in pipeline:
+            messages.append(
+                checks.Warning(
+                    f"{', '.join(used)} set, but {name} lacks {step}: "
+                    "they change nothing.",
+                    hint="Use SOCIAL_AUTH_PIPELINE = social_auth0.pipeline.PIPELINE, "
+                    f"or add {step}.",
+                    id="social_auth0.W023",
+                )
+            )
+    return messages
+
+
+def _check_social_core_groups() -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for setting in ("GROUPS_KEY", "GROUPS_MAP"):
+        name = f"SOCIAL_AUTH_AUTH0_{setting}"
+        value, found = resolve_setting(setting)
+        if value is not None and found == name:
+            messages.append(
+                checks.Warning(
+                    f"{name} is social-core's OpenID Connect group setting; "
+                    "Auth0OAuth2 does not read it.",
+                    hint="Use SOCIAL_AUTH_AUTH0_ROLES_CLAIM and "
+                    "SOCIAL_AUTH_AUTH0_GROUPS.",
+                    id="social_auth0.W024",
+                )
+            )
+    return messages
