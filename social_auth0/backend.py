@@ -478,6 +478,15 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             return email.split("@", 1)[0]
         return str(claims["sub"]).replace("|", "_")
 
+    def get_user_groups(self, response: Any) -> list[str] | None:
+        """The user's roles (``ROLES_CLAIM``), so social-core's ``ALLOW_GROUPS``
+        works; unknown roles (an absent or malformed claim) allow nothing."""
+        from .pipeline import roles_of
+
+        if not self.setting("ROLES_CLAIM"):
+            return None
+        return roles_of(self, response) or []
+
     def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> Any:
         """The ``sub`` claim, stored as ``user_id`` like social-core's backend."""
         return self.get_user_id_from_sources(details)

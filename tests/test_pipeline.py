@@ -417,3 +417,13 @@ def test_access_token_is_verified_before_its_roles_are_trusted(
             {"access_token": tenant.sign(claims), "sub": tenant.users[ADA].sub},
         )
     assert info.value.claim == claim
+
+
+def test_allow_groups_admits_only_users_with_an_allowed_role(tenant, settings):
+    settings.SOCIAL_AUTH_AUTH0_ALLOW_GROUPS = ["staff"]
+    client, response = login(tenant)  # ada has the staff role
+    assert response["Location"] == "/done/"
+    tenant.users[ADA].roles = ["reader"]
+    client, response = login(tenant)
+    assert response["Location"].startswith("/login-error/")
+    assert "_auth_user_id" not in client.session
