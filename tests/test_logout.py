@@ -3,6 +3,7 @@ RP-initiated logout to Auth0, and Auth0's back-channel logout to us."""
 
 from __future__ import annotations
 
+import io
 import logging
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
@@ -340,3 +341,25 @@ def test_normal_logout_forgets_the_recorded_session(tenant):
 
 def test_requests_to_live_server_work(live_server):
     assert requests.get(f"{live_server.url}/done/", timeout=5).status_code == 200
+
+
+def test_clearauth0sessions_deletes_records_of_ended_sessions(tenant, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    kept, ended = login(tenant), login(tenant)
+    Session.objects.filter(session_key=ended.session.session_key).delete()  # expired
+    old_cookie = Auth0Session.objects.create(
+        login_id="cookie", sub="auth0|x", user=Auth0Session.objects.first().user
+    )
+    Auth0Session.objects.filter(pk=old_cookie.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+    )
+    out = io.StringIO()
+    call_command("clearauth0sessions", stdout=out)
+    assert "Deleted 2 " in out.getvalue()
+    assert list(Auth0Session.objects.values_list("login_id", flat=True)) == [
+        kept.session[SESSION_KEY]["login_id"]
+    ]
