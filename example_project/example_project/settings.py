@@ -130,5 +130,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"social_auth0": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "social_auth0": {"handlers": ["console"], "level": "INFO"},
+        # Server errors in the console also with DEBUG off (the e2e tests).
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
+    },
 }
