@@ -17,10 +17,8 @@ from .backend import Auth0OAuth2, normalize_domain
 
 BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
-PROCESS_LOCAL_CACHES = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-)
+DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
+PROCESS_LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", DUMMY_CACHE)
 _UNSET = object()
 
 
@@ -38,7 +36,11 @@ def resolve_setting(name: str, default: Any = None) -> tuple[Any, str]:
 def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
     """DOMAIN is set, is a bare host, and is https unless on loopback."""
     value, name = resolve_setting("DOMAIN")
-    if value in (None, ""):
+    bare_host_hint = (
+        "Give the bare host, e.g. 'tenant.eu.auth0.com' or "
+        "'https://tenant.eu.auth0.com/'."
+    )
+    if value is None or (isinstance(value, str) and not value.strip()):
         return [
             checks.Error(
                 f"{name} is not set.",
@@ -47,22 +49,41 @@ def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="social_auth0.E001",
             )
         ]
+    if not isinstance(value, str):
+        return [
+            checks.Error(
+                f"{name} must be a string, not {value!r}.",
+                hint=bare_host_hint,
+                id="social_auth0.E002",
+            )
+        ]
     try:
         normalize_domain(value)
     except ValueError as error:
-        http = isinstance(value, str) and value.strip().lower().startswith("http://")
+        insecure = _only_fault_is_http(value)
         return [
             checks.Error(
                 f"{name} {error}.",
                 hint="Use https, or http only for a local emulator on "
                 "localhost/127.0.0.1/[::1]."
-                if http
-                else "Give the bare host, e.g. 'tenant.eu.auth0.com' or "
-                "'https://tenant.eu.auth0.com/'.",
-                id="social_auth0.E003" if http else "social_auth0.E002",
+                if insecure
+                else bare_host_hint,
+                id="social_auth0.E003" if insecure else "social_auth0.E002",
             )
         ]
     return []
+
+
+def _only_fault_is_http(domain: str) -> bool:
+    """An ``http://`` domain that would be fine as ``https://`` (E003, not E002)."""
+    value = domain.strip()
+    if value[:7].lower() != "http://":
+        return False
+    try:
+        normalize_domain(f"https://{value[7:]}")
+    except ValueError:
+        return False
+    return True
 
 
 @checks.register("social_auth0")
@@ -144,6 +165,17 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     backend = caches[alias].get(
         "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
     )
+    if backend == DUMMY_CACHE:
+        return [
+            checks.Warning(
+                f"The JWKS cache {alias!r} (DummyCache) keeps nothing.",
+                hint="Nothing limits refetches of the tenant's keys (every "
+                "token with an unknown key id fetches them), and a replayed "
+                f"back-channel logout token is never recognised. Point {name} "
+                "at a shared cache (Redis, Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
     if backend in PROCESS_LOCAL_CACHES:
         return [
             checks.Warning(

@@ -49,6 +49,19 @@ def safe_next_url(
     return None
 
 
+def is_top_level_navigation(request: HttpRequest) -> bool:
+    """Whether Fetch Metadata allows a top-level navigation (or is absent).
+
+    ``Sec-Fetch-Dest`` must be ``document`` and ``Sec-Fetch-Mode`` ``navigate``
+    when sent. social_django's ``check_fetch_metadata`` tests the mode against
+    destination names (``iframe``, ``frame``, ``embed``), so on its own it lets
+    a ``Sec-Fetch-Mode: cors`` request through; it still logs what it sees.
+    """
+    auto_submit, _ = check_fetch_metadata(request, "social_auth0.login")
+    mode = request.headers.get("Sec-Fetch-Mode")
+    return auto_submit and mode in (None, "navigate")
+
+
 @never_cache
 @login_not_required
 @require_GET
@@ -63,7 +76,7 @@ def login(request: HttpRequest) -> HttpResponse:
     """
     namespace = getattr(settings, "SOCIAL_AUTH_URL_NAMESPACE", None) or "social"
     next_url = safe_next_url(request)
-    auto_submit, _ = check_fetch_metadata(request, "social_auth0.login")
+    auto_submit = is_top_level_navigation(request)
     response = render(
         request,
         "social_auth0/login.html",
