@@ -154,7 +154,7 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     """JWKS_CACHE names a configured cache, preferably a shared one."""
     alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
     caches = getattr(settings, "CACHES", {"default": {}})
-    if alias not in caches:
+    if not isinstance(alias, str) or alias not in caches:
         return [
             checks.Error(
                 f"{name} is {alias!r}, which is not in CACHES.",

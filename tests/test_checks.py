@@ -1,57 +1,201 @@
 """System checks: each misconfiguration gives exactly its message, naming the
-setting; a good configuration gives none."""
+setting as it was found; a good configuration gives none.
+
+Messages are compared as whole ``checks.Error``/``checks.Warning`` objects
+(msg, hint, id), as Django's tests/auth_tests/test_checks.py does.
+"""
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
+from io import StringIO
+
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
-from django.test import override_settings
+from django.core.management.base import SystemCheckError
+from django.core.signals import setting_changed
+from django.test import modify_settings, override_settings
+from social_django.middleware import SocialAuthExceptionMiddleware
+from social_django.utils import load_backend, load_strategy
 
 from social_auth0 import checks as auth0_checks
+from social_auth0.backend import Auth0OAuth2
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
 CORE_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
-# Checks only read the configuration: the location is never created.
-SHARED_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "jwks_cache",
-    }
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+# Checks only read the configuration: these locations are never created.
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "jwks_cache",
 }
+FILE_CACHE = {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    "LOCATION": "/nonexistent/jwks-cache",
+}
+REDIS_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379",
+}
+
+ABSENT = object()
+NOT_BARE = "must be a bare host name, without a path"
+
+DOMAIN_HINT_SET = (
+    "Set it to your tenant's domain, e.g. 'tenant.eu.auth0.com' (or a custom domain)."
+)
+DOMAIN_HINT_BARE = (
+    "Give the bare host, e.g. 'tenant.eu.auth0.com' or 'https://tenant.eu.auth0.com/'."
+)
+DOMAIN_HINT_HTTPS = (
+    "Use https, or http only for a local emulator on localhost/127.0.0.1/[::1]."
+)
+
+
+@contextmanager
+def configured(**values):
+    """``override_settings``, where a value of ABSENT removes the setting."""
+    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
+        for name, value in values.items():
+            if value is ABSENT and hasattr(settings, name):
+                delattr(settings, name)
+                # Deleting sends no signal: tell the backend's settings memo.
+                setting_changed.send(
+                    sender=type(settings._wrapped),
+                    setting=name,
+                    value=None,
+                    enter=True,
+                )
+        yield
+
+
+class SiteAuth0(Auth0OAuth2):
+    """A site's own subclass of our backend."""
+
+
+class SiteExceptionMiddleware(SocialAuthExceptionMiddleware):
+    """A site's own subclass of social_django's exception middleware."""
+
+
+def credentials_error(name: str, label: str, check_id: str) -> checks.Error:
+    return checks.Error(
+        f"{name} (the application's {label}) is missing or malformed.",
+        hint=f"Copy the {label} from your Auth0 application's settings "
+        "page, without surrounding spaces.",
+        id=check_id,
+    )
+
+
+def locmem_warning(alias: str = "default", name: str = "SOCIAL_AUTH_AUTH0_JWKS_CACHE"):
+    return checks.Warning(
+        f"The JWKS cache {alias!r} (LocMemCache) is local to each process.",
+        hint="Every worker process will fetch the tenant's keys itself, and a "
+        "replayed back-channel logout token is only recognised by the process "
+        f"that saw it first. Point {name} at a shared cache (Redis, Memcached, "
+        "database).",
+        id="social_auth0.W004",
+    )
+
+
+MIDDLEWARE_WARNING = checks.Warning(
+    f"{EXCEPTION_MIDDLEWARE!r} is not in MIDDLEWARE.",
+    hint="Without it a rejected login is a server error; add it after "
+    "MessageMiddleware.",
+    id="social_auth0.W001",
+)
+
+
+def raise_exceptions_warning(name: str) -> checks.Warning:
+    return checks.Warning(
+        f"{name} is on (it defaults to DEBUG): rejected logins raise instead of "
+        "redirecting with a message.",
+        hint="Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False.",
+        id="social_auth0.W003",
+    )
 
 
 def ids(messages) -> list[str]:
     return [message.id for message in messages]
 
 
-# DOMAIN ---------------------------------------------------------------------
+def without(names: list[str], unwanted: str) -> list[str]:
+    return [name for name in names if unwanted not in name]
+
+
+# DOMAIN (E001, E002, E003) ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "domain",
     [
         "tenant.eu.auth0.com",
+        "tenant.eu.auth0.com/",
+        "https://tenant.eu.auth0.com",
         "https://tenant.eu.auth0.com/",
         "login.example.com",
+        "https://login.example.com:8443",
         "http://localhost:8001",
         "http://127.0.0.1:9",
         "http://[::1]:8000",
+        " tenant.eu.auth0.com ",
     ],
 )
 def test_accepts_domain(domain):
-    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
         assert auth0_checks.check_domain() == []
 
 
-def test_missing_domain():
-    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN=""):
+@pytest.mark.parametrize("domain", [ABSENT, None, "", "   "])
+def test_rejects_missing_domain(domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
         assert auth0_checks.check_domain() == [
             checks.Error(
                 "SOCIAL_AUTH_AUTH0_DOMAIN is not set.",
-                hint="Set it to your tenant's domain, e.g. 'tenant.eu.auth0.com' "
-                "(or a custom domain).",
+                hint=DOMAIN_HINT_SET,
                 id="social_auth0.E001",
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    ("domain", "problem"),
+    [
+        ("https://tenant.eu.auth0.com/login", NOT_BARE),
+        ("tenant.eu.auth0.com/authorize", NOT_BARE),
+        ("tenant.eu.auth0.com?x=1", NOT_BARE),
+        ("https://user:pw@tenant.eu.auth0.com", "must not carry credentials"),
+        ("ftp://tenant.eu.auth0.com", "must use https"),
+        ("https://tenant.eu.auth0.com:99999999", "is not a host name"),
+        ("tenant.eu.auth0.com:https", "is not a host name"),
+        # http on loopback is allowed; these fail for another reason (E002).
+        ("http://localhost:8001/callback", NOT_BARE),
+        ("http://user:pw@localhost:8001", "must not carry credentials"),
+    ],
+)
+def test_rejects_domain_that_is_not_a_bare_host(domain, problem):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
+        assert auth0_checks.check_domain() == [
+            checks.Error(
+                f"SOCIAL_AUTH_AUTH0_DOMAIN {domain!r} {problem}.",
+                hint=DOMAIN_HINT_BARE,
+                id="social_auth0.E002",
+            )
+        ]
+
+
+@pytest.mark.parametrize("domain", [42, ["tenant.eu.auth0.com"]])
+def test_rejects_domain_that_is_not_a_string(domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
+        assert auth0_checks.check_domain() == [
+            checks.Error(
+                f"SOCIAL_AUTH_AUTH0_DOMAIN must be a string, not {domain!r}.",
+                hint=DOMAIN_HINT_BARE,
+                id="social_auth0.E002",
             )
         ]
 
@@ -59,50 +203,91 @@ def test_missing_domain():
 @pytest.mark.parametrize(
     "domain",
     [
-        "https://tenant.eu.auth0.com/login",
-        "https://user:pw@tenant.eu.auth0.com",
-        "ftp://tenant.eu.auth0.com",
-        "https://tenant.eu.auth0.com:99999999",
-        42,
+        "http://tenant.eu.auth0.com",
+        "http://tenant.eu.auth0.com/",
+        "HTTP://tenant.eu.auth0.com",
+        "http://localhost.evil.example:8001",
+        "http://10.0.0.1:8001",
     ],
 )
-def test_malformed_domain(domain):
-    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert ids(auth0_checks.check_domain()) == ["social_auth0.E002"]
-
-
-def test_rejects_http_domain_that_is_not_loopback():
-    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN="http://tenant.eu.auth0.com"):
+def test_rejects_http_domain_that_is_not_loopback(domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
         assert auth0_checks.check_domain() == [
             checks.Error(
-                "SOCIAL_AUTH_AUTH0_DOMAIN 'http://tenant.eu.auth0.com' must use https "
-                "(http is for loopback hosts only).",
-                hint="Use https, or http only for a local emulator on "
-                "localhost/127.0.0.1/[::1].",
+                f"SOCIAL_AUTH_AUTH0_DOMAIN {domain!r} must use https (http is for "
+                "loopback hosts only).",
+                hint=DOMAIN_HINT_HTTPS,
                 id="social_auth0.E003",
             )
         ]
 
 
-def test_setting_found_under_social_core_fallback_name_is_named_as_found(settings):
-    del settings.SOCIAL_AUTH_AUTH0_DOMAIN
-    settings.SOCIAL_AUTH_DOMAIN = "tenant.eu.auth0.com/x"
-    (error,) = auth0_checks.check_domain()
-    assert error.msg.startswith("SOCIAL_AUTH_DOMAIN ")
+# Setting names: SOCIAL_AUTH_AUTH0_<NAME>, then SOCIAL_AUTH_<NAME>, then <NAME> ------
 
 
-def test_resolves_setting_names_like_the_backend(settings):
-    del settings.SOCIAL_AUTH_AUTH0_KEY
-    settings.SOCIAL_AUTH_KEY = "generic"
-    assert auth0_checks.resolve_setting("KEY") == ("generic", "SOCIAL_AUTH_KEY")
-    del settings.SOCIAL_AUTH_KEY
-    assert auth0_checks.resolve_setting("KEY") == (None, "SOCIAL_AUTH_AUTH0_KEY")
+@pytest.mark.parametrize("name", ["SOCIAL_AUTH_DOMAIN", "DOMAIN"])
+def test_finds_domain_under_a_fallback_name(name):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=ABSENT, **{name: "tenant.eu.auth0.com"}):
+        assert auth0_checks.check_domain() == []
 
 
-# KEY / SECRET -----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["SOCIAL_AUTH_DOMAIN", "DOMAIN"])
+def test_names_the_fallback_setting_a_bad_domain_came_from(name):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=ABSENT, **{name: "http://tenant.com"}):
+        assert auth0_checks.check_domain() == [
+            checks.Error(
+                f"{name} 'http://tenant.com' must use https (http is for loopback "
+                "hosts only).",
+                hint=DOMAIN_HINT_HTTPS,
+                id="social_auth0.E003",
+            )
+        ]
 
 
-@pytest.mark.parametrize("value", [None, "", "   ", " padded ", 123])
+def test_backend_specific_name_wins_over_the_fallbacks():
+    with configured(SOCIAL_AUTH_DOMAIN="http://bad.example", DOMAIN="ftp://bad"):
+        assert auth0_checks.check_domain() == []
+
+
+@pytest.mark.parametrize("name", ["SOCIAL_AUTH_KEY", "KEY"])
+def test_names_the_fallback_setting_a_bad_client_id_came_from(name):
+    with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT, **{name: " padded"}):
+        assert auth0_checks.check_credentials() == [
+            credentials_error(name, "client id", "social_auth0.E004")
+        ]
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        ({"SOCIAL_AUTH_AUTH0_DOMAIN": "a.example"}, "SOCIAL_AUTH_AUTH0_DOMAIN"),
+        ({"SOCIAL_AUTH_DOMAIN": "b.example"}, "SOCIAL_AUTH_DOMAIN"),
+        ({"DOMAIN": "c.example"}, "DOMAIN"),
+        (
+            {"SOCIAL_AUTH_DOMAIN": "b.example", "DOMAIN": "c.example"},
+            "SOCIAL_AUTH_DOMAIN",
+        ),
+    ],
+)
+def test_resolves_setting_names_like_the_backend(present, expected):
+    with configured(**{"SOCIAL_AUTH_AUTH0_DOMAIN": ABSENT, **present}):
+        value, name = auth0_checks.resolve_setting("DOMAIN")
+        backend = load_backend(load_strategy(), "auth0", None)
+        assert (value, name) == (present[expected], expected)
+        assert backend.setting("DOMAIN") == value
+
+
+def test_names_the_backend_specific_setting_when_nothing_is_set():
+    with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT):
+        assert auth0_checks.resolve_setting("KEY") == (None, "SOCIAL_AUTH_AUTH0_KEY")
+
+
+# KEY / SECRET (E004, E005) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", [ABSENT, None, "", "   ", " padded ", "padded\n", 123]
+)
 @pytest.mark.parametrize(
     ("setting", "label", "check_id"),
     [
@@ -110,63 +295,74 @@ def test_resolves_setting_names_like_the_backend(settings):
         ("SOCIAL_AUTH_AUTH0_SECRET", "client secret", "social_auth0.E005"),
     ],
 )
-def test_missing_or_malformed_credentials(setting, label, check_id, value):
-    with override_settings(**{setting: value}):
+def test_rejects_missing_empty_or_padded_credentials(setting, label, check_id, value):
+    with configured(**{setting: value}):
         assert auth0_checks.check_credentials() == [
-            checks.Error(
-                f"{setting} (the application's {label}) is missing or malformed.",
-                hint=f"Copy the {label} from your Auth0 application's settings "
-                "page, without surrounding spaces.",
-                id=check_id,
-            )
+            credentials_error(setting, label, check_id)
         ]
 
 
-def test_credentials_ok():
+def test_reports_both_credentials_when_both_are_missing():
+    with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT, SOCIAL_AUTH_AUTH0_SECRET=""):
+        assert auth0_checks.check_credentials() == [
+            credentials_error(
+                "SOCIAL_AUTH_AUTH0_KEY", "client id", "social_auth0.E004"
+            ),
+            credentials_error(
+                "SOCIAL_AUTH_AUTH0_SECRET", "client secret", "social_auth0.E005"
+            ),
+        ]
+
+
+def test_accepts_credentials():
     assert auth0_checks.check_credentials() == []
 
 
-# PKCE -----------------------------------------------------------------------------
+# PKCE (E006) ------------------------------------------------------------------------
 
 
-def test_pkce_switched_off():
-    with override_settings(SOCIAL_AUTH_AUTH0_USE_PKCE=False):
+@pytest.mark.parametrize("name", ["SOCIAL_AUTH_AUTH0_USE_PKCE", "SOCIAL_AUTH_USE_PKCE"])
+def test_rejects_pkce_switched_off(name):
+    with configured(**{name: False}):
         assert auth0_checks.check_pkce() == [
             checks.Error(
-                "SOCIAL_AUTH_AUTH0_USE_PKCE switches PKCE off.",
-                hint="Remove SOCIAL_AUTH_AUTH0_USE_PKCE: social_auth0 always uses "
-                "PKCE (S256).",
+                f"{name} switches PKCE off.",
+                hint=f"Remove {name}: social_auth0 always uses PKCE (S256).",
                 id="social_auth0.E006",
             )
         ]
 
 
-def test_pkce_plain():
-    with override_settings(SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD="plain"):
+def test_rejects_plain_pkce():
+    name = "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD"
+    with configured(**{name: "plain"}):
         assert auth0_checks.check_pkce() == [
             checks.Error(
-                "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD is 'plain'; only "
-                "'S256' is allowed.",
-                hint="Remove SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD ('plain' "
-                "sends the verifier in clear).",
+                f"{name} is 'plain'; only 'S256' is allowed.",
+                hint=f"Remove {name} ('plain' sends the verifier in clear).",
                 id="social_auth0.E006",
             )
         ]
 
 
-def test_pkce_default_ok():
+def test_accepts_pkce_left_alone_or_set_to_s256():
     assert auth0_checks.check_pkce() == []
+    with configured(
+        SOCIAL_AUTH_AUTH0_USE_PKCE=True,
+        SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD="S256",
+    ):
+        assert auth0_checks.check_pkce() == []
 
 
-# Numbers and caches ------------------------------------------------------------
+# Seconds (E010) ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "setting", ["LEEWAY", "MAX_AGE", "JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"]
 )
-@pytest.mark.parametrize("value", ["60", -1, 1.5, True])
-def test_non_integer_seconds(setting, value):
-    with override_settings(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
+@pytest.mark.parametrize("value", ["60", -1, 1.5, True, [60]])
+def test_rejects_seconds_that_are_not_a_non_negative_integer(setting, value):
+    with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
         assert auth0_checks.check_numbers() == [
             checks.Error(
                 f"SOCIAL_AUTH_AUTH0_{setting} must be a non-negative integer "
@@ -176,8 +372,32 @@ def test_non_integer_seconds(setting, value):
         ]
 
 
-def test_unknown_jwks_cache_alias():
-    with override_settings(SOCIAL_AUTH_AUTH0_JWKS_CACHE="keys"):
+def test_names_the_fallback_setting_bad_seconds_came_from():
+    with configured(LEEWAY="1m"):
+        assert auth0_checks.check_numbers() == [
+            checks.Error(
+                "LEEWAY must be a non-negative integer (seconds), not '1m'.",
+                id="social_auth0.E010",
+            )
+        ]
+
+
+def test_accepts_whole_seconds():
+    assert auth0_checks.check_numbers() == []
+    with configured(
+        SOCIAL_AUTH_AUTH0_LEEWAY=0,
+        SOCIAL_AUTH_AUTH0_MAX_AGE=3600,
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=600,
+        SOCIAL_AUTH_AUTH0_JWKS_REFETCH_INTERVAL=10,
+    ):
+        assert auth0_checks.check_numbers() == []
+
+
+# JWKS cache (E011, W004) ------------------------------------------------------------
+
+
+def test_rejects_jwks_cache_alias_not_in_caches():
+    with configured(SOCIAL_AUTH_AUTH0_JWKS_CACHE="keys"):
         assert auth0_checks.check_jwks_cache() == [
             checks.Error(
                 "SOCIAL_AUTH_AUTH0_JWKS_CACHE is 'keys', which is not in CACHES.",
@@ -187,22 +407,52 @@ def test_unknown_jwks_cache_alias():
         ]
 
 
-def test_process_local_jwks_cache_warns():
-    assert ids(auth0_checks.check_jwks_cache()) == ["social_auth0.W004"]
+def test_warns_about_a_process_local_jwks_cache():
+    # The test settings' CACHES: one LocMemCache.
+    assert auth0_checks.check_jwks_cache() == [locmem_warning()]
 
 
-def test_shared_jwks_cache_is_quiet():
-    with override_settings(CACHES=SHARED_CACHE):
+def test_warns_about_a_process_local_jwks_cache_named_by_alias():
+    caches = {"default": DATABASE_CACHE, "keys": {"BACKEND": LOCMEM}}
+    with configured(CACHES=caches, SOCIAL_AUTH_JWKS_CACHE="keys"):
+        assert auth0_checks.check_jwks_cache() == [
+            locmem_warning("keys", "SOCIAL_AUTH_JWKS_CACHE")
+        ]
+
+
+def test_warns_about_a_jwks_cache_that_keeps_nothing():
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with configured(CACHES=dummy):
+        assert auth0_checks.check_jwks_cache() == [
+            checks.Warning(
+                "The JWKS cache 'default' (DummyCache) keeps nothing.",
+                hint="Nothing limits refetches of the tenant's keys (every token "
+                "with an unknown key id fetches them), and a replayed back-channel "
+                "logout token is never recognised. Point "
+                "SOCIAL_AUTH_AUTH0_JWKS_CACHE at a shared cache (Redis, "
+                "Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
+
+
+@pytest.mark.parametrize("shared", [DATABASE_CACHE, FILE_CACHE, REDIS_CACHE])
+def test_accepts_a_shared_jwks_cache(shared):
+    with configured(CACHES={"default": shared}):
         assert auth0_checks.check_jwks_cache() == []
 
 
-# Backends and apps ----------------------------------------------------------------
+def test_accepts_a_shared_jwks_cache_beside_a_local_default():
+    caches = {"default": {"BACKEND": LOCMEM}, "shared": DATABASE_CACHE}
+    with configured(CACHES=caches, SOCIAL_AUTH_AUTH0_JWKS_CACHE="shared"):
+        assert auth0_checks.check_jwks_cache() == []
 
 
-def test_backend_missing():
-    with override_settings(
-        AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"]
-    ):
+# Backends (E007, E008) and apps (E009) ----------------------------------------------
+
+
+def test_rejects_settings_without_our_backend():
+    with configured(AUTHENTICATION_BACKENDS=[MODEL_BACKEND]):
         assert auth0_checks.check_backends() == [
             checks.Error(
                 f"{OUR_BACKEND!r} is not in AUTHENTICATION_BACKENDS.",
@@ -212,9 +462,12 @@ def test_backend_missing():
         ]
 
 
-@pytest.mark.parametrize("backends", [[CORE_BACKEND, OUR_BACKEND], [CORE_BACKEND]])
-def test_builtin_auth0_backend_listed(backends):
-    with override_settings(AUTHENTICATION_BACKENDS=backends):
+@pytest.mark.parametrize(
+    "backends",
+    [[CORE_BACKEND, OUR_BACKEND], [OUR_BACKEND, CORE_BACKEND], [CORE_BACKEND]],
+)
+def test_rejects_social_core_auth0_backend_listed(backends):
+    with configured(AUTHENTICATION_BACKENDS=backends):
         assert auth0_checks.check_backends() == [
             checks.Error(
                 f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND}, also named 'auth0'; "
@@ -226,79 +479,150 @@ def test_builtin_auth0_backend_listed(backends):
         ]
 
 
-def test_backends_ok():
+def test_accepts_our_backend_or_a_subclass():
     assert auth0_checks.check_backends() == []
+    subclass = f"{__name__}.SiteAuth0"
+    with configured(AUTHENTICATION_BACKENDS=[subclass, MODEL_BACKEND]):
+        assert auth0_checks.check_backends() == []
 
 
-def test_social_django_not_installed(monkeypatch):
-    from django.apps import apps
+def test_ignores_an_unimportable_backend():
+    # Django's own checks and login report it; ours must not crash on it.
+    with configured(AUTHENTICATION_BACKENDS=["no.such.Backend", OUR_BACKEND]):
+        assert auth0_checks.check_backends() == []
 
-    monkeypatch.setattr(apps, "is_installed", lambda name: name != "social_django")
-    assert auth0_checks.check_installed_apps() == [
-        checks.Error(
-            "'social_django' is not in INSTALLED_APPS.",
-            hint="Add 'social_django' to INSTALLED_APPS and run migrate.",
-            id="social_auth0.E009",
-        )
+
+def test_rejects_settings_without_social_django():
+    with modify_settings(INSTALLED_APPS={"remove": ["social_django"]}):
+        assert auth0_checks.check_installed_apps() == [
+            checks.Error(
+                "'social_django' is not in INSTALLED_APPS.",
+                hint="Add 'social_django' to INSTALLED_APPS and run migrate.",
+                id="social_auth0.E009",
+            )
+        ]
+    assert auth0_checks.check_installed_apps() == []
+
+
+# Error handling (W001, W002, W003) --------------------------------------------------
+
+
+def test_warns_without_exception_middleware():
+    with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "SocialAuthException")):
+        assert auth0_checks.check_error_handling() == [MIDDLEWARE_WARNING]
+
+
+def test_accepts_a_subclass_of_the_exception_middleware():
+    middleware = [
+        f"{__name__}.SiteExceptionMiddleware" if "SocialAuthException" in path else path
+        for path in settings.MIDDLEWARE
     ]
+    with configured(MIDDLEWARE=middleware):
+        assert auth0_checks.check_error_handling() == []
 
 
-# Error handling -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (ABSENT, "SOCIAL_AUTH_AUTH0_LOGIN_ERROR_URL"),
+        (None, "SOCIAL_AUTH_LOGIN_ERROR_URL"),
+        ("", "SOCIAL_AUTH_LOGIN_ERROR_URL"),
+    ],
+)
+def test_warns_without_login_error_url(value, name):
+    with configured(SOCIAL_AUTH_LOGIN_ERROR_URL=value):
+        assert auth0_checks.check_error_handling() == [
+            checks.Warning(
+                f"{name} is not set.",
+                hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the "
+                "login error message.",
+                id="social_auth0.W002",
+            )
+        ]
 
 
-def test_exception_middleware_missing(settings):
-    settings.MIDDLEWARE = [
-        m for m in settings.MIDDLEWARE if "SocialAuthExceptionMiddleware" not in m
-    ]
-    assert ids(auth0_checks.check_error_handling()) == ["social_auth0.W001"]
+@pytest.mark.parametrize(
+    "name", ["SOCIAL_AUTH_AUTH0_LOGIN_ERROR_URL", "SOCIAL_AUTH_LOGIN_ERROR_URL"]
+)
+def test_accepts_login_error_url_under_either_name(name):
+    with configured(**{"SOCIAL_AUTH_LOGIN_ERROR_URL": ABSENT, name: "/oops/"}):
+        assert auth0_checks.check_error_handling() == []
 
 
-def test_login_error_url_missing(settings):
-    del settings.SOCIAL_AUTH_LOGIN_ERROR_URL
-    assert auth0_checks.check_error_handling() == [
-        checks.Warning(
-            "SOCIAL_AUTH_AUTH0_LOGIN_ERROR_URL is not set.",
-            hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the login "
-            "error message.",
-            id="social_auth0.W002",
-        )
-    ]
+@pytest.mark.parametrize(
+    "name", ["SOCIAL_AUTH_RAISE_EXCEPTIONS", "SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS"]
+)
+def test_warns_when_raise_exceptions_is_on(name):
+    with configured(**{"SOCIAL_AUTH_RAISE_EXCEPTIONS": ABSENT, name: True}):
+        assert auth0_checks.check_error_handling() == [raise_exceptions_warning(name)]
 
 
-def test_raise_exceptions_on(settings):
-    settings.SOCIAL_AUTH_RAISE_EXCEPTIONS = True
-    assert ids(auth0_checks.check_error_handling()) == ["social_auth0.W003"]
+def test_warns_when_raise_exceptions_is_left_to_debug_and_debug_is_on():
+    with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=ABSENT, DEBUG=True):
+        assert auth0_checks.check_error_handling() == [
+            raise_exceptions_warning("SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS")
+        ]
 
 
-def test_raise_exceptions_defaults_to_debug(settings):
-    del settings.SOCIAL_AUTH_RAISE_EXCEPTIONS
-    settings.DEBUG = True
-    assert ids(auth0_checks.check_error_handling()) == ["social_auth0.W003"]
+def test_accepts_raise_exceptions_off_even_with_debug_on():
+    # social_django's middleware reads the setting first, DEBUG only as default.
+    with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=False, DEBUG=True):
+        assert auth0_checks.check_error_handling() == []
 
 
-# Logout ------------------------------------------------------------------------------
+def test_reports_every_error_handling_problem_at_once():
+    with configured(
+        MIDDLEWARE=without(settings.MIDDLEWARE, "SocialAuthException"),
+        SOCIAL_AUTH_LOGIN_ERROR_URL=ABSENT,
+        SOCIAL_AUTH_RAISE_EXCEPTIONS=True,
+    ):
+        assert ids(auth0_checks.check_error_handling()) == [
+            "social_auth0.W001",
+            "social_auth0.W002",
+            "social_auth0.W003",
+        ]
 
 
-def test_unknown_logout_endpoint(settings):
-    settings.SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT = "v3"
-    assert auth0_checks.check_logout() == [
-        checks.Error(
-            "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT is 'v3'.",
-            hint="Use 'oidc' (OIDC RP-initiated logout, the default) or 'v2' "
-            "(Auth0's /v2/logout).",
-            id="social_auth0.E012",
-        )
-    ]
+# Logout (E012, W005, W006) ----------------------------------------------------------
 
 
-def test_backchannel_middleware_missing(settings):
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "Backchannel" not in m]
-    assert ids(auth0_checks.check_logout()) == ["social_auth0.W005"]
+def test_rejects_unknown_logout_endpoint():
+    with configured(SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT="v3"):
+        assert auth0_checks.check_logout() == [
+            checks.Error(
+                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT is 'v3'.",
+                hint="Use 'oidc' (OIDC RP-initiated logout, the default) or 'v2' "
+                "(Auth0's /v2/logout).",
+                id="social_auth0.E012",
+            )
+        ]
 
 
-def test_process_local_session_store(settings):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-    assert ids(auth0_checks.check_logout()) == ["social_auth0.W006"]
+def test_warns_without_backchannel_middleware():
+    with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "Backchannel")):
+        assert auth0_checks.check_logout() == [
+            checks.Warning(
+                "'social_auth0.middleware.BackchannelLogoutMiddleware' is not in "
+                "MIDDLEWARE.",
+                hint="Without it, sessions that Auth0 ends by back-channel logout "
+                "survive when they cannot be deleted server-side (signed "
+                "cookies). Add it after AuthenticationMiddleware.",
+                id="social_auth0.W005",
+            )
+        ]
+
+
+def test_warns_about_a_process_local_session_store():
+    with configured(SESSION_ENGINE="django.contrib.sessions.backends.cache"):
+        assert auth0_checks.check_logout() == [
+            checks.Warning(
+                "SESSION_ENGINE keeps sessions in a per-process cache.",
+                hint="Back-channel logout runs in one worker process and cannot "
+                "delete sessions held by the others. Use the db, cached_db or "
+                "file engine, or a shared SESSION_CACHE_ALIAS.",
+                id="social_auth0.W006",
+            )
+        ]
 
 
 @pytest.mark.parametrize(
@@ -306,21 +630,50 @@ def test_process_local_session_store(settings):
     [
         "django.contrib.sessions.backends.db",
         "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.file",
         "django.contrib.sessions.backends.signed_cookies",
     ],
 )
-def test_session_engines_reachable_from_any_process(settings, engine):
-    settings.SESSION_ENGINE = engine
-    assert auth0_checks.check_logout() == []
+def test_accepts_session_engines_reachable_from_any_process(engine):
+    with configured(SESSION_ENGINE=engine):
+        assert auth0_checks.check_logout() == []
 
 
-def test_test_settings_pass_the_check_command_apart_from_locmem(capsys):
-    call_command("check")
-    output = capsys.readouterr()
-    assert "social_auth0.W004" in output.err + output.out
-    assert "social_auth0.E0" not in output.err + output.out
+def test_accepts_a_cache_session_store_on_a_shared_cache():
+    with configured(
+        SESSION_ENGINE="django.contrib.sessions.backends.cache",
+        CACHES={"default": REDIS_CACHE},
+    ):
+        assert auth0_checks.check_logout() == []
 
 
-@override_settings(CACHES=SHARED_CACHE)
-def test_check_command_is_clean_with_a_shared_cache(capsys):
-    call_command("check", "--fail-level", "WARNING")
+# The whole set, as manage.py check runs it ------------------------------------------
+
+
+def test_test_settings_give_only_the_locmem_warning():
+    assert checks.run_checks(tags=["social_auth0"]) == [locmem_warning()]
+
+
+def test_check_command_passes_on_the_test_settings_apart_from_w004():
+    out, err = StringIO(), StringIO()
+    call_command("check", stdout=out, stderr=err)
+    report = out.getvalue() + err.getvalue()
+    assert re.findall(r"\?: \(([\w.]+)\)", report) == ["social_auth0.W004"]
+    assert "System check identified 1 issue (0 silenced)." in report
+
+
+def test_check_command_fails_on_w004_at_warning_level():
+    with pytest.raises(SystemCheckError, match=r"social_auth0\.W004"):
+        call_command("check", fail_level="WARNING", stdout=StringIO())
+
+
+def test_check_command_is_clean_with_a_shared_cache():
+    out = StringIO()
+    with configured(CACHES={"default": DATABASE_CACHE}):
+        call_command("check", fail_level="WARNING", stdout=out, stderr=StringIO())
+    assert "System check identified no issues (0 silenced)." in out.getvalue()
+
+
+def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
+    settings.SOCIAL_AUTH_AUTH0_JWKS_CACHE = ["default"]
+    assert [m.id for m in auth0_checks.check_jwks_cache()] == ["social_auth0.E011"]
