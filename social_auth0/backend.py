@@ -42,14 +42,19 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
 # logout needs (the sid for logout_hint), never a token. See sessions.py.
 SESSION_KEY = "_social_auth0"
+# Token-endpoint fields: kept in extra_data only with STORE_TOKENS.
+TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
+# Where the callback leaves them until the login completes (sessions.py).
+PENDING_SESSION_KEY = "_social_auth0_pending"
 
 
-# (strategy class, name) -> resolved value. Each login reads a dozen settings,
-# and social-core's lookup builds three names and takes up to three failed
-# getattr()s per read: that was most of the cost of verifying an ID token.
+# (strategy class, backend name, setting) -> resolved value. Each login reads a
+# dozen settings, and social-core's lookup builds three names and takes up to
+# three failed getattr()s per read: most of the cost of verifying an ID token.
+# Memoizing assumes the strategy's get_setting() does not vary per request.
 # Values are read at call time the first time and dropped whenever Django
 # reports a setting change (override_settings, pytest-django's `settings`).
-_settings_memo: dict[tuple[type, str], Any] = {}
+_settings_memo: dict[tuple[type, str, str], Any] = {}
 _NOT_MEMOIZED = object()
 _MISSING = object()
 
@@ -107,7 +112,9 @@ def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
         error.stage,
         error.claim,
         error.parameter,
-        error.detail or str(error),
+        # repr: the detail may quote the callback's error_description, which
+        # anyone can send: no newlines or unbounded text in the log.
+        repr(error.detail or str(error))[:300],
     )
 
 
@@ -143,7 +150,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         default = self.SETTING_DEFAULTS.get(name, default)
         if name.endswith("_URL"):  # resolved through the URLconf: not memoized
             return super().setting(name, default)
-        key = (type(self.strategy), name)
+        key = (type(self.strategy), self.name, name)
         value = _settings_memo.get(key, _NOT_MEMOIZED)
         if value is _NOT_MEMOIZED:
             value = _settings_memo[key] = super().setting(name, _MISSING)
@@ -256,12 +263,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             return None
         return self._int_setting("MAX_AGE", None)
 
-    def _int_setting(self, name: str, default: int | None) -> int:
+    def _int_setting(self, name: str, default: int | None, minimum: int = 0) -> int:
         value = self.setting(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise AuthConfigurationError(
                 self,
-                f"SOCIAL_AUTH_AUTH0_{name} must be a non-negative integer",
+                f"SOCIAL_AUTH_AUTH0_{name} must be an integer >= {minimum}",
                 code="invalid_setting",
                 parameter=name,
             )
@@ -285,9 +292,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self,
             self.jwks_url(),
             cache_alias=self.setting("JWKS_CACHE", self.JWKS_CACHE),
-            ttl=self._int_setting("JWKS_CACHE_TTL", self.JWKS_CACHE_TTL),
+            # 0 would switch off caching and the refetch rate limit.
+            ttl=self._int_setting("JWKS_CACHE_TTL", self.JWKS_CACHE_TTL, minimum=1),
             refetch_interval=self._int_setting(
-                "JWKS_REFETCH_INTERVAL", self.JWKS_REFETCH_INTERVAL
+                "JWKS_REFETCH_INTERVAL", self.JWKS_REFETCH_INTERVAL, minimum=1
             ),
             wait=float(
                 self.setting("REQUESTS_TIMEOUT") or self.setting("URLOPEN_TIMEOUT") or 5
@@ -347,7 +355,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         # What logout needs later (sessions.py records it at user_logged_in).
         sid = claims.get("sid")
         self.strategy.session_set(
-            SESSION_KEY,
+            PENDING_SESSION_KEY,
             {"sid": sid if isinstance(sid, str) else None, "sub": claims["sub"]},
         )
         return claims
@@ -505,6 +513,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         database row should not carry live credentials unless the site asks.
         """
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
+        for name in TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
+            data.pop(name, None)
         if self.setting("STORE_TOKENS", False):
             for name in ("access_token", "token_type", "refresh_token", "expires_in"):
                 if response.get(name) is not None:

@@ -135,14 +135,21 @@ def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
 def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     """LEEWAY, MAX_AGE, JWKS_CACHE_TTL, JWKS_REFETCH_INTERVAL are whole seconds."""
     errors: list[checks.CheckMessage] = []
-    for setting in ("LEEWAY", "MAX_AGE", "JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"):
+    # 0 would switch off the JWKS cache and its refetch rate limit.
+    for setting, minimum in (
+        ("LEEWAY", 0),
+        ("MAX_AGE", 0),
+        ("JWKS_CACHE_TTL", 1),
+        ("JWKS_REFETCH_INTERVAL", 1),
+    ):
         value, name = resolve_setting(setting)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            kind = "a non-negative" if minimum == 0 else "a positive"
             errors.append(
                 checks.Error(
-                    f"{name} must be a non-negative integer (seconds), not {value!r}.",
+                    f"{name} must be {kind} integer (seconds), not {value!r}.",
                     id="social_auth0.E010",
                 )
             )
@@ -319,8 +326,9 @@ def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Warning(
                 f"{BACKCHANNEL_MIDDLEWARE!r} is not in MIDDLEWARE.",
                 hint="Without it, sessions that Auth0 ends by back-channel logout "
-                "survive when they cannot be deleted server-side (signed cookies). "
-                "Add it after AuthenticationMiddleware.",
+                "survive when they cannot be deleted server-side (signed cookies, "
+                "or a session key changed since login). Add it after "
+                "AuthenticationMiddleware.",
                 id="social_auth0.W005",
             )
         )

@@ -30,6 +30,7 @@ from social_core.exceptions import (
     AuthConfigurationError,
     AuthProviderError,
     AuthResponseError,
+    SocialAuthBaseException,
 )
 
 from .tokens import ALGORITHM
@@ -188,18 +189,23 @@ class TenantKeys:
             local is None or shared.fetched_at > local.fetched_at
         ):
             return shared
-        fetched = self._fetch_once()
+        try:
+            fetched = self._fetch_once()
+        except SocialAuthBaseException:
+            if local is None:
+                raise
+            fetched = None  # the tenant is down: stale keys beat a failed login
         if fetched is not None:
             return fetched
         if local is not None:
-            # Another process is refreshing: stale keys beat a failed login.
+            # Another process is refreshing (or the tenant is down).
             return local
         return self._wait_for_fetch()
 
     def refetch(self) -> KeySet | None:
         """Fetch again if nobody did within the refetch interval."""
+        local = _process_keys.get(self.url)  # before _shared_keys() replaces it
         shared = self._shared_keys()
-        local = _process_keys.get(self.url)
         if (
             shared is not None
             and local is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
@@ -23,6 +24,9 @@ class BackchannelLogoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session: don't load one (nor add Vary: Cookie).
+            return self.get_response(request)
         login = request.session.get(SESSION_KEY)
         if isinstance(login, dict) and login.get("login_id"):
             if is_revoked(login["login_id"]):

@@ -20,12 +20,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .backend import SESSION_KEY, Auth0OAuth2
+from .backend import PENDING_SESSION_KEY, SESSION_KEY, Auth0OAuth2
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["SESSION_KEY", "end_sessions", "is_revoked", "record_login"]
+
+SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
 def logged_in_with_auth0(user: Any) -> bool:
@@ -47,11 +49,14 @@ def record_login(
     session = getattr(request, "session", None)
     if session is None:
         return
-    login = session.get(SESSION_KEY)
-    if not isinstance(login, dict) or not logged_in_with_auth0(user):
-        # Left over from an Auth0 login that failed, before a login by
-        # another backend: it must not be attributed to this user.
+    # The backend leaves the login's sid/sub pending; only a completed login
+    # by our backend makes them this session's (a failed second login must
+    # not overwrite the record of the user still logged in).
+    login = session.pop(PENDING_SESSION_KEY, None)
+    if not logged_in_with_auth0(user):
         session.pop(SESSION_KEY, None)
+        return
+    if not isinstance(login, dict):
         return
     login_id = secrets.token_urlsafe(32)
     Auth0Session.objects.create(
@@ -66,7 +71,7 @@ def record_login(
 
 def server_side_key(session: SessionBase) -> str:
     """The session key, for engines that keep sessions server-side; else ''."""
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+    if settings.SESSION_ENGINE == SIGNED_COOKIES:
         return ""  # the "key" is the whole signed cookie: nothing to delete
     if session.session_key is None:
         session.save()
@@ -74,11 +79,23 @@ def server_side_key(session: SessionBase) -> str:
 
 
 def forget_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
-    """``user_logged_out`` receiver: this session ended normally; drop its row."""
+    """``user_logged_out`` receiver: this session ended; settle its record.
+
+    A revoked record stays (until ``clearauth0sessions``): deleting it would
+    let an old copy of a signed cookie back in. A signed-cookie session that
+    logs out normally is revoked rather than deleted, for the same reason.
+    """
     session = getattr(request, "session", None)
     login = session.get(SESSION_KEY) if session is not None else None
-    if isinstance(login, dict) and login.get("login_id"):
-        Auth0Session.objects.filter(login_id=login["login_id"]).delete()
+    if not isinstance(login, dict) or not login.get("login_id"):
+        return
+    active = Auth0Session.objects.filter(
+        login_id=login["login_id"], revoked_at__isnull=True
+    )
+    if settings.SESSION_ENGINE == SIGNED_COOKIES:
+        active.update(revoked_at=timezone.now())
+    else:
+        active.delete()
 
 
 def end_sessions(*, sid: str | None, sub: str | None) -> int:

@@ -14,6 +14,7 @@ reference for the order and the content of the checks.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -287,7 +288,12 @@ def numeric_date(
 ) -> float:
     """Return the NumericDate claim ``name``; booleans and strings are refused."""
     value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # json.loads accepts NaN and Infinity: an "exp" of Infinity never expires.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+    ):
         raise token_error(
             backend,
             f"token {name!r} is not a number",

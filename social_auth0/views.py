@@ -109,6 +109,7 @@ def logout_return_url(request: HttpRequest, backend: Auth0OAuth2[Any]) -> str:
 @never_cache
 @login_not_required
 @csrf_protect
+@xframe_options_deny
 @require_http_methods(["GET", "POST"])
 def logout(request: HttpRequest) -> HttpResponse:
     """End the Django session, then Auth0's (RP-initiated logout).

@@ -278,3 +278,37 @@ def test_extra_data_keeps_tokens_when_asked():
     assert data["refresh_token"] == "rt-secret"
     assert data["expires_in"] == 86400
     assert "id_token" not in data
+
+
+class StaffTenantAuth0(Auth0OAuth2):
+    """A second Auth0 backend, for another tenant."""
+
+    name = "auth0staff"
+
+
+def test_settings_of_two_auth0_backends_do_not_mix(settings):
+    settings.SOCIAL_AUTH_AUTH0STAFF_DOMAIN = "staff.us.auth0.com"
+    assert make_backend().id_token_issuer() == "https://tenant.eu.auth0.com/"
+    staff = StaffTenantAuth0(load_strategy(), redirect_uri="/complete/auth0staff/")
+    assert staff.id_token_issuer() == "https://staff.us.auth0.com/"
+
+
+def test_logged_rejection_cannot_forge_log_lines(caplog):
+    from social_core.exceptions import AuthCanceled
+
+    from social_auth0.backend import log_rejection
+
+    with caplog.at_level("WARNING", logger="social_auth0"):
+        log_rejection(AuthCanceled(None, "x\nCRITICAL forged line " + "y" * 1000))
+    (record,) = caplog.records
+    assert "\n" not in record.getMessage()
+    assert len(record.getMessage()) < 500
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_GET_ALL_EXTRA_DATA=True)
+def test_get_all_extra_data_still_keeps_no_tokens():
+    backend = make_backend()
+    details = backend.get_user_details(RESPONSE)
+    data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})
+    assert data["given_name"] == "Grace"
+    assert not {"access_token", "refresh_token", "id_token"} & set(data)

@@ -362,10 +362,11 @@ def test_accepts_pkce_left_alone_or_set_to_s256():
 )
 @pytest.mark.parametrize("value", ["60", -1, 1.5, True, [60]])
 def test_rejects_seconds_that_are_not_a_non_negative_integer(setting, value):
+    kind = "a positive" if setting.startswith("JWKS") else "a non-negative"
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
         assert auth0_checks.check_numbers() == [
             checks.Error(
-                f"SOCIAL_AUTH_AUTH0_{setting} must be a non-negative integer "
+                f"SOCIAL_AUTH_AUTH0_{setting} must be {kind} integer "
                 f"(seconds), not {value!r}.",
                 id="social_auth0.E010",
             )
@@ -606,7 +607,8 @@ def test_warns_without_backchannel_middleware():
                 "MIDDLEWARE.",
                 hint="Without it, sessions that Auth0 ends by back-channel logout "
                 "survive when they cannot be deleted server-side (signed "
-                "cookies). Add it after AuthenticationMiddleware.",
+                "cookies, or a session key changed since login). Add it after "
+                "AuthenticationMiddleware.",
                 id="social_auth0.W005",
             )
         ]
@@ -677,3 +679,9 @@ def test_check_command_is_clean_with_a_shared_cache():
 def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
     settings.SOCIAL_AUTH_AUTH0_JWKS_CACHE = ["default"]
     assert [m.id for m in auth0_checks.check_jwks_cache()] == ["social_auth0.E011"]
+
+
+@pytest.mark.parametrize("setting", ["JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"])
+def test_rejects_zero_which_would_switch_off_the_jwks_rate_limit(setting):
+    with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": 0}):
+        assert [m.id for m in auth0_checks.check_numbers()] == ["social_auth0.E010"]

@@ -215,3 +215,32 @@ def test_key_set_keeps_keys_without_kid_for_tokens_without_kid():
     keyset = jwks.parse_jwks(None, {"keys": [unnamed.jwk]}, 0.0)
     assert keyset.by_kid == {}
     assert len(keyset.all_keys()) == 1
+
+
+def test_uses_a_refetch_another_process_made(backend, signer, other_signer):
+    """After a rotation, the process that did not refetch finds the new key."""
+    keys = backend.tenant_keys()
+    with responses.RequestsMock() as mock:
+        mock.get(JWKS_URL, json={"keys": [signer.jwk]})
+        assert keys_for(backend, "key-1")
+    # Another process refetched (and still holds the stamp).
+    cache.set(
+        keys.document_key,
+        {"jwks": {"keys": [signer.jwk, other_signer.jwk]}, "fetched_at": jwks._now()},
+    )
+    cache.set(keys.stamp_key, "fetching")
+    with responses.RequestsMock() as mock:  # no HTTP request allowed
+        assert keys_for(backend, "key-2")
+
+
+def test_stale_keys_serve_while_the_tenant_is_down(backend, signer, monkeypatch):
+    with responses.RequestsMock() as mock:
+        mock.get(JWKS_URL, json={"keys": [signer.jwk]})
+        keys_for(backend, "key-1")
+    later = jwks._now() + Auth0OAuth2.JWKS_CACHE_TTL + 1
+    monkeypatch.setattr(jwks, "_now", lambda: later)
+    cache.clear()
+    with responses.RequestsMock() as mock:
+        mock.get(JWKS_URL, status=503)
+        assert keys_for(backend, "key-1")  # expired, but better than no login
+        assert len(mock.calls) == 1

@@ -363,3 +363,48 @@ def test_clearauth0sessions_deletes_records_of_ended_sessions(tenant, settings):
     assert list(Auth0Session.objects.values_list("login_id", flat=True)) == [
         kept.session[SESSION_KEY]["login_id"]
     ]
+
+
+SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+
+
+def copy_of(client: Client) -> Client:
+    """Another browser holding a copy of ``client``'s session cookie."""
+    thief = Client()
+    thief.cookies[django_settings.SESSION_COOKIE_NAME] = client.cookies[
+        django_settings.SESSION_COOKIE_NAME
+    ].value
+    return thief
+
+
+def test_old_copy_of_a_revoked_signed_cookie_stays_logged_out(tenant, settings):
+    settings.SESSION_ENGINE = SIGNED_COOKIES
+    client = login(tenant)
+    stolen = copy_of(client)
+    post_token(tenant.logout_token(sid=client.session[SESSION_KEY]["sid"]))
+    assert not logged_in(client)  # the middleware logs it out...
+    assert not logged_in(stolen)  # ...and the revocation outlives that logout
+
+
+def test_old_copy_of_a_signed_cookie_is_dead_after_a_normal_logout(tenant, settings):
+    settings.SESSION_ENGINE = SIGNED_COOKIES
+    client = login(tenant)
+    stolen = copy_of(client)
+    client.post("/auth0/logout/")
+    assert not logged_in(stolen)
+
+
+def test_a_failed_second_login_keeps_the_first_users_record(tenant, settings):
+    client = login(tenant)  # Ada
+    ada = dict(client.session[SESSION_KEY])
+    settings.SOCIAL_AUTH_AUTH0_WHITELISTED_EMAILS = [ADA.email]  # Grace refused
+    response = complete_login(client, tenant, GRACE.email, GRACE.password)
+    assert response["Location"].startswith("/login-error/")
+    assert client.session[SESSION_KEY] == ada
+    assert post_token(tenant.logout_token(sid=ada["sid"])).status_code == 200
+    assert not logged_in(client)
+
+
+def test_requests_without_a_session_cookie_are_not_given_one(tenant):
+    response = Client().get("/login-error/")  # a page that needs no session
+    assert "Cookie" not in response.get("Vary", "")

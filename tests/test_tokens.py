@@ -304,3 +304,10 @@ def test_errors_carry_the_token_validation_stage_and_a_generic_message(signer):
     assert error.stage == "token_validation"
     assert "aud" in error.detail
     assert str(error) == "An authentication response field could not be verified."
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_rejects_non_finite_times(signer, claim, value):
+    error = rejected(signer.sign(id_token_claims(**{claim: value})), [signer])
+    assert (error.code, error.claim) == ("invalid_claim", claim)
