@@ -434,6 +434,43 @@ def verify_id_token(
     return claims
 
 
+ACCESS_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "azp")
+
+
+def verify_access_token(
+    backend: BaseAuth[Any] | None,
+    token: object,
+    key_lookup: KeyLookup,
+    *,
+    issuer: str,
+    client_id: str,
+    audience: str,
+    leeway: float,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify an Auth0 access token issued for the API ``audience``.
+
+    Same keys and signature path as ID tokens; its own rules: ``aud`` contains
+    the API identifier, ``azp`` is our client (Auth0 always names it; OIDC's
+    "only with several audiences" rule is for ID tokens), and no ``nonce``,
+    which would mark an ID token passed off as an access token.
+    """
+    if now is None:
+        now = _now()
+    claims = decode_verified(backend, token, key_lookup)
+    require_claims(backend, claims, ACCESS_TOKEN_REQUIRED_CLAIMS)
+    check_issuer(backend, claims, issuer)
+    check_audience(backend, claims, audience)
+    check_authorized_party(backend, claims, client_id, several_audiences=True)
+    check_times(backend, claims, leeway=leeway, now=now)
+    check_subject(backend, claims)
+    if "nonce" in claims:
+        raise token_error(
+            backend, "access token carries a nonce", code="invalid_claim", claim="nonce"
+        )
+    return claims
+
+
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti", "events")
 
