@@ -16,3 +16,12 @@ class SocialAuth0Config(AppConfig):
 
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")
+
+        from . import access_checks  # noqa: F401  (register the checks)
+        from .revocation import on_backchannel_logout, on_logout
+        from .signals import backchannel_logout
+
+        user_logged_out.connect(on_logout, dispatch_uid="social_auth0.revoke_tokens")
+        backchannel_logout.connect(
+            on_backchannel_logout, dispatch_uid="social_auth0.revoke_backchannel"
+        )

@@ -42,7 +42,7 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
 # logout needs (the sid for logout_hint), never a token. See sessions.py.
 SESSION_KEY = "_social_auth0"
-# Token-endpoint fields: kept in extra_data only with STORE_TOKENS.
+# Token-endpoint fields: never kept in extra_data (STORE_TOKENS: access.py).
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
 # Where the callback leaves them until the login completes (sessions.py).
 PENDING_SESSION_KEY = "_social_auth0_pending"
@@ -507,18 +507,20 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         details: dict[str, Any],
         pipeline_kwargs: dict[str, Any],
     ) -> dict[str, Any]:
-        """``picture``, ``email_verified``; tokens only with ``STORE_TOKENS``.
+        """``picture``, ``email_verified``; never a token.
 
-        Skips ``OAuthAuth.extra_data``, which always stores the access token: a
-        database row should not carry live credentials unless the site asks.
+        Skips ``OAuthAuth.extra_data``, which always stores the access token.
+        With ``STORE_TOKENS`` the tokens go to ``Auth0Token``, encrypted
+        (access.py); plaintext ones an older backend left here are removed.
         """
+        from .access import scrub_extra_data, store_login_tokens
+
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
         for name in TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
             data.pop(name, None)
-        if self.setting("STORE_TOKENS", False):
-            for name in ("access_token", "token_type", "refresh_token", "expires_in"):
-                if response.get(name) is not None:
-                    data[name] = response[name]
+        scrub_extra_data(pipeline_kwargs.get("social"))
+        if self.setting("STORE_TOKENS", False) and user is not None:
+            store_login_tokens(self, user, uid, response)
         return data
 
 

@@ -32,3 +32,39 @@ class Auth0Session(models.Model):
     def __str__(self) -> str:
         state = "revoked" if self.revoked_at else "active"
         return f"Auth0 session of {self.sub} ({state})"
+
+
+class Auth0Token(models.Model):
+    """The tokens one user holds for one API, encrypted (see token_store.py).
+
+    One row per (user, audience): a second API (Auth0's multi-resource refresh
+    tokens) is a second row, not a schema change. ``access_token`` and
+    ``refresh_token`` hold Fernet ciphertexts, never the tokens themselves.
+    ``version`` grows with every stored refresh, so a refresher's write only
+    lands on the row it read (compare-and-set).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    audience = models.CharField(max_length=255, blank=True)
+    sub = models.CharField(max_length=255)
+    access_token = models.TextField()
+    refresh_token = models.TextField(blank=True)
+    expires_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=0)
+    # Set while a refresh request is in flight: if its sender dies, whoever
+    # takes over knows it is retrying a refresh token whose answer was lost.
+    exchange_started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Auth0 token"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "audience"], name="social_auth0_token_per_audience"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Auth0 tokens of {self.sub} for {self.audience or '(no audience)'}"

@@ -415,8 +415,13 @@ def verify_id_token(
     leeway: float,
     max_age: int | None = None,
     now: float | None = None,
+    nonce_required: bool = True,
 ) -> dict[str, Any]:
-    """Verify an Auth0 ID token completely and return its claims."""
+    """Verify an Auth0 ID token completely and return its claims.
+
+    ``nonce_required=False`` is for an ID token from a refresh (OIDC Core
+    12.2): it answers no authorization request, so it carries no nonce to check.
+    """
     if now is None:
         now = _now()
     claims = decode_verified(backend, token, key_lookup)
@@ -428,7 +433,8 @@ def verify_id_token(
     )
     check_times(backend, claims, leeway=leeway, now=now)
     check_subject(backend, claims)
-    check_nonce(backend, claims, nonce)
+    if nonce_required:
+        check_nonce(backend, claims, nonce)
     if max_age is not None:
         check_auth_time(backend, claims, max_age=max_age, leeway=leeway, now=now)
     return claims

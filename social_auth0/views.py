@@ -29,6 +29,7 @@ from social_django.utils import (
 
 from .backend import SESSION_KEY, Auth0OAuth2, log_rejection
 from .sessions import end_sessions
+from .signals import backchannel_logout as backchannel_logout_sent
 
 logger = logging.getLogger(__name__)
 
@@ -185,5 +186,11 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
             {"error": "invalid_request", "error_description": "invalid logout token"},
         )
     ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
+    backchannel_logout_sent.send(
+        sender=type(backend),
+        backend=backend,
+        sid=claims.get("sid"),
+        sub=claims.get("sub"),
+    )
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)

@@ -94,7 +94,12 @@ def id_token_claims(
 
 
 def access_token_claims(
-    grant: Grant, *, issuer: str, now: int, roles_claim: str | None = None
+    grant: Grant,
+    *,
+    issuer: str,
+    now: int,
+    roles_claim: str | None = None,
+    lifetime: int = ACCESS_TOKEN_LIFETIME,
 ) -> dict[str, Any]:
     """The claims of an Auth0 access token (JWT) for ``grant``."""
     userinfo = f"{issuer}userinfo"
@@ -109,7 +114,7 @@ def access_token_claims(
         "sub": grant.user.sub,
         "aud": audience,
         "iat": now,
-        "exp": now + ACCESS_TOKEN_LIFETIME,
+        "exp": now + lifetime,
         "scope": grant.scope,
         "azp": grant.client_id,
         **organization_claims(grant.organization),

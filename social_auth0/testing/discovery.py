@@ -25,6 +25,7 @@ def openid_configuration(tenant: Auth0Tenant, request: Request) -> Response:
         "authorization_endpoint": f"{base}/authorize",
         "token_endpoint": f"{base}/oauth/token",
         "userinfo_endpoint": f"{base}/userinfo",
+        "revocation_endpoint": f"{base}/oauth/revoke",
         "jwks_uri": tenant.jwks_url,
         "end_session_endpoint": f"{base}/oidc/logout",
         "scopes_supported": ["openid", "profile", "offline_access", "email"],

@@ -127,10 +127,27 @@ def _pkce_verified(auth: AuthorizeRequest, verifier: str | None) -> bool:
 def _refresh_token(
     tenant: Auth0Tenant, app: Application, form: dict[str, str]
 ) -> Response:
-    grant = tenant.state.refresh_grant(form.get("refresh_token", ""))
+    """The refresh grant, with Auth0's rotation and automatic reuse detection."""
+    token = form.get("refresh_token", "")
+    if not token:
+        return oauth_error(
+            400, "invalid_request", "Missing required parameter: refresh_token"
+        )
+    grant = tenant.state.refresh_grant(token)
     if grant is None or grant.client_id != app.client_id:
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
-    return json_response(token_response(tenant, grant, refresh=False))
+    spent = tenant.state.spend_refresh_token(
+        token,
+        rotation=app.refresh_token_rotation,
+        reuse_interval=app.refresh_token_reuse_interval,
+    )
+    if spent is None:  # a reused token: its whole family is now revoked
+        return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
+    grant, family = spent
+    body = token_response(tenant, grant, refresh=False)
+    if app.refresh_token_rotation:
+        body["refresh_token"] = tenant.state.issue_refresh_token(grant, family)
+    return json_response(body)
 
 
 GRANT_TYPES: dict[
@@ -156,3 +173,18 @@ def userinfo(tenant: Auth0Tenant, request: Request) -> Response:
         custom_claims(grant.user, tenant.roles_claim, tenant.app_metadata_claim)
     )
     return json_response(claims)
+
+
+def revoke(tenant: Auth0Tenant, request: Request) -> Response:
+    """``POST /oauth/revoke``: revoke a refresh token and its family (RFC 7009)."""
+    app = _client(tenant, request)
+    if app is None:
+        return oauth_error(401, "access_denied", "Unauthorized")
+    token = request.form.get("token", "")
+    if not token:
+        return oauth_error(400, "invalid_request", "Missing required parameter: token")
+    grant = tenant.state.refresh_grant(token)
+    if grant is not None and grant.client_id == app.client_id:
+        tenant.state.revoke_refresh_token(token)
+    # Unknown tokens get 200 too (RFC 7009 section 2.2).
+    return Response(200, b"")

@@ -26,6 +26,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("POST", "/u/login"): login.submit,
     ("GET", "/u/login/cancel"): login.cancel,
     ("POST", "/oauth/token"): oauth.token,
+    ("POST", "/oauth/revoke"): oauth.revoke,
     ("GET", "/userinfo"): oauth.userinfo,
     ("POST", "/userinfo"): oauth.userinfo,
     ("GET", "/v2/logout"): logout.v2_logout,

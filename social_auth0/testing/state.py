@@ -58,6 +58,15 @@ class TenantSession:
     client_ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class RefreshToken:
+    """A refresh token: its grant, its rotation family, and when it was spent."""
+
+    grant: Grant
+    family: str
+    spent_at: float | None = None
+
+
 @dataclass(frozen=True)
 class AccessGrant:
     """What an opaque lookup of an access token yields (for ``/userinfo``)."""
@@ -75,7 +84,10 @@ class TenantState:
         self._transactions: dict[str, AuthorizeRequest] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._sessions: dict[str, TenantSession] = {}
-        self._refresh_tokens: dict[str, Grant] = {}
+        self._refresh_tokens: dict[str, RefreshToken] = {}
+        self._revoked_families: set[str] = set()
+        #: how many reused refresh tokens revoked their family
+        self.reuse_detections = 0
         self._access_tokens: dict[str, AccessGrant] = {}
 
     def begin(self, request: AuthorizeRequest) -> str:
@@ -144,17 +156,63 @@ class TenantState:
             if sid in self._sessions:
                 self._sessions[sid].client_ids.add(client_id)
 
-    def issue_refresh_token(self, grant: Grant) -> str:
-        """A refresh token for ``grant`` (offline_access)."""
+    def issue_refresh_token(self, grant: Grant, family: str | None = None) -> str:
+        """A refresh token for ``grant`` in ``family`` (default: a new family)."""
         token = secrets.token_urlsafe(36)
         with self._lock:
-            self._refresh_tokens[token] = grant
+            self._refresh_tokens[token] = RefreshToken(
+                grant, family or secrets.token_urlsafe(12)
+            )
         return token
 
     def refresh_grant(self, token: str) -> Grant | None:
-        """The grant behind a refresh token."""
+        """The grant behind a live refresh token (not revoked; spent is fine)."""
         with self._lock:
-            return self._refresh_tokens.get(token)
+            found = self._refresh_tokens.get(token)
+            if found is None or found.family in self._revoked_families:
+                return None
+            return found.grant
+
+    def spend_refresh_token(
+        self, token: str, *, rotation: bool, reuse_interval: int
+    ) -> tuple[Grant, str] | None:
+        """Exchange ``token``: its grant and family, or None (invalid_grant).
+
+        With rotation a token is spent by its first exchange; a later one,
+        outside the reuse interval, is a reuse: the family is revoked, as
+        Auth0's automatic reuse detection does.
+        """
+        with self._lock:
+            found = self._refresh_tokens.get(token)
+            if found is None or found.family in self._revoked_families:
+                return None
+            if rotation and found.spent_at is not None:
+                if self._clock() - found.spent_at > reuse_interval:
+                    self._revoked_families.add(found.family)
+                    self.reuse_detections += 1
+                    return None
+            elif rotation:
+                found.spent_at = self._clock()
+            return found.grant, found.family
+
+    def revoke_refresh_token(self, token: str) -> bool:
+        """Revoke ``token``'s whole family; False for an unknown token."""
+        with self._lock:
+            found = self._refresh_tokens.get(token)
+            if found is None:
+                return False
+            self._revoked_families.add(found.family)
+            return True
+
+    def refresh_token_state(self, token: str) -> str | None:
+        """``"active"``, ``"spent"`` (rotated), ``"revoked"``; None if unknown."""
+        with self._lock:
+            found = self._refresh_tokens.get(token)
+            if found is None:
+                return None
+            if found.family in self._revoked_families:
+                return "revoked"
+            return "spent" if found.spent_at is not None else "active"
 
     def remember_access_token(self, token: str, grant: Grant, lifetime: int) -> None:
         """Let ``/userinfo`` recognise ``token`` until it expires."""

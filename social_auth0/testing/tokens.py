@@ -45,13 +45,25 @@ def id_token(tenant: Auth0Tenant, grant: Grant) -> str:
     return corrupt_signature(token) if switches.bad_signature else token
 
 
+def access_token_lifetime(tenant: Auth0Tenant, grant: Grant) -> int:
+    """Seconds an access token of ``grant``'s application lives."""
+    app = tenant.applications.get(grant.client_id)
+    lifetime = app.access_token_lifetime if app else None
+    return ACCESS_TOKEN_LIFETIME if lifetime is None else lifetime
+
+
 def access_token(tenant: Auth0Tenant, grant: Grant) -> str:
     """A JWT access token for ``grant``, remembered so ``/userinfo`` accepts it."""
+    lifetime = access_token_lifetime(tenant, grant)
     claims = access_token_claims(
-        grant, issuer=tenant.issuer, now=tenant.now(), roles_claim=tenant.roles_claim
+        grant,
+        issuer=tenant.issuer,
+        now=tenant.now(),
+        roles_claim=tenant.roles_claim,
+        lifetime=lifetime,
     )
     token = tenant.sign(skew(claims, tenant.misbehave.clock_skew))
-    tenant.state.remember_access_token(token, grant, ACCESS_TOKEN_LIFETIME)
+    tenant.state.remember_access_token(token, grant, lifetime)
     return token
 
 
@@ -69,7 +81,7 @@ def token_response(
         )
     body.update(
         scope=grant.scope,
-        expires_in=ACCESS_TOKEN_LIFETIME,
+        expires_in=access_token_lifetime(tenant, grant),
         token_type="Bearer",  # noqa: S106
     )
     return body

@@ -122,3 +122,11 @@ class Application:
     logout_urls: list[str] = field(default_factory=list)
     backchannel_logout_urls: list[str] = field(default_factory=list)
     name: str = "Test Application"
+    #: Refresh Token Rotation (Auth0's recommended setting): every refresh
+    #: answers a new refresh token; reusing a spent one revokes the family.
+    refresh_token_rotation: bool = True
+    #: Seconds a spent refresh token may still be exchanged (Auth0's "reuse
+    #: interval"); 0, Auth0's default, means never.
+    refresh_token_reuse_interval: int = 0
+    #: Seconds an access token lives (None: Auth0's default of 24 hours).
+    access_token_lifetime: int | None = None

@@ -1,0 +1,82 @@
+"""Encrypted token storage (Auth0Token), and the scrub of plaintext tokens that
+social-core's built-in auth0 backend (or our own STORE_TOKENS until now) left in
+``UserSocialAuth.extra_data``: they are deleted, not moved; users get new,
+encrypted ones at their next login."""
+
+from typing import Any
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+PLAINTEXT_TOKENS = ("access_token", "refresh_token", "id_token")
+
+
+def scrub_plaintext_tokens(apps: Any, schema_editor: Any) -> None:
+    UserSocialAuth = apps.get_model("social_django", "UserSocialAuth")
+    rows = UserSocialAuth.objects.using(schema_editor.connection.alias).filter(
+        provider="auth0"
+    )
+    changed = []
+    for social in rows.iterator(chunk_size=500):
+        data = social.extra_data
+        if isinstance(data, dict) and any(name in data for name in PLAINTEXT_TOKENS):
+            for name in PLAINTEXT_TOKENS:
+                data.pop(name, None)
+            changed.append(social)
+        if len(changed) >= 500:
+            UserSocialAuth.objects.bulk_update(changed, ["extra_data"])
+            changed = []
+    if changed:
+        UserSocialAuth.objects.bulk_update(changed, ["extra_data"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("social_auth0", "0001_initial"),
+        ("social_django", "0016_alter_usersocialauth_extra_data"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="Auth0Token",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("audience", models.CharField(blank=True, max_length=255)),
+                ("sub", models.CharField(max_length=255)),
+                ("access_token", models.TextField()),
+                ("refresh_token", models.TextField(blank=True)),
+                ("expires_at", models.DateTimeField()),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("exchange_started_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "Auth0 token",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "audience"),
+                        name="social_auth0_token_per_audience",
+                    )
+                ],
+            },
+        ),
+        migrations.RunPython(scrub_plaintext_tokens, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,90 @@
+"""Revoking the stored refresh tokens at logout (ours and back-channel).
+
+The stored tokens are deleted first; then each refresh token is revoked at
+Auth0's ``/oauth/revoke`` (which revokes its whole rotation family). A failed
+revocation is logged and does not stop the logout: the tokens are gone here
+either way, and Auth0 lets them expire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
+from social_core.exceptions import SocialAuthBaseException
+
+from . import token_store
+from .backend import log_rejection
+from .models import Auth0Session, Auth0Token
+
+if TYPE_CHECKING:
+    from .backend import Auth0OAuth2
+
+logger = logging.getLogger(__name__)
+
+
+def revoke_url(backend: Auth0OAuth2[Any]) -> str:
+    """``{base}/oauth/revoke``."""
+    return f"{backend.base_url()}/oauth/revoke"
+
+
+def revoke_tokens(backend: Auth0OAuth2[Any], user_ids: Iterable[Any]) -> int:
+    """Delete these users' stored tokens and revoke their refresh tokens.
+
+    Returns how many refresh tokens Auth0 confirmed revoked.
+    """
+    refresh_tokens = token_store.take_refresh_tokens(user_ids)
+    key, secret = backend.get_key_and_secret()
+    revoked = 0
+    for token in refresh_tokens:
+        try:
+            backend.request(
+                revoke_url(backend),
+                method="POST",
+                data={"token": token, "client_id": key, "client_secret": secret},
+                stage="disconnect",
+            )
+        except SocialAuthBaseException as error:
+            log_rejection(error, "refresh-token revocation")
+            continue
+        revoked += 1
+    return revoked
+
+
+def _backend(request: HttpRequest | None) -> Auth0OAuth2[Any]:
+    from .access import _backend as load
+
+    return load(request)
+
+
+def on_logout(
+    sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
+) -> None:
+    """``user_logged_out`` receiver: revoke and delete the user's stored tokens."""
+    if user is None or not Auth0Token.objects.filter(user_id=user.pk).exists():
+        return
+    revoke_tokens(_backend(request), [user.pk])
+
+
+def on_backchannel_logout(
+    sender: Any,
+    backend: Auth0OAuth2[Any],
+    sid: str | None = None,
+    sub: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """``backchannel_logout`` receiver: the same for the users it names."""
+    if sub:
+        user_ids = set(
+            Auth0Token.objects.filter(sub=sub).values_list("user_id", flat=True)
+        )
+    elif sid:
+        user_ids = set(
+            Auth0Session.objects.filter(sid=sid).values_list("user_id", flat=True)
+        )
+    else:
+        return
+    if user_ids:
+        revoke_tokens(backend, user_ids)

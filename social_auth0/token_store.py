@@ -1,0 +1,234 @@
+"""Tokens at rest: the ``Auth0Token`` rows, encrypted, read and written atomically.
+
+Access and refresh tokens are encrypted with Fernet (AES-128-CBC with an
+HMAC-SHA256 tag: authenticated, from ``cryptography``). The keys are
+``SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS`` (Fernet keys, the first encrypts,
+all decrypt) or, by default, derived from ``SECRET_KEY`` and
+``SECRET_KEY_FALLBACKS`` with HKDF-SHA256 and a purpose string of their own,
+so rotating ``SECRET_KEY`` the Django way keeps stored tokens readable.
+
+A row is written at login (``save_login``) and replaced by a refresh only if
+nobody replaced it since it was read (``replace``: compare-and-set on
+``version``). Nothing here logs a token, and tokens never reach the session.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db.models import F
+from django.utils.encoding import force_bytes
+
+from .models import Auth0Token
+
+logger = logging.getLogger(__name__)
+
+KEYS_SETTING = "SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS"
+# HKDF "info": a key derived for this purpose is useless for anything else
+# SECRET_KEY protects (sessions, signing), and vice versa.
+KEY_PURPOSE = b"social_auth0.token_store.v1"
+# Token-response fields social-core's built-in backend (and our STORE_TOKENS,
+# before encryption) kept in UserSocialAuth.extra_data in plaintext.
+PLAINTEXT_FIELDS = ("access_token", "refresh_token", "id_token")
+
+
+def derive_key(secret: str | bytes) -> bytes:
+    """A Fernet key derived from ``secret`` (a ``SECRET_KEY``) with HKDF-SHA256."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_PURPOSE)
+    return base64.urlsafe_b64encode(hkdf.derive(force_bytes(secret)))
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(keys: tuple[bytes, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def cipher() -> MultiFernet:
+    """The token cipher for the current settings (read at call time)."""
+    configured = getattr(settings, KEYS_SETTING, None)
+    if configured:
+        return _cipher(tuple(force_bytes(key) for key in configured))
+    secrets = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))
+    return _cipher(tuple(_derived(secret) for secret in secrets))
+
+
+@functools.lru_cache(maxsize=8)
+def _derived(secret: str | bytes) -> bytes:
+    return derive_key(secret)
+
+
+def encrypt(token: str) -> str:
+    """Ciphertext of ``token`` under the first key."""
+    return cipher().encrypt(token.encode()).decode("ascii")
+
+
+def decrypt(ciphertext: str) -> str | None:
+    """The token, or None when no current key opens it (a key was retired)."""
+    try:
+        return cipher().decrypt(ciphertext.encode("ascii")).decode()
+    except (InvalidToken, UnicodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    """One decrypted row: what a caller needs, and the version it was read at."""
+
+    pk: int
+    user_id: Any
+    audience: str
+    sub: str
+    access_token: str
+    refresh_token: str | None
+    expires_at: float
+    version: int
+    exchange_in_doubt: bool
+
+    def seconds_left(self, now: float) -> float:
+        """How long the access token stays valid (by our clock)."""
+        return self.expires_at - now
+
+
+def expires_at(response: Mapping[str, Any], sent_at: float, leeway: int) -> float:
+    """The access token's expiry, from ``expires_in`` counted from when the
+    request was sent (so network time counts against the token).
+
+    ``expires_in`` is relative, so Auth0's clock does not matter; the API
+    judges ``exp`` by its own clock, which may run ahead of ours by up to the
+    leeway: that much is taken off (at most half of a short lifetime).
+    """
+    lifetime = response.get("expires_in")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 0:
+        logger.warning("Auth0 token response has no usable expires_in")
+        lifetime = 0
+    return sent_at - min(leeway, lifetime // 2) + lifetime
+
+
+def _as_datetime(timestamp: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+
+
+def load(user_id: Any, audience: str) -> StoredTokens | None:
+    """The user's tokens for ``audience``, decrypted; None if none are stored.
+
+    A row that no configured key can decrypt is deleted (and logged): it is
+    of no use, and keeping it would hide the problem.
+    """
+    row = Auth0Token.objects.filter(user_id=user_id, audience=audience).first()
+    if row is None:
+        return None
+    access_token = decrypt(row.access_token)
+    refresh_token = decrypt(row.refresh_token) if row.refresh_token else None
+    if access_token is None or (row.refresh_token and refresh_token is None):
+        logger.warning(
+            "Stored Auth0 tokens of user %s cannot be decrypted (SECRET_KEY or %s "
+            "changed without a fallback); dropping them",
+            user_id,
+            KEYS_SETTING,
+        )
+        Auth0Token.objects.filter(pk=row.pk, version=row.version).delete()
+        return None
+    return StoredTokens(
+        pk=row.pk,
+        user_id=row.user_id,
+        audience=row.audience,
+        sub=row.sub,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=row.expires_at.timestamp(),
+        version=row.version,
+        exchange_in_doubt=row.exchange_started_at is not None,
+    )
+
+
+def _encrypted_fields(
+    response: Mapping[str, Any], *, sent_at: float, leeway: int
+) -> dict[str, Any]:
+    refresh_token = response.get("refresh_token")
+    return {
+        "access_token": encrypt(str(response["access_token"])),
+        "expires_at": _as_datetime(expires_at(response, sent_at, leeway)),
+        **(
+            {"refresh_token": encrypt(refresh_token)}
+            if isinstance(refresh_token, str) and refresh_token
+            else {}
+        ),
+    }
+
+
+def save_login(
+    user: Any,
+    *,
+    sub: str,
+    audience: str,
+    response: Mapping[str, Any],
+    sent_at: float,
+    leeway: int,
+) -> None:
+    """Store a login's tokens, replacing any earlier set of this user and API.
+
+    A login without a refresh token (no ``offline_access``) clears the stored
+    one: it belongs to an older grant.
+    """
+    fields = {"refresh_token": "", "exchange_started_at": None}
+    fields.update(_encrypted_fields(response, sent_at=sent_at, leeway=leeway))
+    updated = Auth0Token.objects.filter(user=user, audience=audience).update(
+        sub=sub, version=F("version") + 1, **fields
+    )
+    if not updated:
+        Auth0Token.objects.create(user=user, audience=audience, sub=sub, **fields)
+
+
+def replace(
+    stored: StoredTokens, response: Mapping[str, Any], *, sent_at: float, leeway: int
+) -> bool:
+    """Store a refresh's answer if the row is still the one read; True if stored.
+
+    Without rotation the answer has no refresh token and the old one stays.
+    """
+    fields = _encrypted_fields(response, sent_at=sent_at, leeway=leeway)
+    return bool(
+        Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
+            version=F("version") + 1, exchange_started_at=None, **fields
+        )
+    )
+
+
+def mark_exchange_started(stored: StoredTokens, now: float) -> None:
+    """Note that this row's refresh token is being sent (see the model)."""
+    Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
+        exchange_started_at=_as_datetime(now)
+    )
+
+
+def drop(stored: StoredTokens) -> None:
+    """Delete the row read as ``stored`` (not a newer one written since)."""
+    Auth0Token.objects.filter(pk=stored.pk, version=stored.version).delete()
+
+
+def take_refresh_tokens(user_ids: Iterable[Any]) -> list[str]:
+    """Delete every stored token of these users; their refresh tokens, to revoke."""
+    rows = Auth0Token.objects.filter(user_id__in=list(user_ids))
+    ciphertexts = list(
+        rows.exclude(refresh_token="").values_list("refresh_token", flat=True)
+    )
+    rows.delete()
+    return [token for token in map(decrypt, ciphertexts) if token]
+
+
+def scrub_plaintext(extra_data: dict[str, Any]) -> bool:
+    """Remove plaintext tokens from an ``extra_data`` dict; True if any were there."""
+    found = [name for name in PLAINTEXT_FIELDS if name in extra_data]
+    for name in found:
+        del extra_data[name]
+    return bool(found)
