@@ -76,7 +76,8 @@ def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
         raise ReauthenticationRequired(
             None, "the request has no logged-in user", stage="refresh"
         )
-    return access_token_for(_backend(request), user, min_ttl=min_ttl)
+    # Not bound to the request: a refresh needs nothing from it (nor its session).
+    return access_token_for(_backend(None), user, min_ttl=min_ttl)
 
 
 def _backend(request: HttpRequest | None) -> Auth0OAuth2[Any]:

@@ -204,6 +204,11 @@ class TenantState:
             self._revoked_families.add(found.family)
             return True
 
+    def revoked_families(self) -> set[str]:
+        """The refresh-token families revoked so far (reuse or ``/oauth/revoke``)."""
+        with self._lock:
+            return set(self._revoked_families)
+
     def refresh_token_state(self, token: str) -> str | None:
         """``"active"``, ``"spent"`` (rotated), ``"revoked"``; None if unknown."""
         with self._lock:
