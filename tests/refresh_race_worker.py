@@ -4,7 +4,7 @@ and Redis, whose threads all ask for one user's expiring access token at once.
     python tests/refresh_race_worker.py setup PG_PORT REDIS_PORT DOMAIN
         migrate, log the user in through the emulator (tokens stored), make the
         stored access token expire; prints {"user": pk}
-    python tests/refresh_race_worker.py race PG_PORT REDIS_PORT DOMAIN USER THREADS on|off
+    python tests/refresh_race_worker.py race PG REDIS DOMAIN USER THREADS on|off
         prints "ready", waits for "go" on stdin, then THREADS threads call
         get_access_token() together ("off": without the refresh lock, the
         control); prints a JSON summary on its last line

@@ -90,12 +90,14 @@ def refresh_answers(tenant) -> list[int]:
 
 
 def test_twenty_callers_in_two_processes_cause_one_refresh(
-    tenant, postgres, redis_server
+    tenant,
+    postgres,
+    redis_server,  # noqa: F811  (the fixture)
 ):
     results = race(tenant, postgres, redis_server, "on")
 
     answers = refresh_answers(tenant)
-    print(f"with the lock: {len(answers)} refresh request(s), answers {answers}")
+    print(f"with the lock: {len(answers)} refresh request, answers {answers}")  # noqa: T201
     assert answers == [200]  # exactly one refresh, no invalid_grant
     assert len(results) == PROCESSES * THREADS
     assert all("error" not in r for r in results), results
@@ -105,13 +107,17 @@ def test_twenty_callers_in_two_processes_cause_one_refresh(
     assert tenant.state.revoked_families() == set()
 
 
-def test_without_the_lock_auth0_revokes_the_family(tenant, postgres, redis_server):
+def test_without_the_lock_auth0_revokes_the_family(
+    tenant,
+    postgres,
+    redis_server,  # noqa: F811  (the fixture)
+):
     """The control: the test above would pass trivially if callers never raced."""
     results = race(tenant, postgres, redis_server, "off")
 
     answers = refresh_answers(tenant)
     errors = [r["error"] for r in results if "error" in r]
-    print(
+    print(  # noqa: T201  (the counts, shown with -s)
         f"without the lock: {len(answers)} refresh requests, "
         f"{answers.count(403)} invalid_grant, {len(errors)} callers refused"
     )
