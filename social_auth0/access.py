@@ -108,7 +108,7 @@ def access_token_for(
         )
     if stored.seconds_left(_now()) >= min_ttl:
         return stored.access_token
-    if not stored.refresh_token:
+    if not stored.refresh_ciphertext:
         raise ReauthenticationRequired(
             backend,
             "the access token expires and there is no refresh token "
@@ -257,9 +257,14 @@ def exchange(backend: Auth0OAuth2[Any], stored: StoredTokens) -> str:
 
 
 def _refresh_request(backend: Auth0OAuth2[Any], stored: StoredTokens) -> dict[str, Any]:
-    assert stored.refresh_token  # noqa: S101 (access_token_for checked it)
+    refresh_token = stored.refresh_token
+    if refresh_token is None:  # no configured key opens it any more
+        token_store.forget_undecryptable(stored.pk, stored.version, stored.user_id)
+        raise ReauthenticationRequired(
+            backend, "the stored refresh token cannot be decrypted", stage="refresh"
+        )
     try:
-        return backend.refresh_token(stored.refresh_token)
+        return backend.refresh_token(refresh_token)
     except AuthCredentialError as error:  # invalid_grant at stage "refresh"
         token_store.drop(stored)
         log_rejection(error, "token refresh")

@@ -82,17 +82,25 @@ def decrypt(ciphertext: str) -> str | None:
 
 @dataclass(frozen=True)
 class StoredTokens:
-    """One decrypted row: what a caller needs, and the version it was read at."""
+    """One row: the decrypted access token, and the version it was read at.
+
+    The refresh token is decrypted only when a refresh needs it.
+    """
 
     pk: int
     user_id: Any
     audience: str
     sub: str
     access_token: str
-    refresh_token: str | None
+    refresh_ciphertext: str
     expires_at: float
     version: int
     exchange_in_doubt: bool
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The refresh token; None if there is none or no key opens it."""
+        return decrypt(self.refresh_ciphertext) if self.refresh_ciphertext else None
 
     def seconds_left(self, now: float) -> float:
         """How long the access token stays valid (by our clock)."""
@@ -119,24 +127,15 @@ def _as_datetime(timestamp: float) -> datetime.datetime:
 
 
 def load(user_id: Any, audience: str) -> StoredTokens | None:
-    """The user's tokens for ``audience``, decrypted; None if none are stored.
-
-    A row that no configured key can decrypt is deleted (and logged): it is
-    of no use, and keeping it would hide the problem.
-    """
-    row = Auth0Token.objects.filter(user_id=user_id, audience=audience).first()
-    if row is None:
+    """The user's tokens for ``audience``; None if none are stored (or readable)."""
+    # [:1], not first(): no ORDER BY for a lookup the unique constraint makes exact.
+    rows = list(Auth0Token.objects.filter(user_id=user_id, audience=audience)[:1])
+    if not rows:
         return None
+    row = rows[0]
     access_token = decrypt(row.access_token)
-    refresh_token = decrypt(row.refresh_token) if row.refresh_token else None
-    if access_token is None or (row.refresh_token and refresh_token is None):
-        logger.warning(
-            "Stored Auth0 tokens of user %s cannot be decrypted (SECRET_KEY or %s "
-            "changed without a fallback); dropping them",
-            user_id,
-            KEYS_SETTING,
-        )
-        Auth0Token.objects.filter(pk=row.pk, version=row.version).delete()
+    if access_token is None:
+        forget_undecryptable(row.pk, row.version, user_id)
         return None
     return StoredTokens(
         pk=row.pk,
@@ -144,11 +143,22 @@ def load(user_id: Any, audience: str) -> StoredTokens | None:
         audience=row.audience,
         sub=row.sub,
         access_token=access_token,
-        refresh_token=refresh_token,
+        refresh_ciphertext=row.refresh_token,
         expires_at=row.expires_at.timestamp(),
         version=row.version,
         exchange_in_doubt=row.exchange_started_at is not None,
     )
+
+
+def forget_undecryptable(pk: int, version: int, user_id: Any) -> None:
+    """Delete a row no configured key opens: useless, and it would hide the problem."""
+    logger.warning(
+        "Stored Auth0 tokens of user %s cannot be decrypted (SECRET_KEY or %s "
+        "changed without a fallback); dropping them",
+        user_id,
+        KEYS_SETTING,
+    )
+    Auth0Token.objects.filter(pk=pk, version=version).delete()
 
 
 def _encrypted_fields(

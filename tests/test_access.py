@@ -152,7 +152,7 @@ def test_refresh_when_expiring_stores_the_rotated_refresh_token(tenant, monkeypa
 
     new = stored(request)
     assert refreshes(tenant) == 1
-    assert token != old.access_token and token == new.access_token
+    assert token == new.access_token  # (a same-second token may equal the old one)
     assert verify(tenant, token)["sub"] == ADA.sub
     assert new.refresh_token != old.refresh_token
     assert tenant.state.refresh_token_state(old.refresh_token) == "spent"
