@@ -12,6 +12,7 @@ the others wait for the lock and use what it stored.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -130,7 +131,9 @@ class RefreshLock:
         self.audience = audience
         self.cache = self._cache()
         self.timeout = self._timeout()
-        self.key = f"social_auth0:refresh:{user_id}:{audience}"
+        # Hashed: an API identifier is a URL, and memcached refuses some keys.
+        digest = hashlib.sha256(f"{user_id} {audience}".encode()).hexdigest()[:32]
+        self.key = f"social_auth0:refresh:{digest}"
         self.holder = secrets.token_hex(8)
 
     def _cache(self) -> BaseCache:

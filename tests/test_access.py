@@ -331,10 +331,17 @@ def test_a_dead_lock_holder_is_taken_over_after_the_timeout(
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     # A process took the lock and died before releasing it.
-    cache.add(f"social_auth0:refresh:{request.user.pk}:{API}", "dead-holder", 1)
+    lock = access.RefreshLock(access._backend(None), request.user.pk, API)
+    assert cache.add(lock.key, "dead-holder", 1)
+    waits = []
+    wait = access.RefreshLock._wait
+    monkeypatch.setattr(
+        access.RefreshLock, "_wait", lambda self, d: waits.append(1) or wait(self, d)
+    )
 
     token = get_access_token(request)
 
+    assert waits == [1]  # it waited for the dead holder, then took over
     assert verify(tenant, token)["sub"] == ADA.sub
     assert refreshes(tenant) == 1
 
