@@ -115,6 +115,17 @@ if not SOCIAL_AUTH_AUTH0_DOMAIN:
     SOCIAL_AUTH_AUTH0_KEY = AUTH0_EMULATOR["client_id"]
     SOCIAL_AUTH_AUTH0_SECRET = AUTH0_EMULATOR["client_secret"]
 
+# "Calling your API" (README.rst): the reports page calls this project's own
+# small API (home/api.py) with the user's access token, refreshed as needed.
+# With a real tenant, register an API at Auth0 (Allow Offline Access on) and
+# set AUTH0_AUDIENCE to its identifier; the emulator needs nothing.
+SOCIAL_AUTH_AUTH0_AUDIENCE = _env("SOCIAL_AUTH_AUTH0_AUDIENCE", "AUTH0_AUDIENCE")
+if AUTH0_EMULATOR and not SOCIAL_AUTH_AUTH0_AUDIENCE:
+    SOCIAL_AUTH_AUTH0_AUDIENCE = "https://api.example.local/"
+if SOCIAL_AUTH_AUTH0_AUDIENCE:
+    SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]  # a refresh token
+    SOCIAL_AUTH_AUTH0_STORE_TOKENS = True  # encrypted, for get_access_token()
+
 # social_auth0's pipeline, plus one step of this example that keeps the
 # verified claims in the session for the dashboard.
 SOCIAL_AUTH_PIPELINE = (*PIPELINE, "home.pipeline.keep_verified_claims")

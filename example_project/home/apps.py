@@ -66,6 +66,8 @@ def start_emulator(config: dict) -> None:
         roles_claim=settings.AUTH0_ROLES_CLAIM,
         port=config["port"],
     )
+    # Short-lived API tokens, so the reports page shows refreshes happening.
+    tenant.applications[config["client_id"]].access_token_lifetime = 300
     tenant.start()  # a daemon thread: it ends with the server
     lines = [
         f"Auth0 tenant emulator: {tenant.base_url} (no AUTH0_DOMAIN set)",

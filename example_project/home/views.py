@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 
+import requests
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from social_core.exceptions import AuthProviderError
+
+from social_auth0.access import BearerAuth, ReauthenticationRequired
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -35,3 +41,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def login_error(request: HttpRequest) -> HttpResponse:
     """Where a rejected login lands, with social-core's message."""
     return render(request, "home/login_error.html")
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """Call the API (home/api.py) as the user, with an always-fresh access token."""
+    if not settings.SOCIAL_AUTH_AUTH0_AUDIENCE:
+        return render(request, "home/reports.html", {"no_api": True})
+    try:
+        answer = requests.get(
+            request.build_absolute_uri(reverse("api_reports")),
+            auth=BearerAuth(request),  # refreshed first if it expires within 60 s
+            timeout=5,
+        )
+    except ReauthenticationRequired:  # no tokens, or Auth0 refused the refresh
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    except AuthProviderError:  # Auth0 unreachable or failing: try again later
+        return render(request, "home/reports.html", {"unavailable": True}, status=503)
+    return render(
+        request,
+        "home/reports.html",
+        {
+            "status": answer.status_code,
+            "answer_pretty": json.dumps(answer.json(), indent=2, sort_keys=True),
+        },
+    )
