@@ -119,7 +119,7 @@ def access_token_for(
         )
     if not SINGLE_FLIGHT:
         return exchange(backend, stored)
-    return RefreshLock(backend, user.pk, audience).refresh(stored, min_ttl)
+    return RefreshLock(backend, user.pk, audience).refresh(min_ttl)
 
 
 class RefreshLock:
@@ -163,7 +163,7 @@ class RefreshLock:
             )
         return value
 
-    def refresh(self, stored: StoredTokens, min_ttl: int) -> str:
+    def refresh(self, min_ttl: int) -> str:
         """Refresh under the lock, or wait for whoever holds it and use its result."""
         deadline = time.monotonic() + self.timeout + 1
         while True:
@@ -333,7 +333,7 @@ def store_login_tokens(
     """Keep a login's access and refresh tokens, encrypted (``STORE_TOKENS``)."""
     if not isinstance(response.get("access_token"), str):
         return
-    token_store.save_login(
+    replaced = token_store.save_login(
         user,
         sub=uid,
         audience=audience_of(backend),
@@ -341,6 +341,12 @@ def store_login_tokens(
         sent_at=_now(),
         leeway=backend.leeway(),
     )
+    if replaced:
+        # Nobody can use the previous login's refresh token any more: a live
+        # credential nobody holds should not stay valid at Auth0.
+        from .revocation import revoke_refresh_tokens
+
+        revoke_refresh_tokens(backend, [replaced])
 
 
 class BearerAuth(AuthBase):

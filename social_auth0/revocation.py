@@ -35,10 +35,14 @@ def revoke_tokens(backend: Auth0OAuth2[Any], user_ids: Iterable[Any]) -> int:
 
     Returns how many refresh tokens Auth0 confirmed revoked.
     """
-    refresh_tokens = token_store.take_refresh_tokens(user_ids)
+    return revoke_refresh_tokens(backend, token_store.take_refresh_tokens(user_ids))
+
+
+def revoke_refresh_tokens(backend: Auth0OAuth2[Any], tokens: Iterable[str]) -> int:
+    """POST each token to ``/oauth/revoke``; failures are logged, not raised."""
     key, secret = backend.get_key_and_secret()
     revoked = 0
-    for token in refresh_tokens:
+    for token in tokens:
         try:
             backend.request(
                 revoke_url(backend),

@@ -184,19 +184,20 @@ def save_login(
     response: Mapping[str, Any],
     sent_at: float,
     leeway: int,
-) -> None:
+) -> str | None:
     """Store a login's tokens, replacing any earlier set of this user and API.
 
-    A login without a refresh token (no ``offline_access``) clears the stored
-    one: it belongs to an older grant.
+    Returns the refresh token replaced (for revocation), if any. A login
+    without a refresh token (no ``offline_access``) clears the stored one: it
+    belongs to an older grant.
     """
-    fields = {"refresh_token": "", "exchange_started_at": None}
+    fields: dict[str, Any] = {"refresh_token": "", "exchange_started_at": None}
     fields.update(_encrypted_fields(response, sent_at=sent_at, leeway=leeway))
-    updated = Auth0Token.objects.filter(user=user, audience=audience).update(
-        sub=sub, version=F("version") + 1, **fields
-    )
-    if not updated:
+    rows = Auth0Token.objects.filter(user=user, audience=audience)
+    previous = rows.values_list("refresh_token", flat=True).first()
+    if not rows.update(sub=sub, version=F("version") + 1, **fields):
         Auth0Token.objects.create(user=user, audience=audience, sub=sub, **fields)
+    return decrypt(previous) if previous else None
 
 
 def replace(

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.test import Client, RequestFactory
-from social_core.exceptions import AuthProviderError
+from social_core.exceptions import AuthConfigurationError, AuthProviderError
 from social_django.models import UserSocialAuth
 
 from social_auth0 import access, token_store
@@ -240,6 +240,20 @@ def test_tenant_failure_keeps_the_tokens(tenant, monkeypatch, status):
     assert verify(tenant, get_access_token(request))["sub"] == ADA.sub
 
 
+def test_wrong_client_secret_is_a_configuration_error_and_keeps_the_tokens(
+    tenant, monkeypatch, settings
+):
+    request = request_of(login(tenant))
+    later(monkeypatch, 3600)
+    settings.SOCIAL_AUTH_AUTH0_SECRET = "not-the-secret"
+
+    with pytest.raises(AuthConfigurationError) as caught:
+        get_access_token(request)
+
+    assert caught.value.parameter == "SECRET"
+    assert Auth0Token.objects.exists()
+
+
 def test_unreachable_tenant_keeps_the_tokens(tenant, monkeypatch, settings):
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
@@ -418,21 +432,34 @@ def test_backchannel_logout_revokes_the_refresh_token(tenant):
     assert not Auth0Token.objects.exists()
 
 
-def test_logout_with_the_tenant_down_still_deletes_the_tokens(tenant, caplog):
-    client = login(tenant)
-    tenant.misbehave.token_status = 503  # not /oauth/revoke: make that fail too
+def test_logout_with_the_tenant_unreachable_still_deletes_the_tokens(
+    tenant, monkeypatch, caplog
+):
     from social_auth0 import revocation
 
-    def unreachable(backend):
-        return "http://127.0.0.1:9/oauth/revoke"
+    client = login(tenant)
+    monkeypatch.setattr(
+        revocation, "revoke_url", lambda backend: "http://127.0.0.1:9/oauth/revoke"
+    )
 
-    revocation_url = revocation.revoke_url
-    revocation.revoke_url = unreachable
-    try:
-        client.post("/auth0/logout/")
-    finally:
-        revocation.revoke_url = revocation_url
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        response = client.post("/auth0/logout/")
+
+    assert response.status_code == 302
     assert not Auth0Token.objects.exists()
+    (record,) = [r for r in caplog.records if "revocation" in r.getMessage()]
+    assert "connection_failed" in record.getMessage()
+
+
+def test_a_second_login_revokes_the_refresh_token_it_replaces(tenant):
+    request = request_of(login(tenant))
+    first = stored(request).refresh_token
+
+    login(tenant)  # another browser: its tokens replace the first login's
+
+    assert tenant.state.refresh_token_state(first) == "revoked"
+    assert tenant.count("/oauth/revoke", "POST") == 1
+    assert tenant.state.refresh_token_state(stored(request).refresh_token) == "active"
 
 
 # -- at rest ---------------------------------------------------------------------
