@@ -19,6 +19,13 @@ from .conftest import CLIENT_ID, ISSUER, Signer, b64url, id_token_claims, raw_to
 NOW = time.time()
 
 
+@pytest.fixture(autouse=True)
+def _now_is_this_tests_time(monkeypatch):
+    """id_token_claims() stamps tokens with the time they are made: NOW must be
+    the test's time, not the import's (a long suite made them a minute apart)."""
+    monkeypatch.setattr(f"{__name__}.NOW", time.time())
+
+
 def verify(token, signers, **kwargs):
     """Verify ``token`` against the keys of ``signers``, like the backend does."""
     by_kid = {s.kid: s.key for s in signers}
