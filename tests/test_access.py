@@ -143,6 +143,19 @@ def test_no_refresh_while_the_token_is_fresh(tenant, monkeypatch):
     assert refreshes(tenant) == 0
 
 
+def test_a_fresh_token_costs_one_query_and_no_request(
+    tenant, django_assert_num_queries
+):
+    request = request_of(login(tenant))
+    get_access_token(request)  # the JWKS and settings are warm
+    tenant.clear_requests()
+
+    with django_assert_num_queries(1):
+        get_access_token(request)
+
+    assert tenant.requests == []
+
+
 def test_refresh_when_expiring_stores_the_rotated_refresh_token(tenant, monkeypatch):
     request = request_of(login(tenant))
     old = stored(request)
