@@ -280,6 +280,10 @@ def _refresh_request(backend: Auth0OAuth2[Any], stored: StoredTokens) -> dict[st
             status_code=error.status_code,
         ) from error
     except SocialAuthBaseException as error:
+        if error.status_code is not None:
+            # An HTTP answer (a 5xx, a 429): Auth0 refused, nothing was lost.
+            # Without one (timeout, connection) the token may have been spent.
+            token_store.clear_exchange_mark(stored)
         log_rejection(error, "token refresh")
         raise
 

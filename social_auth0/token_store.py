@@ -26,6 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.encoding import force_bytes
 
@@ -196,7 +197,13 @@ def save_login(
     rows = Auth0Token.objects.filter(user=user, audience=audience)
     previous = rows.values_list("refresh_token", flat=True).first()
     if not rows.update(sub=sub, version=F("version") + 1, **fields):
-        Auth0Token.objects.create(user=user, audience=audience, sub=sub, **fields)
+        try:
+            with transaction.atomic():
+                Auth0Token.objects.create(
+                    user=user, audience=audience, sub=sub, **fields
+                )
+        except IntegrityError:  # a simultaneous first login stored its row
+            rows.update(sub=sub, version=F("version") + 1, **fields)
     return decrypt(previous) if previous else None
 
 
@@ -219,6 +226,13 @@ def mark_exchange_started(stored: StoredTokens, now: float) -> None:
     """Note that this row's refresh token is being sent (see the model)."""
     Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
         exchange_started_at=_as_datetime(now)
+    )
+
+
+def clear_exchange_mark(stored: StoredTokens) -> None:
+    """Auth0 answered the exchange (with an error): its token was not spent."""
+    Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
+        exchange_started_at=None
     )
 
 

@@ -243,6 +243,7 @@ def test_tenant_failure_keeps_the_tokens(tenant, monkeypatch, status):
     assert caught.value.code in ("unavailable", "rate_limited")
     assert caught.value.recovery == "retry_later"
     assert stored(request).refresh_token == old.refresh_token
+    assert not stored(request).exchange_in_doubt  # Auth0 answered: nothing lost
     # Others give up at once for a moment instead of each hitting Auth0 again.
     with pytest.raises(AuthProviderError):
         get_access_token(request)
