@@ -39,6 +39,9 @@ class TenantHTTPServer(ThreadingHTTPServer):
     """A threading server that knows its tenant; threads die with the process."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 refuses connections when a test
+    # fires a few dozen requests at once (Auth0 does not).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], tenant: Auth0Tenant) -> None:
         super().__init__(address, TenantRequestHandler)
