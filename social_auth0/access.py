@@ -168,21 +168,38 @@ class RefreshLock:
         deadline = time.monotonic() + self.timeout + 1
         while True:
             if self.cache.add(self.key, self.holder, self.timeout):
-                return self._refresh_holding_lock(min_ttl)
-            self._wait(deadline)
+                token = self._refresh_holding_lock(min_ttl)
+                if token is not None:
+                    return token
+                # Another process holds the row's claim: a cache whose add()
+                # is not atomic (FileBasedCache) let two of us take the lock.
+                time.sleep(POLL_INTERVAL)
+            else:
+                self._wait(deadline)
             current = self._reread()
             if current.seconds_left(_now()) >= min_ttl:
                 return current.access_token
-            # The lock is gone and the token is still stale: the holder died
-            # (its lock timed out). Take over.
+            if time.monotonic() >= deadline:
+                raise AuthProviderError(
+                    self.backend,
+                    "another refresh of this user's token did not finish in time",
+                    code="timeout",
+                    stage="refresh",
+                )
+            # Still stale and the lock is free: its holder died (the lock
+            # timed out) or lost the claim. Try again.
 
-    def _refresh_holding_lock(self, min_ttl: int) -> str:
+    def _refresh_holding_lock(self, min_ttl: int) -> str | None:
+        """The fresh token, or None when another caller holds the row's claim."""
         failed = False
         try:
             current = self._reread()  # another caller may have refreshed already
             if current.seconds_left(_now()) >= min_ttl:
                 return current.access_token
-            return exchange(self.backend, current)
+            claimed = token_store.claim_exchange(current, now=_now(), hold=self.timeout)
+            if claimed is None:
+                return None
+            return exchange(self.backend, claimed)
         except ReauthenticationRequired:
             raise
         except SocialAuthBaseException:
@@ -235,6 +252,9 @@ class RefreshLock:
 def exchange(backend: Auth0OAuth2[Any], stored: StoredTokens) -> str:
     """Send the refresh token once, verify the answer, store it; the new token.
 
+    ``stored`` is the row as claimed (``token_store.claim_exchange``); only
+    the lock-disabled test switch calls this without a claim.
+
     ``invalid_grant`` (revoked, expired, reused, user blocked) drops the stored
     tokens; a transport error or a 5xx keeps them (the answer may come next
     time). A refresh whose answer was lost is retried with the same token:
@@ -247,7 +267,6 @@ def exchange(backend: Auth0OAuth2[Any], stored: StoredTokens) -> str:
             stored.user_id,
         )
     sent_at = _now()
-    token_store.mark_exchange_started(stored, sent_at)
     response = _refresh_request(backend, stored)
     _verify_refreshed_id_token(backend, stored, response)
     leeway = backend.leeway()

@@ -15,6 +15,7 @@ nobody replaced it since it was read (``replace``: compare-and-set on
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import functools
 import logging
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.encoding import force_bytes
 
 from .models import Auth0Token
@@ -222,11 +223,23 @@ def replace(
     )
 
 
-def mark_exchange_started(stored: StoredTokens, now: float) -> None:
-    """Note that this row's refresh token is being sent (see the model)."""
-    Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
-        exchange_started_at=_as_datetime(now)
+def claim_exchange(
+    stored: StoredTokens, *, now: float, hold: int
+) -> StoredTokens | None:
+    """Claim the right to send this row's refresh token; the claimed row, or None.
+
+    Atomic in the database, whatever the cache: it succeeds only on the row as
+    read (same version) and when no exchange started within ``hold`` seconds
+    (one whose answer was lost blocks the next for that long). The claim bumps
+    the version, so whatever the claimant stores or drops is its own row.
+    """
+    recent = _as_datetime(now - hold)
+    claimed = (
+        Auth0Token.objects.filter(pk=stored.pk, version=stored.version)
+        .filter(Q(exchange_started_at__isnull=True) | Q(exchange_started_at__lt=recent))
+        .update(version=F("version") + 1, exchange_started_at=_as_datetime(now))
     )
+    return dataclasses.replace(stored, version=stored.version + 1) if claimed else None
 
 
 def clear_exchange_mark(stored: StoredTokens) -> None:

@@ -170,7 +170,7 @@ def test_refresh_when_expiring_stores_the_rotated_refresh_token(tenant, monkeypa
     assert new.refresh_token != old.refresh_token
     assert tenant.state.refresh_token_state(old.refresh_token) == "spent"
     assert tenant.state.refresh_token_state(new.refresh_token) == "active"
-    assert new.version == old.version + 1
+    assert new.version == old.version + 2  # claimed, then stored
     assert not new.exchange_in_doubt
     assert get_access_token(request) == token  # fresh again: no second refresh
     assert refreshes(tenant) == 1
@@ -374,6 +374,41 @@ def test_a_dead_lock_holder_is_taken_over_after_the_timeout(
     assert refreshes(tenant) == 1
 
 
+def test_the_row_claim_stops_a_second_sender_even_when_the_cache_lock_fails(
+    tenant, monkeypatch, settings, caplog
+):
+    """FileBasedCache's add() is check-then-set: two processes can both "take"
+    the lock. The claim on the row (atomic in the database) still lets only
+    one send the refresh token; the other waits for it."""
+    settings.SOCIAL_AUTH_AUTH0_REFRESH_LOCK_TIMEOUT = 1
+    request = request_of(login(tenant))
+    later(monkeypatch, 3600)
+    other = token_store.claim_exchange(stored(request), now=access._now(), hold=1)
+    assert other is not None  # another process claimed it, then went silent
+    assert (
+        token_store.claim_exchange(stored(request), now=access._now(), hold=1) is None
+    )
+    from django.core.cache import caches
+
+    monkeypatch.setattr(type(caches["default"]), "add", lambda *args, **kw: True)
+    claims = []
+    claim = token_store.claim_exchange
+    monkeypatch.setattr(
+        token_store,
+        "claim_exchange",
+        lambda *a, **kw: claims.append(claim(*a, **kw)) or claims[-1],
+    )
+
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        token = get_access_token(request)
+
+    # Refused while the other claim held, then it counted as lost: one send.
+    assert claims[0] is None and claims[-1] is not None
+    assert refreshes(tenant) == 1
+    assert verify(tenant, token)["sub"] == ADA.sub
+    assert any("Retrying the refresh" in r.getMessage() for r in caplog.records)
+
+
 def test_a_refresh_whose_answer_was_lost_is_retried_and_logged(
     tenant, monkeypatch, settings, caplog
 ):
@@ -381,6 +416,8 @@ def test_a_refresh_whose_answer_was_lost_is_retried_and_logged(
     interval lets the retry through."""
     tenant.applications["test-client-id"].refresh_token_reuse_interval = 30
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 0.5
+    # An exchange whose answer was lost holds the row this long (not 15 s).
+    settings.SOCIAL_AUTH_AUTH0_REFRESH_LOCK_TIMEOUT = 1
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     tenant.misbehave.token_delay = 1  # Auth0 spends the token; we time out
