@@ -8,8 +8,8 @@
 2. 1,000 concurrent calls of one user whose token is expiring, from several
    processes (each its own Django, sharing a SQLite file and a file cache, as
    hosts share a database and Redis; the file cache's add() is not atomic, so
-   the claim on the row does the locking when it fails), against the emulator with refresh-token
-   rotation and a reuse interval of 0: refresh requests Auth0 saw, its
+   the claim on the row does the locking when it fails), against the emulator
+   with refresh-token rotation and a reuse interval of 0: refresh requests Auth0 saw, its
    ``invalid_grant`` answers, and callers that got a token; with the lock
    (target: 1 refresh, 0 invalid_grant, 1,000 tokens) and without it (baseline).
 
