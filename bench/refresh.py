@@ -9,9 +9,10 @@
    processes (each its own Django, sharing a SQLite file and a file cache, as
    hosts share a database and Redis; the file cache's add() is not atomic, so
    the claim on the row does the locking when it fails), against the emulator
-   with refresh-token rotation and a reuse interval of 0: refresh requests Auth0 saw, its
-   ``invalid_grant`` answers, and callers that got a token; with the lock
-   (target: 1 refresh, 0 invalid_grant, 1,000 tokens) and without it (baseline).
+   with refresh-token rotation and a reuse interval of 0: refresh requests
+   Auth0 saw, its ``invalid_grant`` answers, and callers that got a token;
+   with the lock (target: 1 refresh, 0 invalid_grant, 1,000 tokens) and
+   without it (baseline).
 
     python bench/refresh.py [--processes 2] [--threads 20] [--calls 25]
 """
