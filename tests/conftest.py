@@ -175,6 +175,20 @@ def point_django_at(tenant, settings) -> None:
     tenant.clear_requests()
 
 
+E2E_TESTS = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need a server from Debian, by what they use: a run on a
+    machine without Chromium or PostgreSQL deselects them with
+    ``-m "not e2e and not postgres"`` (under CI=true a missing server fails)."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+        if E2E_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 def postgres_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None

@@ -19,6 +19,15 @@ from .conftest import CLIENT_ID, ISSUER, Signer, b64url, id_token_claims, raw_to
 NOW = time.time()
 
 
+@pytest.fixture(autouse=True)
+def now_is_when_the_test_starts() -> None:
+    """Tokens are minted at the wall-clock time and verified at ``NOW``: taken at
+    import, ``NOW`` would fall behind by as long as the suite has run so far, and
+    past the 60 s leeway every fresh token would look issued in the future."""
+    global NOW
+    NOW = time.time()
+
+
 def verify(token, signers, **kwargs):
     """Verify ``token`` against the keys of ``signers``, like the backend does."""
     by_kid = {s.kid: s.key for s in signers}
