@@ -289,7 +289,13 @@ def test_one_save_and_no_query_per_role(tenant, settings):
         tenant.users[ADA].extra_claims = {"https://example.com/fn": roles[0]}
         with CaptureQueriesContext(connection) as queries:
             login(tenant)
-        sqls = [q["sql"] for q in queries.captured_queries]
+        # social-core saves extra_data again only when its auth_time (whole
+        # seconds) moved on: whether two logins share a second is timing.
+        sqls = [
+            q["sql"]
+            for q in queries.captured_queries
+            if not q["sql"].startswith('UPDATE "social_auth_usersocialauth"')
+        ]
         # Django's login() updates last_login by itself: not ours.
         updates = [
             s
