@@ -55,8 +55,10 @@ def check_contents(source_root: Path) -> None:
     import social_auth0
 
     location = Path(social_auth0.__file__).resolve()
-    assert source_root not in location.parents, f"imported from the checkout: {location}"
-    print(f"wheel contents: {len(installed)} files, {PACKAGE} only, from {location.parent}")
+    assert source_root not in location.parents, (
+        f"imported from the checkout: {location}"
+    )
+    print(f"wheel: {len(installed)} files, {PACKAGE} only, imported from {location}")
 
 
 def configure_django(workdir: Path) -> None:
