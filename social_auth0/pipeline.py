@@ -16,26 +16,24 @@ This module imports no models at import time, so settings can import it.
 
 from __future__ import annotations
 
-import datetime
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from social_core.exceptions import AuthAssociationError, AuthPolicyError
 from social_core.pipeline.user import create_user
 
-from .tokens import token_error, verify_access_token
+from .backend import Auth0OAuth2
+from .fields import SKIP, fit_to_field, protected_fields, writable_field
+from .roles import MIRROR, group_mapping, role_flags, roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
     from social_core.backends.base import BaseAuth
     from social_core.strategy import BaseStrategy
 
-    from .backend import Auth0OAuth2
 
 logger = logging.getLogger(__name__)
 
@@ -55,25 +53,6 @@ PIPELINE = (
     "social_auth0.pipeline.sync_groups",
 )
 
-# social-core's user_details protects these unless
-# NO_DEFAULT_PROTECTED_USER_FIELDS is True (social_core/pipeline/user.py).
-DEFAULT_PROTECTED = (
-    "username",
-    "id",
-    "pk",
-    "email",
-    "password",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-)
-# Never written from details or CLAIM_FIELDS, whatever the settings say:
-# is_active is a local decision, and the flags belong to the role settings.
-NEVER_FROM_CLAIMS = frozenset(
-    {"id", "pk", "password", "is_active", "is_staff", "is_superuser"}
-)
-ROLE_FLAGS = (("is_staff", "STAFF_ROLES"), ("is_superuser", "SUPERUSER_ROLES"))
-MIRROR = "mirror"
 # Where sync_groups remembers the groups it granted in "mirror" mode: the only
 # way to tell them from groups an admin set by hand once the role is gone.
 MIRRORED_GROUPS_KEY = "auth0_groups"
@@ -232,7 +211,7 @@ def read_roles(
 ) -> dict[str, Any]:
     """Read the roles once, early: a bad access token fails the login before
     any user or association is created. Later steps reuse the result."""
-    return {ROLES_KEY: roles_of(backend, response or {})}
+    return {ROLES_KEY: roles_for(backend, response or {})}
 
 
 def known_roles(
@@ -241,115 +220,12 @@ def known_roles(
     """The roles ``read_roles`` found, or read now (pipelines without it)."""
     if ROLES_KEY in kwargs:
         return cast("list[str] | None", kwargs[ROLES_KEY])
-    return roles_of(backend, response)
+    return roles_for(backend, response)
 
 
-def parse_roles(value: object, claim: str) -> list[str] | None:
-    """Roles from a claim value: a list of strings, one string, or "a, b".
-
-    None means "unknown, change nothing": a number, a dict, null, or a list
-    holding anything but strings (role objects instead of names, say) would
-    otherwise read as "no roles" and revoke everything. An empty list or
-    string is known and empty: it revokes.
-    """
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        logger.warning(
-            "Roles claim %r is malformed (%s, not a list of strings or a string): "
-            "ignored, roles left unchanged",
-            claim,
-            type(value).__name__,
-        )
-        return None
-    return sorted({item.strip() for item in value if item.strip()})
-
-
-def roles_of(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
-    """The user's roles per ``ROLES_CLAIM``, or None when they are unknown.
-
-    Read from the verified ID-token claims, or from the access token when
-    ``ROLES_TOKEN = "access_token"`` (verified first).
-    """
-    claim = backend.setting("ROLES_CLAIM")
-    if not claim:
-        return None
-    source = response
-    if backend.setting("ROLES_TOKEN", "id_token") == "access_token":  # noqa: S105
-        if not response.get("access_token"):
-            logger.warning("No access token in the token response: roles unchanged")
-            return None
-        source = verified_access_token_claims(
-            cast("Auth0OAuth2[Any]", backend), response
-        )
-    if claim not in source:
-        logger.warning(
-            "Roles claim %r is absent (is the Auth0 Action deployed?): "
-            "staff, superuser and groups left unchanged",
-            claim,
-        )
-        return None
-    return parse_roles(source[claim], claim)
-
-
-def verified_access_token_claims(
-    backend: Auth0OAuth2[Any], response: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Claims of the access token issued for ``AUDIENCE``, verified first.
-
-    Its rules differ from an ID token's: RS256 from the same key cache, ``iss``,
-    ``exp``, ``aud`` containing ``AUDIENCE``, ``azp`` the client id, no nonce;
-    and its ``sub`` must be the ID token's, so roles land on the right user.
-    """
-    audience = backend.setting("AUDIENCE")
-    if not audience:
-        raise token_error(
-            backend,
-            "ROLES_TOKEN = 'access_token' needs SOCIAL_AUTH_AUTH0_AUDIENCE",
-            code="invalid_claim",
-            claim="aud",
-            stage="pipeline",
-        )
-    claims = verify_access_token(
-        backend,
-        response.get("access_token"),
-        backend.tenant_keys().lookup,
-        issuer=backend.id_token_issuer(),
-        client_id=backend.client_id(),
-        audience=str(audience),
-        leeway=backend.leeway(),
-    )
-    if claims["sub"] != response.get("sub"):  # roles must land on the right user
-        raise token_error(
-            backend,
-            "access token sub differs from the ID token's",
-            code="invalid_claim",
-            claim="sub",
-        )
-    return claims
-
-
-def role_flags(backend: BaseAuth[Any], roles: Iterable[str] | None) -> dict[str, bool]:
-    """``is_staff``/``is_superuser`` per ``STAFF_ROLES``/``SUPERUSER_ROLES``.
-
-    Only flags whose setting is set, and none when the roles are unknown.
-    """
-    if roles is None:
-        return {}
-    held = set(roles)
-    flags = {}
-    for field, setting in ROLE_FLAGS:
-        granting = backend.setting(setting)
-        if granting:
-            flags[field] = bool(held & set(as_names(granting)))
-    return flags
-
-
-def as_names(value: object) -> list[str]:
-    """A setting holding one name or several, as a list."""
-    if isinstance(value, str):
-        return [value]
-    return list(cast("Iterable[str]", value or []))
+def roles_for(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
+    """Roles of an Auth0 login; other backends sharing the pipeline have none."""
+    return roles_of(backend, response) if isinstance(backend, Auth0OAuth2) else None
 
 
 # Fields ----------------------------------------------------------------------------
@@ -375,7 +251,10 @@ def sync_user(
     response = response or {}
     wanted = detail_values(strategy, backend, user, details)
     wanted.update(claim_values(backend, user, response))
-    protected = protected_fields(strategy, backend)
+    protected = protected_fields(
+        strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend),
+        strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend),
+    )
     immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
     changed = []
     for name, value in wanted.items():
@@ -392,33 +271,6 @@ def sync_user(
     if changed:
         user.save(update_fields=sorted(set(changed)))
     return {ROLES_KEY: roles}
-
-
-def protected_fields(strategy: BaseStrategy[Any], backend: BaseAuth[Any]) -> set[str]:
-    """social-core's protected fields, plus the ones only roles may write."""
-    defaults = (
-        ()
-        if strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend) is True
-        else DEFAULT_PROTECTED
-    )
-    extra = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
-    return {*defaults, *extra, *NEVER_FROM_CLAIMS}
-
-
-def writable_field(user: Any, name: str) -> models.Field[Any, Any] | None:
-    """The concrete, non-relational, non-key field ``name`` of the user, or None."""
-    try:
-        field = user._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    if (
-        not getattr(field, "concrete", False)
-        or field.is_relation
-        or field.primary_key
-        or name in NEVER_FROM_CLAIMS
-    ):
-        return None
-    return cast("models.Field[Any, Any]", field)
 
 
 def detail_values(
@@ -467,79 +319,7 @@ def claim_values(
     return values
 
 
-SKIP = object()  # fit_to_field's "does not fit"
-
-
-def fit_to_field(field: models.Field[Any, Any], value: object) -> object:
-    """``value`` made fit for ``field`` (strings cut to max_length), or SKIP.
-
-    Type-strict on purpose: ``"yes"`` is not a boolean and ``3.7`` is not an
-    integer; a value that would need guessing is skipped, not coerced.
-    """
-    if value is None:
-        return None if field.null else SKIP
-    if isinstance(field, models.CharField | models.TextField):
-        if not isinstance(value, str):
-            return SKIP
-        value = value[: field.max_length] if field.max_length else value
-    elif isinstance(field, models.BooleanField):
-        if not isinstance(value, bool):
-            return SKIP
-    elif isinstance(field, models.IntegerField):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return SKIP
-    elif isinstance(field, models.DateTimeField | models.DateField):
-        value = to_date(field, value)
-    elif not isinstance(field, models.JSONField):
-        value = to_python(field, value)
-    if value is SKIP:
-        return SKIP
-    try:
-        field.run_validators(value)  # max/min values, email/URL syntax
-        if field.choices and value not in {k for k, _ in field.flatchoices}:
-            return SKIP
-    except (ValidationError, TypeError, ValueError):
-        return SKIP
-    return value
-
-
-def to_python(field: models.Field[Any, Any], value: object) -> object:
-    """``field.to_python(value)``, or SKIP if it refuses."""
-    if isinstance(value, dict | list | bool):
-        return SKIP  # never coerce structures or booleans into scalars
-    try:
-        return field.to_python(value)
-    except (ValidationError, TypeError, ValueError):
-        return SKIP
-
-
-def to_date(field: models.Field[Any, Any], value: object) -> object:
-    """An ISO 8601 string as a date/datetime (aware when ``USE_TZ``), or SKIP."""
-    if not isinstance(value, str):
-        return SKIP
-    parsed = to_python(field, value)
-    if (
-        isinstance(parsed, datetime.datetime)
-        and settings.USE_TZ
-        and parsed.tzinfo is None
-    ):
-        parsed = parsed.replace(tzinfo=datetime.UTC)  # Auth0 times are UTC
-    return parsed
-
-
 # Groups -----------------------------------------------------------------------------
-
-
-def group_mapping(
-    backend: BaseAuth[Any], roles: Iterable[str]
-) -> dict[str, set[str]] | None:
-    """role -> Django group names from ``GROUPS`` ("mirror": the same names)."""
-    setting = backend.setting("GROUPS")
-    if not setting:
-        return None
-    if setting == MIRROR:
-        return {role: {role} for role in roles}
-    return {role: set(as_names(groups)) for role, groups in setting.items()}
 
 
 def sync_groups(

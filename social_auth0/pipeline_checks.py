@@ -13,7 +13,7 @@ from typing import Any
 from django.core import checks
 
 from .checks import resolve_setting
-from .pipeline import DEFAULT_PROTECTED, NEVER_FROM_CLAIMS
+from .fields import claims_may_write, model_field, protected_fields
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
@@ -89,7 +89,7 @@ def _check_user_model_for_roles() -> list[checks.CheckMessage]:
             )
     groups, name = resolve_setting("GROUPS")
     if groups:
-        field = _field(model, "groups")
+        field = model_field(model, "groups")
         if field is None or getattr(field, "related_model", None) is not Group:
             errors.append(
                 checks.Error(
@@ -102,17 +102,8 @@ def _check_user_model_for_roles() -> list[checks.CheckMessage]:
     return errors
 
 
-def _field(model: Any, name: str) -> Any:
-    from django.core.exceptions import FieldDoesNotExist
-
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
 def _has_field(model: Any, name: str) -> bool:
-    return _field(model, name) is not None
+    return model_field(model, name) is not None
 
 
 def _check_claim_field_targets() -> list[checks.CheckMessage]:
@@ -122,18 +113,15 @@ def _check_claim_field_targets() -> list[checks.CheckMessage]:
     if not isinstance(mapping, dict):
         return []  # E013 reports the shape
     model = get_user_model()
-    protected = _protected_by_settings()
+    no_defaults, _ = resolve_setting("NO_DEFAULT_PROTECTED_USER_FIELDS")
+    extra, _ = resolve_setting("PROTECTED_USER_FIELDS", [])
+    protected = protected_fields(no_defaults, extra)
     messages: list[checks.CheckMessage] = []
     for field_name in mapping:
-        field = _field(model, field_name)
+        field = model_field(model, field_name)
         if field is None:
             continue  # E013 reports it
-        if (
-            field_name in NEVER_FROM_CLAIMS
-            or field.primary_key
-            or field.is_relation
-            or not field.concrete
-        ):
+        if not claims_may_write(field):
             messages.append(
                 checks.Error(
                     f"{name} maps {field_name!r}, which claims never write.",
@@ -155,13 +143,6 @@ def _check_claim_field_targets() -> list[checks.CheckMessage]:
                 )
             )
     return messages
-
-
-def _protected_by_settings() -> set[str]:
-    no_defaults, _ = resolve_setting("NO_DEFAULT_PROTECTED_USER_FIELDS")
-    extra, _ = resolve_setting("PROTECTED_USER_FIELDS", [])
-    defaults = () if no_defaults is True else DEFAULT_PROTECTED
-    return {*defaults, *(extra or [])}
 
 
 def _check_pipeline_steps() -> list[checks.CheckMessage]:

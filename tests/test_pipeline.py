@@ -15,7 +15,8 @@ from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
 from social_auth0.backend import Auth0OAuth2
-from social_auth0.pipeline import PIPELINE, parse_roles, verified_access_token_claims
+from social_auth0.pipeline import PIPELINE
+from social_auth0.roles import parse_roles
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 
 from .conftest import complete_login
@@ -412,10 +413,7 @@ def test_access_token_is_verified_before_its_roles_are_trusted(
         **overrides,
     }
     with pytest.raises(AuthResponseError) as info:
-        verified_access_token_claims(
-            backend,
-            {"access_token": tenant.sign(claims), "sub": tenant.users[ADA].sub},
-        )
+        backend.verify_access_token(tenant.sign(claims), subject=tenant.users[ADA].sub)
     assert info.value.claim == claim
 
 

@@ -248,7 +248,7 @@ def test_global_group_settings_of_other_backends_are_not_ours(ours):
 def test_role_settings_on_a_user_model_without_the_fields(ours, monkeypatch):
     from social_auth0 import pipeline_checks
 
-    monkeypatch.setattr(pipeline_checks, "_field", lambda model, name: None)
+    monkeypatch.setattr(pipeline_checks, "model_field", lambda model, name: None)
     assert [m.msg for m in pipeline_checks._check_user_model_for_roles()] == [
         "SOCIAL_AUTH_AUTH0_STAFF_ROLES is set but auth.User has no 'is_staff' field.",
         "SOCIAL_AUTH_AUTH0_SUPERUSER_ROLES is set but auth.User has no "

@@ -21,6 +21,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from social_core.exceptions import (
     AuthAssociationError,
+    AuthConfigurationError,
     AuthPolicyError,
     AuthResponseError,
 )
@@ -30,6 +31,7 @@ from social_django.utils import load_strategy
 
 from social_auth0 import pipeline
 from social_auth0.backend import Auth0OAuth2
+from social_auth0.fields import SKIP, fit_to_field
 from social_auth0.pipeline import PIPELINE
 
 from .conftest import CLIENT_ID, ISSUER, Signer
@@ -221,16 +223,16 @@ def test_values_are_type_strict_not_coerced(settings):
 
 def test_fit_to_field_by_type():
     fields = {f.name: f for f in User._meta.get_fields()}
-    fit = pipeline.fit_to_field
+    fit = fit_to_field
     assert fit(fields["first_name"], "x" * 200) == "x" * 150
-    assert fit(fields["is_staff"], "true") is pipeline.SKIP
+    assert fit(fields["is_staff"], "true") is SKIP
     assert fit(fields["is_staff"], False) is False
-    assert fit(fields["email"], "not an email") is pipeline.SKIP
-    assert fit(fields["last_login"], 12) is pipeline.SKIP
+    assert fit(fields["email"], "not an email") is SKIP
+    assert fit(fields["last_login"], 12) is SKIP
     when = fit(fields["last_login"], "2024-05-01T10:00:00")
     assert when.tzinfo is not None  # naive Auth0 times are UTC
     assert fit(fields["last_login"], None) is None  # nullable
-    assert fit(fields["date_joined"], None) is pipeline.SKIP
+    assert fit(fields["date_joined"], None) is SKIP
 
 
 def test_protected_user_fields_are_honoured(settings):
@@ -650,10 +652,15 @@ def test_rejects_an_opaque_access_token(access_roles):
 
 
 def test_access_token_roles_need_an_audience(access_roles, settings, signer):
+    # A missing setting, not a bad token: the error names AUDIENCE.
     settings.SOCIAL_AUTH_AUTH0_AUDIENCE = None
-    with pytest.raises(AuthResponseError) as raised:
+    with pytest.raises(AuthConfigurationError) as raised:
         login(access_token=access_token(signer))
-    assert raised.value.claim == "aud"
+    assert (raised.value.code, raised.value.parameter) == (
+        "missing_setting",
+        "AUDIENCE",
+    )
+    assert not access_roles.calls
 
 
 def test_a_token_response_without_access_token_changes_nothing(
