@@ -9,7 +9,6 @@ from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from django.conf import settings as django_settings
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.models import Session
@@ -337,10 +336,6 @@ def test_normal_logout_forgets_the_recorded_session(tenant):
     client = login(tenant)
     client.post("/auth0/logout/")
     assert not Auth0Session.objects.exists()
-
-
-def test_requests_to_live_server_work(live_server):
-    assert requests.get(f"{live_server.url}/done/", timeout=5).status_code == 200
 
 
 def test_clearauth0sessions_deletes_records_of_ended_sessions(tenant, settings):
