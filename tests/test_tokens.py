@@ -12,7 +12,12 @@ import time
 import pytest
 from social_core.exceptions import AuthResponseError
 
-from social_auth0.tokens import verify_id_token
+from social_auth0.tokens import (
+    BACKCHANNEL_LOGOUT_EVENT,
+    verify_access_token,
+    verify_id_token,
+    verify_logout_token,
+)
 
 from .conftest import CLIENT_ID, ISSUER, Signer, b64url, id_token_claims, raw_token
 
@@ -311,3 +316,127 @@ def test_errors_carry_the_token_validation_stage_and_a_generic_message(signer):
 def test_rejects_non_finite_times(signer, claim, value):
     error = rejected(signer.sign(id_token_claims(**{claim: value})), [signer])
     assert (error.code, error.claim) == ("invalid_claim", claim)
+
+
+# Access tokens (ROLES_TOKEN = "access_token") ---------------------------------------
+
+API = "https://api.example.com/"
+
+
+def access_claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": "auth0|65f0c0ffee0000000000abcd",
+        "aud": [API, f"{ISSUER}userinfo"],
+        "azp": CLIENT_ID,
+        "iat": now,
+        "exp": now + 600,
+        "scope": "openid read:reports",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def verify_access(token, signer):
+    return verify_access_token(
+        None,
+        token,
+        lambda kid: [signer.key] if kid == signer.kid else [],
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        audience=API,
+        leeway=60,
+    )
+
+
+def test_accepts_valid_access_token(signer):
+    assert verify_access(signer.sign(access_claims()), signer)["scope"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "claim"),
+    [
+        ({"iss": "https://evil.example/"}, "invalid_claim", "iss"),
+        ({"aud": CLIENT_ID}, "invalid_claim", "aud"),
+        ({"azp": "another-client"}, "invalid_claim", "azp"),
+        ({"exp": int(time.time()) - 3600}, "response_expired", "exp"),
+        ({"iat": int(time.time()) + 3600}, "response_not_yet_valid", "iat"),
+        ({"sub": ""}, "invalid_claim", "sub"),
+        ({"sub": None}, "missing_claim", "sub"),
+        ({"azp": None}, "missing_claim", "azp"),
+        # An ID token passed off as an access token carries a nonce.
+        ({"nonce": "n"}, "invalid_claim", "nonce"),
+    ],
+)
+def test_access_token_rules(signer, overrides, code, claim):
+    with pytest.raises(AuthResponseError) as info:
+        verify_access(signer.sign(access_claims(**overrides)), signer)
+    assert (info.value.code, info.value.claim) == (code, claim)
+
+
+def test_access_token_alg_is_pinned(signer):
+    token = raw_token({"alg": "none", "kid": signer.kid}, b"{}", None)
+    with pytest.raises(AuthResponseError) as info:
+        verify_access(token, signer)
+    assert (info.value.code, info.value.claim) == ("invalid_signature", "alg")
+
+
+# Logout tokens (OIDC Back-Channel Logout 1.0, section 2.6) --------------------------
+
+
+def logout_claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 120,
+        "jti": "a-unique-id",
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        "sid": "tenant-session-id",
+        "sub": "auth0|65f0c0ffee0000000000abcd",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def verify_logout(token, signer):
+    return verify_logout_token(
+        None,
+        token,
+        lambda kid: [signer.key] if kid == signer.kid else [],
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        leeway=60,
+    )
+
+
+@pytest.mark.parametrize("overrides", [{}, {"sid": None}, {"sub": None}])
+def test_accepts_valid_logout_token(signer, overrides):
+    assert verify_logout(signer.sign(logout_claims(**overrides)), signer)["jti"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "claim"),
+    [
+        ({"iss": "https://evil.example/"}, "invalid_claim", "iss"),
+        ({"aud": "another-client"}, "invalid_claim", "aud"),
+        ({"exp": int(time.time()) - 3600}, "response_expired", "exp"),
+        ({"jti": None}, "missing_claim", "jti"),
+        ({"jti": ""}, "invalid_claim", "jti"),
+        ({"jti": 7}, "invalid_claim", "jti"),
+        ({"events": None}, "missing_claim", "events"),
+        ({"events": {"other": {}}}, "invalid_claim", "events"),
+        ({"events": {BACKCHANNEL_LOGOUT_EVENT: "yes"}}, "invalid_claim", "events"),
+        ({"sid": None, "sub": None}, "missing_claim", "sid"),
+        ({"sid": " "}, "invalid_claim", "sid"),
+        ({"sub": 12}, "invalid_claim", "sub"),
+        # An ID token passed off as a logout token carries a nonce.
+        ({"nonce": "n"}, "invalid_claim", "nonce"),
+    ],
+)
+def test_logout_token_rules(signer, overrides, code, claim):
+    with pytest.raises(AuthResponseError) as info:
+        verify_logout(signer.sign(logout_claims(**overrides)), signer)
+    assert (info.value.code, info.value.claim) == (code, claim)
