@@ -33,6 +33,7 @@ from social_auth0 import pipeline
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.fields import SKIP, fit_to_field
 from social_auth0.pipeline import PIPELINE
+from social_auth0.roles import parse_roles
 
 from .conftest import CLIENT_ID, ISSUER, Signer
 
@@ -264,6 +265,29 @@ def test_user_field_mapping_still_applies_to_details(settings):
 
 
 # Roles: staff and superuser -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "roles"),
+    [
+        (["staff", "editor"], ["editor", "staff"]),
+        ("staff", ["staff"]),
+        ("staff, editor ,", ["editor", "staff"]),
+        (["staff", " staff ", ""], ["staff"]),
+        ("", []),
+        ([], []),
+        # Anything but strings in the list: malformed as a whole, not "no
+        # roles" (role objects instead of names would revoke everyone).
+        (["staff", 3, None], None),
+        ([{"name": "staff"}], None),
+        (7, None),
+        (True, None),
+        (None, None),
+        ({"a": 1}, None),
+    ],
+)
+def test_parse_roles(value, roles):
+    assert parse_roles(value, ROLES) == roles
 
 
 @pytest.mark.parametrize(
