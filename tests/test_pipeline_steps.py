@@ -108,6 +108,7 @@ def test_pipeline_is_social_cores_default_with_our_steps():
         "refuse_inactive_user",
         "associate_by_verified_email",
         "create_user_and_association",
+        "record_verified_email",
         "sync_user",
         "sync_groups",
     ]
