@@ -3,7 +3,9 @@
 ``PIPELINE`` is social-core's default pipeline with these changes: the roles
 are read (and an access token verified) before anything is written; a login
 of a user an admin deactivated is refused before anything is synced; accounts
-are linked by *verified* email only; the user and its association are created
+are linked by *verified* email only, and only to an account no identity opens
+without having proven that address (``record_verified_email`` keeps what each
+identity proved); the user and its association are created
 in one transaction, so concurrent first logins of one user end with one user;
 and ``user_details`` is replaced by ``sync_user`` (details, ``CLAIM_FIELDS``,
 staff/superuser from roles, one save) followed by ``sync_groups``::
