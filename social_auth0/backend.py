@@ -21,6 +21,7 @@ from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
     AuthCanceled,
     AuthConfigurationError,
+    AuthPolicyError,
     AuthResponseError,
     AuthSessionError,
     ErrorStage,
@@ -509,14 +510,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     # User details and storage --------------------------------------------
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
-        """Map verified claims to social-core's details (never splitting ``name``)."""
-        email = _string_or_none(response.get("email")) or ""
+        """Map verified claims to social-core's details (never splitting ``name``).
+
+        ``email`` is the address only when Auth0 verified it (``email_verified``
+        the JSON ``true``), else None: an unproven address never reaches a user
+        row, an allow-list or a linking step (anyone can sign up at a database
+        connection with anyone's address). The claim itself stays in ``response``.
+        """
+        verified = response.get("email_verified") is True
+        email = _string_or_none(response.get("email"))
         name = _string_or_none(response.get("name"))
         return {
             "user_id": response["sub"],
-            "username": self.username_from(response, email),
-            "email": email,
-            "email_verified": response.get("email_verified") is True,
+            "username": self.username_from(response, email or ""),
+            "email": email if verified else None,
+            "email_verified": verified,
             # Auth0 sets `name` to the email for database users: not a name.
             "fullname": name if name and "@" not in name else None,
             "first_name": _string_or_none(response.get("given_name")),
@@ -533,6 +541,31 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if email and "@" in email:
             return email.split("@", 1)[0]
         return str(claims["sub"]).replace("|", "_")
+
+    def auth_allowed(self, response: Any, details: dict[str, Any]) -> bool:
+        """social-core's allow-lists, matched against a verified email only.
+
+        ``WHITELISTED_EMAILS``/``WHITELISTED_DOMAINS`` admit an address, so the
+        address must be proven: an outsider who signs up as ``ceo@company.com``
+        and never verifies it is refused here, with the reason, instead of
+        being let into a site restricted to ``company.com``.
+        """
+        lists = [
+            name
+            for name in ("WHITELISTED_EMAILS", "WHITELISTED_DOMAINS")
+            if self.setting(name)
+        ]
+        if lists and response.get("email_verified") is not True:
+            raise AuthPolicyError(
+                self,
+                f"{' and '.join(lists)} admit only a verified email; "
+                "this login's email_verified is not true",
+                code="authentication_disallowed",
+                claim="email_verified",
+                parameter=lists[0],
+                stage="pipeline",
+            )
+        return super().auth_allowed(response, details)
 
     def get_user_groups(self, response: Any) -> list[str] | None:
         """The user's roles (``ROLES_CLAIM``), so social-core's ``ALLOW_GROUPS``

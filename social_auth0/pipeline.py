@@ -3,7 +3,9 @@
 ``PIPELINE`` is social-core's default pipeline with these changes: the roles
 are read (and an access token verified) before anything is written; a login
 of a user an admin deactivated is refused before anything is synced; accounts
-are linked by *verified* email only; the user and its association are created
+are linked by *verified* email only, and only to an account no identity opens
+without having proven that address (``record_verified_email`` keeps what each
+identity proved); the user and its association are created
 in one transaction, so concurrent first logins of one user end with one user;
 and ``user_details`` is replaced by ``sync_user`` (details, ``CLAIM_FIELDS``,
 staff/superuser from roles, one save) followed by ``sync_groups``::
@@ -17,6 +19,7 @@ This module imports no models at import time, so settings can import it.
 from __future__ import annotations
 
 import logging
+import string
 from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
@@ -49,6 +52,7 @@ PIPELINE = (
     "social_auth0.pipeline.associate_by_verified_email",
     "social_auth0.pipeline.create_user_and_association",
     "social_core.pipeline.social_auth.load_extra_data",
+    "social_auth0.pipeline.record_verified_email",
     "social_auth0.pipeline.sync_user",
     "social_auth0.pipeline.sync_groups",
 )
@@ -57,6 +61,8 @@ PIPELINE = (
 # way to tell them from groups an admin set by hand once the role is gone.
 MIRRORED_GROUPS_KEY = "auth0_groups"
 ROLES_KEY = "auth0_roles"  # pipeline kwarg read_roles hands to later steps
+# extra_data key: the address the identity proved at its last login, or None.
+VERIFIED_EMAIL_KEY = "auth0_verified_email"
 
 
 # Refusals and linking ----------------------------------------------------------
@@ -87,19 +93,21 @@ def associate_by_verified_email(
     *args: Any,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
-    """Link to the one existing account with this email, if Auth0 verified it.
+    """Link to the one account that owns this email, if Auth0 verified it.
 
     social-core's ``associate_by_email`` trusts any email: whoever signs up at
     Auth0 with someone else's unverified address would take over the account.
-    Deactivated accounts count too: a match that is deactivated is refused
-    rather than shadowed by a fresh account with the same address.
+    Here only a verified address is a key, and it only finds accounts that no
+    identity can open without having proven that same address (see
+    ``proven_owner``): an account a squatter's unverified identity opens is
+    neither a target nor a rival. Deactivated accounts count: a match that is
+    deactivated is refused rather than shadowed by a fresh account.
     """
-    if user is not None or details.get("email_verified") is not True:
+    email = verified_email(details)
+    if user is not None or email is None:
         return None
-    email = details.get("email")
-    if not isinstance(email, str) or not email:
-        return None
-    users = users_with_email(email)
+    storage = backend.strategy.storage.user
+    users = [u for u in users_with_email(email) if proven_owner(storage, u, email)]
     if len(users) > 1:
         raise AuthAssociationError(
             backend,
@@ -113,14 +121,78 @@ def associate_by_verified_email(
     return {"user": users[0], "is_new": False}
 
 
+def verified_email(details: Mapping[str, Any]) -> str | None:
+    """The details' email if the provider verified it (the JSON ``true``), else None."""
+    email = details.get("email")
+    if details.get("email_verified") is not True or not isinstance(email, str):
+        return None
+    return email or None
+
+
+# A case fold that only folds A-Z: Unicode folds merge different addresses
+# ("ſ".casefold() == "s", "\u212a".lower() == "k"), and so does PostgreSQL's
+# UPPER() behind __iexact ("ı" -> "I").
+ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def same_address(stored: object, email: str) -> bool:
+    """Whether two addresses are the same, ignoring the case of A-Z only."""
+    return isinstance(stored, str) and (
+        stored.translate(ASCII_FOLD) == email.translate(ASCII_FOLD)
+    )
+
+
 def users_with_email(email: str) -> list[Any]:
     """Every user with this email, active or not (social_django's lookup
-    skips inactive users, which would let a login create a second account)."""
+    skips inactive users, which would let a login create a second account).
+
+    ``__iexact`` narrows the search in SQL; each candidate is then compared
+    again with ``same_address``, so a look-alike (``bob@gmaıl.com`` is
+    ``bob@gmail.com`` to PostgreSQL's ``UPPER()``) never matches.
+    """
     from django.contrib.auth import get_user_model
 
     model = get_user_model()
     field = model.get_email_field_name()
-    return list(model._default_manager.filter(**{f"{field}__iexact": email})[:2])
+    candidates = model._default_manager.filter(**{f"{field}__iexact": email})
+    return [u for u in candidates if same_address(getattr(u, field), email)]
+
+
+def proven_owner(storage: Any, user: Any, email: str) -> bool:
+    """Whether every identity that opens ``user`` has proven ``email``.
+
+    Proven means its last login carried this address verified
+    (``record_verified_email`` keeps it in ``extra_data``). An account with
+    no identity at all is a local account of the site: its own. One with an
+    identity that never proved the address (a squatter's unverified sign-up,
+    an identity whose address changed, a row from before this rule, another
+    backend's identity) could be opened by someone else: never linked.
+    """
+    for social in storage.get_social_auth_for_user(user):
+        data = social.extra_data if isinstance(social.extra_data, dict) else {}
+        if not same_address(data.get(VERIFIED_EMAIL_KEY), email):
+            return False
+    return True
+
+
+def record_verified_email(
+    backend: BaseAuth[Any],
+    details: Mapping[str, Any],
+    social: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Keep the address this identity proved at this login (None: none).
+
+    ``associate_by_verified_email`` links to an account only if each of its
+    identities proved the address; saved only when it changes.
+    """
+    if social is None:
+        return
+    email = verified_email(details)
+    data = social.extra_data if isinstance(social.extra_data, dict) else {}
+    if VERIFIED_EMAIL_KEY not in data or data[VERIFIED_EMAIL_KEY] != email:
+        social.set_extra_data({VERIFIED_EMAIL_KEY: email})
 
 
 def create_user_and_association(
@@ -244,16 +316,23 @@ def sync_user(
 
     Replaces social-core's ``user_details`` (same rules for ``details``:
     ``USER_FIELD_MAPPING``, ``PROTECTED_USER_FIELDS``, ``IMMUTABLE_USER_FIELDS``).
-    A claim that is absent never blanks a field.
+    A claim that is absent never blanks a field. The email field only ever
+    receives a verified address (``get_user_details`` withholds others), and
+    a blank one is filled once the address is verified.
     """
     if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
     wanted = detail_values(strategy, backend, user, details)
     wanted.update(claim_values(backend, user, response))
-    protected = protected_fields(
-        strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend),
-        strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend),
+    fill = email_to_fill(strategy, backend, user, details)
+    wanted.update(fill)
+    protected = (
+        protected_fields(
+            strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend),
+            strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend),
+        )
+        - fill.keys()
     )
     immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
     changed = []
@@ -271,6 +350,28 @@ def sync_user(
     if changed:
         user.save(update_fields=sorted(set(changed)))
     return {ROLES_KEY: roles}
+
+
+def email_to_fill(
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The verified address for a blank email field, default protection or not.
+
+    A user created while the address was unproven has none (it could have been
+    anyone's); once Auth0 verified it, it is written like ``create_user`` would
+    have, unless ``PROTECTED_USER_FIELDS`` names the field.
+    """
+    email = verified_email(details)
+    name = user.get_email_field_name()
+    explicit = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
+    field = writable_field(user, name)
+    if email is None or field is None or getattr(user, name) or name in explicit:
+        return {}
+    fitted = fit_to_field(field, email)
+    return {} if fitted is SKIP else {field.attname: fitted}
 
 
 def detail_values(
@@ -304,8 +405,10 @@ def claim_values(
         if claim not in response:
             continue  # a missing claim never blanks a field
         field = writable_field(user, field_name)
-        if field is None:
-            continue  # a system check (social_auth0.E013/E022) reports it
+        if field is None or field_name == user.get_email_field_name():
+            # a system check (social_auth0.E013/E022/E040) reports it; the
+            # email field takes verified addresses only (sync_user).
+            continue
         fitted = fit_to_field(field, response[claim])
         if fitted is SKIP:
             logger.warning(
@@ -407,6 +510,7 @@ __all__ = [
     "associate_by_verified_email",
     "create_user_and_association",
     "read_roles",
+    "record_verified_email",
     "refuse_inactive_user",
     "sync_groups",
     "sync_user",

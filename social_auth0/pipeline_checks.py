@@ -18,6 +18,8 @@ from .fields import claims_may_write, model_field, protected_fields
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
 UNSAFE_LINKING = "social_core.pipeline.social_auth.associate_by_email"
+LINKING = "social_auth0.pipeline.associate_by_verified_email"
+RECORD_EMAIL = "social_auth0.pipeline.record_verified_email"
 ROLE_SETTINGS = ("STAFF_ROLES", "SUPERUSER_ROLES", "GROUPS")
 
 
@@ -121,7 +123,17 @@ def _check_claim_field_targets() -> list[checks.CheckMessage]:
         field = model_field(model, field_name)
         if field is None:
             continue  # E013 reports it
-        if not claims_may_write(field):
+        if field_name == model.get_email_field_name():
+            messages.append(
+                checks.Error(
+                    f"{name} maps {field_name!r}, the email field: it takes "
+                    "only the address Auth0 verified, never another claim.",
+                    hint="Remove it; the verified email is written by sync_user "
+                    "(unverified addresses never are: they could be anyone's).",
+                    id="social_auth0.E040",
+                )
+            )
+        elif not claims_may_write(field):
             messages.append(
                 checks.Error(
                     f"{name} maps {field_name!r}, which claims never write.",
@@ -163,6 +175,17 @@ def _check_pipeline_steps() -> list[checks.CheckMessage]:
                 "else's address takes over their account.",
                 hint="Use social_auth0.pipeline.associate_by_verified_email.",
                 id="social_auth0.W022",
+            )
+        )
+    if LINKING in pipeline and RECORD_EMAIL not in pipeline:
+        messages.append(
+            checks.Warning(
+                f"{name} has {LINKING} but not {RECORD_EMAIL}: no identity is "
+                "known to have proven its address, so only accounts without "
+                "any social login are ever linked.",
+                hint=f"Add {RECORD_EMAIL} after load_extra_data, or use "
+                "social_auth0.pipeline.PIPELINE.",
+                id="social_auth0.W040",
             )
         )
     for step, names in (

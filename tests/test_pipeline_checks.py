@@ -1,5 +1,5 @@
 """System checks of the pipeline settings: checks.py's E013-E015 and
-pipeline_checks.py's E020-E022/W020-W024, compared as whole messages."""
+pipeline_checks.py's E020-E022/W020-W024/E040/W040, compared as whole messages."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def test_claim_fields_never_write_local_decisions(ours, field):
 
 
 def test_claim_fields_naming_a_protected_field(ours):
-    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"username": "nickname"}
     ours.SOCIAL_AUTH_PROTECTED_USER_FIELDS = ["last_name"]
     expected = [
         checks.Warning(
@@ -167,15 +167,49 @@ def test_claim_fields_naming_a_protected_field(ours):
             "True).",
             id="social_auth0.W021",
         )
-        for name in ("email", "last_name")
+        for name in ("username", "last_name")
     ]
     assert check_pipeline_setup() == expected[:1]
     ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"last_name": "family_name"}
     assert check_pipeline_setup() == expected[1:]
     ours.SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True
     ours.SOCIAL_AUTH_PROTECTED_USER_FIELDS = []
-    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"username": "nickname"}
     assert check_pipeline_setup() == []
+
+
+@pytest.mark.parametrize("unprotected", [False, True])
+def test_claim_fields_naming_the_email_field(ours, unprotected):
+    """Whatever the protection: the email field takes verified addresses only."""
+    ours.SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = unprotected
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    assert check_pipeline_setup() == [
+        checks.Error(
+            "SOCIAL_AUTH_AUTH0_CLAIM_FIELDS maps 'email', the email field: it "
+            "takes only the address Auth0 verified, never another claim.",
+            hint="Remove it; the verified email is written by sync_user "
+            "(unverified addresses never are: they could be anyone's).",
+            id="social_auth0.E040",
+        )
+    ]
+
+
+def test_linking_without_recording_verified_emails(ours):
+    ours.SOCIAL_AUTH_PIPELINE = [
+        step for step in PIPELINE if not step.endswith(".record_verified_email")
+    ]
+    assert check_pipeline_setup() == [
+        checks.Warning(
+            "SOCIAL_AUTH_PIPELINE has "
+            "social_auth0.pipeline.associate_by_verified_email but not "
+            "social_auth0.pipeline.record_verified_email: no identity is known "
+            "to have proven its address, so only accounts without any social "
+            "login are ever linked.",
+            hint="Add social_auth0.pipeline.record_verified_email after "
+            "load_extra_data, or use social_auth0.pipeline.PIPELINE.",
+            id="social_auth0.W040",
+        )
+    ]
 
 
 def test_unverified_email_linking_in_the_pipeline(ours):

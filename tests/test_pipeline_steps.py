@@ -111,6 +111,7 @@ def test_pipeline_is_social_cores_default_with_our_steps():
         "refuse_inactive_user",
         "associate_by_verified_email",
         "create_user_and_association",
+        "record_verified_email",
         "sync_user",
         "sync_groups",
     ]
@@ -695,3 +696,19 @@ def test_a_token_response_without_access_token_changes_nothing(
         login(access_token=ABSENT)
     assert refreshed(user).is_staff
     assert "No access token" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("stored", "email", "same"),
+    [
+        ("Ada@Example.COM", "ada@example.com", True),  # A-Z case only
+        ("bob@gmail.com", "bob@gmaıl.com", False),  # dotless i: UPPER() merges
+        ("sam@example.com", "ſam@example.com", False),  # long s: casefold merges
+        ("kim@example.com", "\u212aim@example.com", False),  # Kelvin: lower merges
+        ("strasse@example.com", "straße@example.com", False),  # casefold merges
+        ("éva@example.com", "Éva@example.com", False),  # non-ASCII: exact only
+        (None, "ada@example.com", False),
+    ],
+)
+def test_addresses_are_the_same_only_up_to_ascii_case(stored, email, same):
+    assert pipeline.same_address(stored, email) is same
