@@ -48,12 +48,12 @@ class Command(BaseCommand):
             doctor = Doctor(find_site(site_url))
             doctor.backend.base_url()
             doctor.backend.client_id()
-        except ValueError as error:
-            raise CommandError(str(error)) from error
         except SocialAuthBaseException as error:
             raise CommandError(
                 f"{error.detail or error}. Run manage.py check for details."
             ) from error
+        except ValueError as error:  # social-core's errors are ValueErrors too
+            raise CommandError(str(error)) from error
         except NoReverseMatch as error:
             raise CommandError(
                 f"social_django's URLs are not included ({error}): add "
