@@ -164,6 +164,10 @@ def check_discovery(doctor: Doctor) -> Result:
     backend = doctor.backend
     url = f"{backend.base_url()}/.well-known/openid-configuration"
     document = backend.get_json(url, stage="token_validation")
+    if not isinstance(document, dict):
+        return Result(
+            "discovery", "FAIL", f"{url} is not a JSON object", FIXES["discovery"]
+        )
     issuer, expected = document.get("issuer"), backend.id_token_issuer()
     if issuer != expected:
         return Result(
@@ -236,7 +240,7 @@ def check_client(doctor: Doctor) -> Result:
             auth=backend.auth_complete_credentials(),  # type: ignore[no-untyped-call]
         )
     except SocialAuthBaseException as error:
-        return _client_verdict(error)
+        return client_verdict(error)
     return Result(
         "client",
         "FAIL",
@@ -261,7 +265,8 @@ def _token_request(doctor: Doctor) -> dict[str, str]:
     return params
 
 
-def _client_verdict(error: SocialAuthBaseException) -> Result:
+def client_verdict(error: SocialAuthBaseException) -> Result:
+    """Read the token endpoint's refusal of a made-up code; re-raise others."""
     code, status = error.provider_code, error.status_code
     answer = f"{code} (HTTP {status})" if status else str(code or error.code)
     if code == "invalid_grant":
@@ -329,10 +334,10 @@ def check_callback(doctor: Doctor) -> Result:
             return Result(
                 "callback",
                 "WARN",
-                f"{callback} is accepted, but {problem}: authorization codes "
-                "would travel in clear",
-                "Serve the site over https (behind a proxy, set "
-                "SECURE_PROXY_SSL_HEADER or SOCIAL_AUTH_REDIRECT_IS_HTTPS).",
+                f"{callback} is accepted, but {problem} with DEBUG off: "
+                "authorization codes would not be protected in transit",
+                "Serve the site over https on its public host name (behind a "
+                "proxy, set SECURE_PROXY_SSL_HEADER or SOCIAL_AUTH_REDIRECT_IS_HTTPS).",
             )
     return verdict
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from social_core.exceptions import AuthConfigurationError
 
-from social_auth0.doctor import Answer, authorize_verdict
+from social_auth0.doctor import Answer, authorize_verdict, client_verdict
 
 from .conftest import CLIENT_ID, make_tenant, point_django_at
 
@@ -355,3 +356,42 @@ def test_real_tenant_error_sent_to_the_callback_names_it() -> None:
         verdict.summary
     )
     assert "SOCIAL_AUTH_AUTH0_AUDIENCE" in verdict.fix
+
+
+def test_unknown_client_id_fails_client_and_callback(tenant, settings) -> None:
+    settings.SOCIAL_AUTH_AUTH0_KEY = "not-an-application"
+
+    output, error = auth0check("--site-url", SITE)
+
+    assert str(error) == "2 of 6 checks failed."
+    assert "access_denied (HTTP 401)" in line(output, "client")
+    assert line(output, "callback").startswith(
+        "FAIL  callback     /authorize showed its error page: HTTP 400: "
+        "'Unknown client'"
+    )
+
+
+def test_token_endpoint_down_fails_client(tenant) -> None:
+    tenant.misbehave.token_status = 503
+
+    output, error = auth0check("--site-url", SITE)
+
+    assert str(error) == "1 of 6 checks failed."
+    assert line(output, "client").startswith(
+        "FAIL  client       the token endpoint: unavailable, HTTP 503, "
+        "temporarily_unavailable"
+    )
+
+
+def test_grant_type_not_allowed_names_the_dashboard_switch() -> None:
+    """Auth0's answer when the application may not use the code grant."""
+    error = AuthConfigurationError(
+        None,
+        "Grant type 'authorization_code' not allowed for the client.",
+        provider_code="unauthorized_client",
+        status_code=403,
+        stage="token_exchange",
+    )
+    verdict = client_verdict(error)
+    assert verdict.status == "FAIL"
+    assert "Grant Types, enable Authorization Code" in verdict.fix
