@@ -118,9 +118,15 @@ def find_site(option: str | None) -> Site | None:
 
 def check_site_url(value: object, source: str) -> str:
     """``scheme://host[:port]``, no trailing slash; a ValueError names ``source``."""
-    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        port_ok = parts is not None and (parts.port or 0) >= 0
+    except ValueError:  # a malformed port or IPv6 literal
+        parts, port_ok = None, False
     if (
         parts is None
+        or not port_ok
+        or parts.username is not None
         or parts.scheme not in ("http", "https")
         or not parts.hostname
         or parts.path not in ("", "/")
@@ -579,6 +585,12 @@ TALKING_TO = {
     "client": "the token endpoint",
     "callback": "/authorize",
 }
+# social-core's codes for a tenant that did not answer at all.
+TRANSPORT_CODES = frozenset({"connection_failed", "timeout", "tls_error"})
+TRANSPORT_FIX = (
+    "The tenant did not answer: check SOCIAL_AUTH_AUTH0_DOMAIN, the network, "
+    "SOCIAL_AUTH_PROXIES, SOCIAL_AUTH_VERIFY_SSL and SOCIAL_AUTH_REQUESTS_TIMEOUT."
+)
 FIXES = {
     "discovery": "Check SOCIAL_AUTH_AUTH0_DOMAIN and that the tenant answers "
     "(proxies: SOCIAL_AUTH_PROXIES, TLS: SOCIAL_AUTH_VERIFY_SSL).",
@@ -603,7 +615,8 @@ def run_check(doctor: Doctor, name: str, check: Callable[[Doctor], Result]) -> R
         return check(doctor)
     except SocialAuthBaseException as error:
         what = TALKING_TO.get(name, name)
-        return Result(name, "FAIL", f"{what}: {describe(error)}", FIXES.get(name, ""))
+        fix = TRANSPORT_FIX if error.code in TRANSPORT_CODES else FIXES.get(name, "")
+        return Result(name, "FAIL", f"{what}: {describe(error)}", fix)
     except NoReverseMatch as error:
         return Result(
             name,

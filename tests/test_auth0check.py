@@ -275,7 +275,15 @@ def test_site_host_outside_allowed_hosts_fails(tenant) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["testserver", "ftp://testserver", "https://testserver/app", "https://"]
+    "url",
+    [
+        "testserver",
+        "ftp://testserver",
+        "https://testserver/app",
+        "https://",
+        "https://testserver:port",
+        "https://user:pw@testserver",
+    ],
 )
 def test_rejects_site_url_that_is_not_a_base_url(tenant, url) -> None:
     with pytest.raises(CommandError, match="--site-url must be this site's base URL"):
@@ -395,3 +403,17 @@ def test_grant_type_not_allowed_names_the_dashboard_switch() -> None:
     verdict = client_verdict(error)
     assert verdict.status == "FAIL"
     assert "Grant Types, enable Authorization Code" in verdict.fix
+
+
+def test_unreachable_tenant_fails_every_tenant_check(settings) -> None:
+    with make_tenant() as stopped:
+        domain = stopped.domain  # a loopback port nobody listens on any more
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = domain
+
+    output, error = auth0check("--site-url", SITE)
+
+    assert str(error) == "4 of 6 checks failed."
+    for check in ("discovery", "jwks", "client", "callback"):
+        text = line(output, check)
+        assert "connection_failed" in text
+        assert "fix: The tenant did not answer: check SOCIAL_AUTH_AUTH0_DOMAIN" in text
