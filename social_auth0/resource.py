@@ -358,13 +358,14 @@ def error_response(error: BearerError) -> HttpResponse:
     body["error_description"] = error.description
     response = JsonResponse(body, status=error.status)
     if error.status in (401, 403, 400):
-        response["WWW-Authenticate"] = error.challenge(_realm())
+        response["WWW-Authenticate"] = error.challenge(realm())
     if error.status == 503:
         response["Retry-After"] = "10"
     return response
 
 
-def _realm() -> str:
+def realm() -> str:
+    """The ``realm`` of the challenge (``API_REALM``)."""
     verifier = _verifiers.get("auth0")
     if verifier is not None:
         return verifier.realm
