@@ -164,9 +164,7 @@ INVALID = {
     "id_token_claims_for_the_api": lambda t: t.access_token_for(ADA, nonce="n"),
     "without_sub": lambda t: t.access_token_for(ADA, sub=REMOVE),
     "empty_sub": lambda t: t.access_token_for(ADA, sub=""),
-    "logout_token_typ": lambda t: t.sign(
-        claims_of(t), headers={"typ": "logout+jwt"}
-    ),
+    "logout_token_typ": lambda t: t.sign(claims_of(t), headers={"typ": "logout+jwt"}),
     "garbage": lambda t: "not-a-jwt",
     "three_garbage_segments": lambda t: "a.b.c",
     "signed_by_another_key": lambda t: Signer(t.signing_kid).sign(claims_of(t)),
