@@ -13,14 +13,16 @@ reference for the order and the content of the checks.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from jose import jws
 from jose.exceptions import JOSEError
 from social_core.exceptions import AuthResponseError, ErrorStage
@@ -479,42 +481,62 @@ def verify_access_token(
 # parse of the compact JWS, the signature checked with the key's own verify,
 # then the claim rules above. RFC 9068 and Auth0's access-token profile.
 
-B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# base64url -> base64 for binascii's strict decoder; "+" and "/" become "!",
+# which it refuses: a token's segments are base64url only (RFC 7515 section 2).
+_FROM_B64URL = bytes.maketrans(b"-_+/", b"+/!!")
+# Stateless parameters of RS256, shared by every verification.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 # A JWS header is a few dozen bytes; a payload is bounded by the caller.
 MAX_HEADER_SEGMENT = 2048
 # "JWT" is Auth0's default; "at+jwt" is RFC 9068's (section 2.1). Anything
 # else (a logout token, a SET) is another kind of token.
 ACCESS_TOKEN_TYPES = frozenset({None, "jwt", "at+jwt", "application/at+jwt"})
 API_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+_UNSEEN = object()
 
 
 def b64url_decode(segment: str) -> bytes:
     """Decode one base64url segment; raise ``ValueError`` on any other character."""
     raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
-    if raw.translate(None, B64URL_ALPHABET):
-        raise ValueError("not base64url")
     try:
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        return binascii.a2b_base64(
+            raw.translate(_FROM_B64URL) + b"=" * (-len(raw) % 4), strict_mode=True
+        )
     except binascii.Error as error:
         raise ValueError("not base64url") from error
 
 
-def read_compact(
-    backend: BaseAuth[Any] | None, token: str, *, stage: ErrorStage
-) -> tuple[dict[str, Any], str, str, bytes]:
-    """Split ``token`` once: (header, signing input, payload segment, signature)."""
-    header_segment, _, rest = token.partition(".")
-    payload_segment, _, signature_segment = rest.partition(".")
+def signature_matches(key: Key, message: bytes, signature: bytes) -> bool:
+    """RS256 check of ``signature`` with ``key``, straight to ``cryptography``.
+
+    python-jose's ``key.verify`` does the same after two ABC ``isinstance``
+    tests per call; keys it did not build on ``cryptography`` still use it.
+    """
+    public_key = getattr(key, "prepared_key", None)
+    verify = getattr(public_key, "verify", None)
+    if verify is None or not hasattr(public_key, "public_numbers"):
+        return bool(key.verify(message, signature))
     try:
-        if len(header_segment) > MAX_HEADER_SEGMENT or "." in signature_segment:
-            raise ValueError("not a compact JWS")
-        header = json.loads(b64url_decode(header_segment))
-        signature = b64url_decode(signature_segment)
+        verify(signature, message, _PKCS1V15, _SHA256)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def read_compact_header(
+    backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
+) -> dict[str, Any]:
+    """The JWS header of one compact token's first segment (only the header)."""
+    try:
+        if len(segment) > MAX_HEADER_SEGMENT:
+            raise ValueError("header too long")
+        header = json.loads(b64url_decode(segment))
     # json.JSONDecodeError is a ValueError; deep nesting is a RecursionError.
     except (ValueError, RecursionError) as error:
         raise token_error(
             backend,
-            "token is not a compact JWS",
+            "token header is unreadable",
             code="malformed_response",
             stage=stage,
         ) from error
@@ -525,7 +547,7 @@ def read_compact(
             code="malformed_response",
             stage=stage,
         )
-    return header, f"{header_segment}.{payload_segment}", payload_segment, signature
+    return header
 
 
 def check_token_type(
@@ -545,6 +567,34 @@ def check_token_type(
         )
 
 
+# Header segment -> its kid, for headers that passed accept_header(). Every
+# token a tenant signs with one key has the same header: checking it once is
+# enough. Bounded: emptied when full (forged headers only churn it).
+_accepted_headers: dict[str, str | None] = {}
+MAX_ACCEPTED_HEADERS = 64
+
+
+def accept_header(
+    backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
+) -> str | None:
+    """Check an access token's header (RS256, typ, kid); return its ``kid``."""
+    kid = _accepted_headers.get(segment, _UNSEEN)
+    if kid is not _UNSEEN:
+        return cast("str | None", kid)
+    header = read_compact_header(backend, segment, stage=stage)
+    check_algorithm(backend, header, stage=stage)
+    check_token_type(backend, header, stage=stage)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise token_error(
+            backend, "token kid is not a string", code="malformed_response", stage=stage
+        )
+    if len(_accepted_headers) >= MAX_ACCEPTED_HEADERS:
+        _accepted_headers.clear()
+    _accepted_headers[segment] = kid
+    return kid
+
+
 def decode_access_token(
     backend: BaseAuth[Any] | None,
     token: str,
@@ -557,19 +607,23 @@ def decode_access_token(
     The same rules as ``decode_verified`` in one pass over the token: the
     payload is decoded only after a key of the tenant verified the signature.
     """
-    header, signing_input, payload_segment, signature = read_compact(
-        backend, token, stage=stage
-    )
-    check_algorithm(backend, header, stage=stage)
-    check_token_type(backend, header, stage=stage)
-    kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
+    header_segment, _, rest = token.partition(".")
+    payload_segment, _, signature_segment = rest.partition(".")
+    kid = accept_header(backend, header_segment, stage=stage)
+    try:
+        if "." in signature_segment:
+            raise ValueError("more than three segments")
+        signature = b64url_decode(signature_segment)
+        message = f"{header_segment}.{payload_segment}".encode("ascii")
+    except ValueError as error:  # UnicodeEncodeError is one too
         raise token_error(
-            backend, "token kid is not a string", code="malformed_response", stage=stage
-        )
-    message = signing_input.encode("ascii")
+            backend,
+            "token is not a compact JWS",
+            code="malformed_response",
+            stage=stage,
+        ) from error
     for key in key_lookup(kid):
-        if key.verify(message, signature):
+        if signature_matches(key, message, signature):
             return _verified_payload(backend, payload_segment, stage=stage)
     raise token_error(
         backend,
@@ -579,12 +633,15 @@ def decode_access_token(
     )
 
 
+_json_decode = json.JSONDecoder().decode
+
+
 def _verified_payload(
     backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
 ) -> dict[str, Any]:
     try:
-        claims = json.loads(b64url_decode(segment))
-    except ValueError as error:
+        claims = _json_decode(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as error:
         raise token_error(
             backend, "token payload is not JSON", code="malformed_response", stage=stage
         ) from error
