@@ -202,7 +202,10 @@ def request_candidates(token: str):
 
         return call
 
-    return {"DRF request, ours": get("/ours/"), "DRF request, quickstart": get("/quickstart/")}
+    return {
+        "DRF request, ours": get("/ours/"),
+        "DRF request, quickstart": get("/quickstart/"),
+    }
 
 
 def main() -> None:
@@ -233,7 +236,9 @@ def main() -> None:
             func()  # warm every cache; each must accept the token
         tenant.clear_requests()
         with CaptureQueriesContext(connection) as queries:
-            medians = interleaved(verification, repeats=args.repeats, number=args.number)
+            medians = interleaved(
+                verification, repeats=args.repeats, number=args.number
+            )
             request_medians = interleaved(
                 requests_, repeats=args.repeats, number=max(args.number // 3, 1)
             )
@@ -251,9 +256,10 @@ def main() -> None:
         print(f"  {name:<40} {seconds / floor:6.2f}x floor")
     print(f"  ours / floor: {ours / floor:.2f}x   (target <= 1.30x)")
     print_table("Whole DRF request (test client, scope checked):", request_medians)
-    ratio = request_medians["DRF request, ours"] / request_medians[
-        "DRF request, quickstart"
-    ]
+    ratio = (
+        request_medians["DRF request, ours"]
+        / request_medians["DRF request, quickstart"]
+    )
     print(f"  ours / quickstart: {ratio:.2f}x   (target <= 0.95x)")
     print("  JWKS fetches during the timed runs: 0; database queries: 0")
 
