@@ -326,8 +326,8 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     response says only ``invalid_token``.
     """
     token = bearer_token(request)
-    verifier = api_verifier()
     try:
+        verifier = api_verifier()
         claims = verifier.verify(token)
         return verifier.caller(claims), claims
     except AuthResponseError as error:
