@@ -302,7 +302,8 @@ def bearer_token(request: HttpRequest) -> str:
     No header (or another scheme) is ``NO_TOKEN``; a malformed one, or a token
     in the query string (section 2.3 invites leaks into logs), is a 400.
     """
-    if "access_token" in request.GET:
+    # Most API requests have no query string: don't parse an empty one.
+    if request.META.get("QUERY_STRING") and "access_token" in request.GET:
         raise BearerError(
             400, "invalid_request", "Send the token in the Authorization header"
         )
