@@ -12,6 +12,7 @@ class SocialAuth0Config(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from . import checks, pipeline_checks  # noqa: F401  (register the checks)
+        from .resource_checks import check_api_audience  # noqa: F401  (API checks)
         from .sessions import forget_login, record_login
 
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")

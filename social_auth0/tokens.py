@@ -13,12 +13,16 @@ reference for the order and the content of the checks.
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from jose import jws
 from jose.exceptions import JOSEError
 from social_core.exceptions import AuthResponseError, ErrorStage
@@ -462,6 +466,251 @@ def verify_access_token(
     check_issuer(backend, claims, issuer)
     check_audience(backend, claims, audience)
     check_authorized_party(backend, claims, client_id, several_audiences=True)
+    check_times(backend, claims, leeway=leeway, now=now)
+    check_subject(backend, claims)
+    if "nonce" in claims:
+        raise token_error(
+            backend, "access token carries a nonce", code="invalid_claim", claim="nonce"
+        )
+    return claims
+
+
+# --- Access tokens presented to the site's own API (resource.py) -------------
+#
+# Bearer tokens come from anyone on the internet, on every API request: one
+# parse of the compact JWS, the signature checked with the key's own verify,
+# then the claim rules above. RFC 9068 and Auth0's access-token profile.
+
+# base64url -> base64 for binascii's strict decoder; "+" and "/" become "!",
+# which it refuses: a token's segments are base64url only (RFC 7515 section 2).
+_FROM_B64URL = bytes.maketrans(b"-_+/", b"+/!!")
+# Stateless parameters of RS256, shared by every verification.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+# A JWS header is a few dozen bytes; a payload is bounded by the caller.
+MAX_HEADER_SEGMENT = 2048
+# "JWT" is Auth0's default; "at+jwt" is RFC 9068's (section 2.1). Anything
+# else (a logout token, a SET) is another kind of token.
+ACCESS_TOKEN_TYPES = frozenset({None, "jwt", "at+jwt", "application/at+jwt"})
+API_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+_UNSEEN = object()
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Decode one base64url segment; raise ``ValueError`` on any other character."""
+    raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
+    try:
+        return binascii.a2b_base64(
+            raw.translate(_FROM_B64URL) + b"=" * (-len(raw) % 4), strict_mode=True
+        )
+    except binascii.Error as error:
+        raise ValueError("not base64url") from error
+
+
+def signature_matches(key: Key, message: bytes, signature: bytes) -> bool:
+    """RS256 check of ``signature`` with ``key``, straight to ``cryptography``.
+
+    python-jose's ``key.verify`` does the same after two ABC ``isinstance``
+    tests per call; keys it did not build on ``cryptography`` still use it.
+    """
+    public_key = getattr(key, "prepared_key", None)
+    verify = getattr(public_key, "verify", None)
+    if verify is None or not hasattr(public_key, "public_numbers"):
+        return bool(key.verify(message, signature))
+    try:
+        verify(signature, message, _PKCS1V15, _SHA256)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def read_compact_header(
+    backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
+) -> dict[str, Any]:
+    """The JWS header of one compact token's first segment (only the header)."""
+    try:
+        if len(segment) > MAX_HEADER_SEGMENT:
+            raise ValueError("header too long")
+        header = json.loads(b64url_decode(segment))
+    # json.JSONDecodeError is a ValueError; deep nesting is a RecursionError.
+    except (ValueError, RecursionError) as error:
+        raise token_error(
+            backend,
+            "token header is unreadable",
+            code="malformed_response",
+            stage=stage,
+        ) from error
+    if not isinstance(header, dict):
+        raise token_error(
+            backend,
+            "token header is not an object",
+            code="malformed_response",
+            stage=stage,
+        )
+    return header
+
+
+def check_token_type(
+    backend: BaseAuth[Any] | None, header: Mapping[str, Any], *, stage: ErrorStage
+) -> None:
+    """``typ``, when present, says JWT or RFC 9068's ``at+jwt``."""
+    typ = header.get("typ")
+    if not (typ is None or isinstance(typ, str)) or (
+        typ is not None and typ.lower() not in ACCESS_TOKEN_TYPES
+    ):
+        raise token_error(
+            backend,
+            f"token typ {str(typ)[:40]!r} is not an access token type",
+            code="invalid_claim",
+            claim="typ",
+            stage=stage,
+        )
+
+
+# Header segment -> its kid, for headers that passed accept_header(). Every
+# token a tenant signs with one key has the same header: checking it once is
+# enough. Bounded: emptied when full (forged headers only churn it).
+_accepted_headers: dict[str, str | None] = {}
+MAX_ACCEPTED_HEADERS = 64
+
+
+def accept_header(
+    backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
+) -> str | None:
+    """Check an access token's header (RS256, typ, kid); return its ``kid``."""
+    kid = _accepted_headers.get(segment, _UNSEEN)
+    if kid is not _UNSEEN:
+        return cast("str | None", kid)
+    header = read_compact_header(backend, segment, stage=stage)
+    check_algorithm(backend, header, stage=stage)
+    check_token_type(backend, header, stage=stage)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise token_error(
+            backend, "token kid is not a string", code="malformed_response", stage=stage
+        )
+    if len(_accepted_headers) >= MAX_ACCEPTED_HEADERS:
+        _accepted_headers.clear()
+    _accepted_headers[segment] = kid
+    return kid
+
+
+def decode_access_token(
+    backend: BaseAuth[Any] | None,
+    token: str,
+    key_lookup: KeyLookup,
+    *,
+    stage: ErrorStage = "token_validation",
+) -> dict[str, Any]:
+    """Check header, algorithm and signature of ``token`` and return its claims.
+
+    The same rules as ``decode_verified`` in one pass over the token: the
+    payload is decoded only after a key of the tenant verified the signature.
+    """
+    header_segment, _, rest = token.partition(".")
+    payload_segment, _, signature_segment = rest.partition(".")
+    kid = accept_header(backend, header_segment, stage=stage)
+    try:
+        if "." in signature_segment:
+            raise ValueError("more than three segments")
+        signature = b64url_decode(signature_segment)
+        message = f"{header_segment}.{payload_segment}".encode("ascii")
+    except ValueError as error:  # UnicodeEncodeError is one too
+        raise token_error(
+            backend,
+            "token is not a compact JWS",
+            code="malformed_response",
+            stage=stage,
+        ) from error
+    for key in key_lookup(kid):
+        if signature_matches(key, message, signature):
+            return _verified_payload(backend, payload_segment, stage=stage)
+    raise token_error(
+        backend,
+        "token signature does not verify with the tenant's keys",
+        code="invalid_signature",
+        stage=stage,
+    )
+
+
+_json_decode = json.JSONDecoder().decode
+
+
+def _verified_payload(
+    backend: BaseAuth[Any] | None, segment: str, *, stage: ErrorStage
+) -> dict[str, Any]:
+    try:
+        claims = _json_decode(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as error:
+        raise token_error(
+            backend, "token payload is not JSON", code="malformed_response", stage=stage
+        ) from error
+    if not isinstance(claims, dict):
+        raise token_error(
+            backend,
+            "token payload is not a JSON object",
+            code="malformed_response",
+            stage=stage,
+        )
+    return claims
+
+
+def check_api_audience(
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    api_audiences: Collection[str],
+    *,
+    client_id: str | None,
+    stage: ErrorStage = "token_validation",
+) -> None:
+    """``aud`` names one of the API's identifiers and never our client id.
+
+    An ID token's ``aud`` is the client id: a token listing it was issued to
+    log in to the site, not to call its API (RFC 9068 section 4 and 5).
+    """
+    audiences = token_audiences(backend, claims, stage=stage)
+    if client_id is not None and client_id in audiences:
+        raise token_error(
+            backend,
+            "token aud names the client id: an ID token, not an access token",
+            code="invalid_claim",
+            claim="aud",
+            stage=stage,
+        )
+    if not any(audience in api_audiences for audience in audiences):
+        raise token_error(
+            backend,
+            "token aud names none of the API_AUDIENCE identifiers",
+            code="invalid_claim",
+            claim="aud",
+            stage=stage,
+        )
+
+
+def verify_api_access_token(
+    backend: BaseAuth[Any] | None,
+    token: str,
+    key_lookup: KeyLookup,
+    *,
+    issuer: str,
+    api_audiences: Collection[str],
+    client_id: str | None,
+    leeway: float,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verify a bearer token sent to the site's API and return its claims.
+
+    Unlike ``verify_access_token`` (the login's own token, ``azp`` = us) any
+    client of the API may hold it: ``azp``/``client_id`` are not checked, and
+    neither is ``typ`` required (Auth0 sends ``JWT`` by default). A ``nonce``
+    marks an ID token passed off as an access token.
+    """
+    if now is None:
+        now = _now()
+    claims = decode_access_token(backend, token, key_lookup)
+    require_claims(backend, claims, API_TOKEN_REQUIRED_CLAIMS)
+    check_issuer(backend, claims, issuer)
+    check_api_audience(backend, claims, api_audiences, client_id=client_id)
     check_times(backend, claims, leeway=leeway, now=now)
     check_subject(backend, claims)
     if "nonce" in claims:
