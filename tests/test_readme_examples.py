@@ -16,13 +16,13 @@ SECTION = "Testing your Auth0 login without Auth0"
 FILE_HEADER = re.compile(r"^# (\w+\.py)$", re.MULTILINE)
 
 
-def section(title: str) -> str:
+def section(title: str, underline: str = "=") -> str:
     """The text of README.rst's section ``title`` (up to the next heading)."""
     text = (ROOT / "README.rst").read_text()
-    start = text.index(f"{title}\n{'=' * len(title)}\n")
-    following = re.search(r"\n\S[^\n]*\n=+\n", text[start + 2 * len(title) :])
-    end = start + 2 * len(title) + following.start() if following else len(text)
-    return text[start:end]
+    start = text.index(f"{title}\n{underline * len(title)}\n")
+    body = start + 2 * len(title) + 2
+    following = re.search(r"\n\S[^\n]*\n([=~-])\1+\n", text[body:])
+    return text[start : body + following.start() if following else len(text)]
 
 
 def python_blocks(text: str) -> list[str]:
