@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # Session key for a same-site `next` carried across Auth0's logout.
 LOGOUT_NEXT_KEY = "_social_auth0_logout_next"
+# Sec-Fetch-Site values (and absent) for which the login page submits itself.
+AUTO_SUBMIT_SITES = frozenset({None, "same-origin", "same-site", "none"})
 
 
 def safe_next_url(
@@ -50,16 +52,22 @@ def safe_next_url(
 
 
 def is_top_level_navigation(request: HttpRequest) -> bool:
-    """Whether Fetch Metadata allows a top-level navigation (or is absent).
+    """Whether Fetch Metadata allows a top-level navigation from this site or
+    the user (or is absent).
 
-    ``Sec-Fetch-Dest`` must be ``document`` and ``Sec-Fetch-Mode`` ``navigate``
-    when sent. social_django's ``check_fetch_metadata`` tests the mode against
-    destination names (``iframe``, ``frame``, ``embed``), so on its own it lets
-    a ``Sec-Fetch-Mode: cors`` request through; it still logs what it sees.
+    ``Sec-Fetch-Dest`` must be ``document``, ``Sec-Fetch-Mode`` ``navigate`` and
+    ``Sec-Fetch-Site`` ``same-origin``, ``same-site`` or ``none`` (the address
+    bar, a bookmark) when sent. A ``cross-site`` navigation gets the button:
+    otherwise any site could link here and silently log a user with a live
+    Auth0 session back in. social_django's ``check_fetch_metadata`` tests the
+    mode against destination names (``iframe``, ``frame``, ``embed``), so on
+    its own it lets a ``Sec-Fetch-Mode: cors`` request through; it still logs
+    what it sees.
     """
     auto_submit, _ = check_fetch_metadata(request, "social_auth0.login")
     mode = request.headers.get("Sec-Fetch-Mode")
-    return auto_submit and mode in (None, "navigate")
+    site = request.headers.get("Sec-Fetch-Site")
+    return auto_submit and mode in (None, "navigate") and site in AUTO_SUBMIT_SITES
 
 
 @never_cache
