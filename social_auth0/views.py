@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -173,6 +175,12 @@ def _backchannel_answer(
     return response
 
 
+def _invalid_logout_token() -> HttpResponse:
+    return _backchannel_answer(
+        400, {"error": "invalid_request", "error_description": "invalid logout token"}
+    )
+
+
 @csrf_exempt  # Auth0 posts here server to server, without our cookies
 @login_not_required
 @require_POST
@@ -181,17 +189,25 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
 
     The token is verified like an ID token (same keys, RS256) with the logout
     token's own rules, and a replayed ``jti`` is refused. 200 on success, 400
-    with an error body otherwise; never cached.
+    with an error body otherwise (whatever arrives: an unreadable body, a
+    token too large or too deeply nested to parse); never cached.
     """
-    backend = _auth0_backend(request)
     try:
-        claims = backend.verify_logout_token(request.POST.get("logout_token"))
+        token = request.POST.get("logout_token")
+    except (SuspiciousOperation, MultiPartParserError) as error:
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a broken
+        # multipart body: Django would answer 400 itself, but log it at ERROR.
+        logger.warning(
+            "Auth0 back-channel logout rejected: unreadable body (%s)",
+            type(error).__name__,
+        )
+        return _invalid_logout_token()
+    backend = _auth0_backend(request)  # reads request.POST too
+    try:
+        claims = backend.verify_logout_token(token)
     except SocialAuthBaseException as error:
         log_rejection(error, "back-channel logout")
-        return _backchannel_answer(
-            400,
-            {"error": "invalid_request", "error_description": "invalid logout token"},
-        )
+        return _invalid_logout_token()
     ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)
