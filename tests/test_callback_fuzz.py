@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from social_auth0.testing import TenantUser
@@ -244,6 +244,8 @@ huge_numbers = (
         min_size=1,
     )
 )
+@example(claims={"exp": 10**400})
+@example(claims={"auth_time": -(10**400)})
 def test_signed_tokens_with_arbitrary_claims_never_fail_loudly(tenant, claims):
     """The tenant signs whatever claims; a login may fail, never with a 500."""
     with override_settings(SOCIAL_AUTH_AUTH0_MAX_AGE=3600):
