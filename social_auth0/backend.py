@@ -28,8 +28,14 @@ from social_core.exceptions import (
 )
 
 from .jwks import TenantKeys
+from .tokens import (
+    PARSING_ERRORS,
+    check_subject,
+    token_error,
+    verify_id_token,
+    verify_logout_token,
+)
 from .tokens import _now as tokens_now
-from .tokens import check_subject, token_error, verify_id_token, verify_logout_token
 
 if TYPE_CHECKING:
     from social_core.storage import UserProtocol
@@ -457,6 +463,22 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="invalid_claim",
                 claim="jti",
             )
+
+    # Responses from the tenant ---------------------------------------------
+
+    def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """social-core's ``get_json``; a body too deeply nested or too large to
+        parse is a malformed response too (social-core catches ValueError only,
+        so ``[[[...`` from the token endpoint would be a 500)."""
+        try:
+            return super().get_json(url, *args, **kwargs)
+        except PARSING_ERRORS as error:
+            raise AuthResponseError(
+                self,
+                f"response could not be parsed ({type(error).__name__})",
+                code="malformed_response",
+                stage=kwargs.get("stage", "user_info"),
+            ) from None
 
     # User details and storage --------------------------------------------
 

@@ -165,6 +165,8 @@ def hostile_id_token(tenant, case: str, nonce: str) -> None:
         switches.id_token_header = {"x": "y" * 2048}
     elif case == "token of 20 MB":
         switches.id_token = f"{header}.{'A' * 20_000_000}.{signature}"
+    elif case == "token response of 200 KB of nested [":
+        switches.token_body = b"[" * 200_000 + b"]" * 200_000
     elif case.startswith("signed "):  # "signed <claim> of <value>"
         _, claim, _, value = case.split(" ", 3)
         switches.id_token_claims = {claim: eval(value)}  # noqa: S307 (our literals)
@@ -186,6 +188,7 @@ HOSTILE_ID_TOKENS = {
     "signed payload of 1 MB": "malformed_response",
     "header over 2 KB": "malformed_response",
     "token of 20 MB": "malformed_response",
+    "token response of 200 KB of nested [": "malformed_response",
     "signed exp of 10**400": "invalid_claim",
     "signed iat of -(10**400)": "invalid_claim",
     "signed auth_time of 10**400": "invalid_claim",
@@ -213,11 +216,14 @@ def test_hostile_id_token_is_a_structured_login_error(tenant, settings, case, ca
     # that one record is expected; a 500 or anything else at ERROR is not.
     loud = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     code = HOSTILE_ID_TOKENS[case]
+    stage = (
+        "token_exchange" if case.startswith("token response") else "token_validation"
+    )
     assert [(r.name, r.getMessage()) for r in loud] == [
         (
             "social",
             f"Social authentication failure: code={code} source=provider_response "
-            "stage=token_validation status=502",
+            f"stage={stage} status=502",
         )
     ]
     rejections = [r for r in caplog.records if "login rejected" in r.getMessage()]
