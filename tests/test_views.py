@@ -162,9 +162,7 @@ def test_login_page_does_not_auto_submit_when_framed_or_fetched(client, headers)
 
 
 @pytest.mark.parametrize("site", ["same-origin", "same-site", "none"])
-def test_login_page_auto_submits_a_navigation_from_this_site_or_the_user(
-    client, site
-):
+def test_login_page_auto_submits_a_navigation_from_this_site_or_the_user(client, site):
     headers = {**TOP_LEVEL, "Sec-Fetch-Site": site}
     assert Form(client.get(LOGIN_PAGE, headers=headers).content).auto_submits
 
