@@ -114,17 +114,17 @@ def check_size(
             code="malformed_response",
             stage=stage,
         )
-    header, _, rest = token.partition(".")
-    signature = rest.rpartition(".")[2]
+    header = token.find(".")  # lengths from indexes: no copies of the token
+    signature = len(token) - token.rfind(".") - 1
     if (
         len(token) > max_length
-        or len(header) > MAX_HEADER_LENGTH
-        or len(signature) > MAX_SIGNATURE_LENGTH
+        or header > MAX_HEADER_LENGTH
+        or signature > MAX_SIGNATURE_LENGTH
     ):
         raise token_error(
             backend,
             f"token is larger than allowed ({len(token)} characters, header "
-            f"{len(header)}, signature {len(signature)}; limits {max_length}, "
+            f"{header}, signature {signature}; limits {max_length}, "
             f"{MAX_HEADER_LENGTH}, {MAX_SIGNATURE_LENGTH})",
             code="malformed_response",
             stage=stage,
