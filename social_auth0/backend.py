@@ -30,14 +30,15 @@ from social_core.exceptions import (
 
 from .jwks import TenantKeys
 from .roles import roles_of
-from .tokens import _now as tokens_now
 from .tokens import (
+    PARSING_ERRORS,
     check_subject,
     token_error,
     verify_access_token,
     verify_id_token,
     verify_logout_token,
 )
+from .tokens import _now as tokens_now
 
 if TYPE_CHECKING:
     from social_core.storage import UserProtocol
@@ -59,12 +60,30 @@ PENDING_SESSION_KEY = "_social_auth0_pending"
 # (strategy class, backend name, setting) -> resolved value. Each login reads a
 # dozen settings, and social-core's lookup builds three names and takes up to
 # three failed getattr()s per read: most of the cost of verifying an ID token.
-# Memoizing assumes the strategy's get_setting() does not vary per request.
-# Values are read at call time the first time and dropped whenever Django
-# reports a setting change (override_settings, pytest-django's `settings`).
+# Only social_django's stock lookup is memoized: it reads django.conf.settings,
+# which changes only with a setting_changed signal (override_settings,
+# pytest-django's `settings`), and then the memo is dropped. A strategy that
+# overrides setting() or get_setting() may answer per request (a per-site
+# SOCIAL_AUTH_STRATEGY, the usual multi-site pattern): it is asked every time,
+# or one site would get another's domain, client id and secret.
 _settings_memo: dict[tuple[type, str, str], Any] = {}
+_memo_safe: dict[type, bool] = {}  # strategy class -> uses the stock lookup
 _NOT_MEMOIZED = object()
 _MISSING = object()
+
+
+def _reads_django_settings(strategy_class: type) -> bool:
+    """Whether ``strategy_class`` resolves settings exactly as DjangoStrategy."""
+    safe = _memo_safe.get(strategy_class)
+    if safe is None:
+        from social_django.strategy import DjangoStrategy
+
+        safe = _memo_safe[strategy_class] = (
+            issubclass(strategy_class, DjangoStrategy)
+            and strategy_class.setting is DjangoStrategy.setting
+            and strategy_class.get_setting is DjangoStrategy.get_setting
+        )
+    return safe
 
 
 @receiver(setting_changed)
@@ -159,9 +178,11 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def setting(self, name: str, default: Any = None) -> Any:
         """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's lookup order)."""
         default = self.SETTING_DEFAULTS.get(name, default)
-        if name.endswith("_URL"):  # resolved through the URLconf: not memoized
+        strategy_class = type(self.strategy)
+        # *_URL settings are resolved through the URLconf: never memoized.
+        if name.endswith("_URL") or not _reads_django_settings(strategy_class):
             return super().setting(name, default)
-        key = (type(self.strategy), self.name, name)
+        key = (strategy_class, self.name, name)
         value = _settings_memo.get(key, _NOT_MEMOIZED)
         if value is _NOT_MEMOIZED:
             value = _settings_memo[key] = super().setting(name, _MISSING)
@@ -506,6 +527,22 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="invalid_claim",
                 claim="jti",
             )
+
+    # Responses from the tenant ---------------------------------------------
+
+    def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """social-core's ``get_json``; a body too deeply nested or too large to
+        parse is a malformed response too (social-core catches ValueError only,
+        so ``[[[...`` from the token endpoint would be a 500)."""
+        try:
+            return super().get_json(url, *args, **kwargs)
+        except PARSING_ERRORS as error:
+            raise AuthResponseError(
+                self,
+                f"response could not be parsed ({type(error).__name__})",
+                code="malformed_response",
+                stage=kwargs.get("stage", "user_info"),
+            ) from None
 
     # User details and storage --------------------------------------------
 

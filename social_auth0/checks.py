@@ -447,3 +447,147 @@ def _is_names(value: object) -> bool:
     return isinstance(value, list | tuple | set | frozenset) and all(
         isinstance(item, str) and item for item in value
     )
+
+
+@checks.register("social_auth0")
+def check_tls_verification(**kwargs: Any) -> list[checks.CheckMessage]:
+    """VERIFY_SSL stays on, unless the tenant is a loopback emulator over http."""
+    value, name = resolve_setting("VERIFY_SSL", True)
+    # None lets requests use its default (verify); a path names a CA bundle.
+    if value is None or value:
+        return []
+    domain, _ = resolve_setting("DOMAIN")
+    if _is_loopback_http(domain):
+        return []  # no TLS to verify, and nobody between us and loopback
+    return [
+        checks.Error(
+            f"{name} = {value!r} switches off TLS certificate verification.",
+            hint="Anyone on the network path could then serve their own tokens "
+            f"and keys. Remove {name}, or set it to the path of a CA bundle "
+            "that signs the tenant's certificate.",
+            id="social_auth0.E030",
+        )
+    ]
+
+
+def _is_loopback_http(domain: object) -> bool:
+    try:
+        base = normalize_domain(domain)
+    except ValueError:
+        return False  # check_domain reports it
+    return base.startswith("http://")  # normalize_domain allows http on loopback only
+
+
+# Beyond these, a setting still works but weakens what a token proves.
+MAX_LEEWAY = 300  # seconds: Auth0's clocks are NTP-synchronised
+MAX_JWKS_CACHE_TTL = 86400  # seconds: a key Auth0 revoked keeps working this long
+# MAX_AGE + LEEWAY must cover the time from signing in at Auth0 to our
+# verification of the ID token: the redirect back, the code exchange, clock drift.
+MIN_AUTHENTICATION_WINDOW = 30  # seconds
+
+
+@checks.register("social_auth0")
+def check_security_ranges(**kwargs: Any) -> list[checks.CheckMessage]:
+    """LEEWAY, JWKS_CACHE_TTL and MAX_AGE within the range that keeps them useful."""
+    leeway, leeway_name = resolve_setting("LEEWAY", Auth0OAuth2.LEEWAY)
+    ttl, ttl_name = resolve_setting("JWKS_CACHE_TTL", Auth0OAuth2.JWKS_CACHE_TTL)
+    max_age, max_age_name = resolve_setting("MAX_AGE")
+    warnings: list[checks.CheckMessage] = []
+    if _is_seconds(leeway) and leeway > MAX_LEEWAY:
+        warnings.append(
+            checks.Warning(
+                f"{leeway_name} is {leeway} seconds: expired tokens stay "
+                "accepted that long.",
+                hint=f"Keep it between 0 and {MAX_LEEWAY} seconds (default "
+                f"{Auth0OAuth2.LEEWAY}); fix the server's clock instead (NTP).",
+                id="social_auth0.W030",
+            )
+        )
+    if _is_seconds(ttl) and ttl > MAX_JWKS_CACHE_TTL:
+        warnings.append(
+            checks.Warning(
+                f"{ttl_name} is {ttl} seconds: a signing key removed from the "
+                "tenant keeps verifying tokens that long.",
+                hint=f"Keep it between 1 and {MAX_JWKS_CACHE_TTL} seconds (a day; "
+                f"default {Auth0OAuth2.JWKS_CACHE_TTL}).",
+                id="social_auth0.W031",
+            )
+        )
+    if _is_seconds(max_age) and _is_seconds(leeway):
+        if max_age + leeway < MIN_AUTHENTICATION_WINDOW:
+            warnings.append(
+                checks.Warning(
+                    f"{max_age_name} is {max_age} seconds with {leeway_name} "
+                    f"{leeway}: a user who has just signed in is rejected, since "
+                    "the redirect back and the code exchange take longer.",
+                    hint=f"Make {max_age_name} + {leeway_name} at least "
+                    f"{MIN_AUTHENTICATION_WINDOW} seconds (MAX_AGE = 0 forces a "
+                    "fresh sign-in only with the default LEEWAY).",
+                    id="social_auth0.W032",
+                )
+            )
+    return warnings
+
+
+def _is_seconds(value: object) -> bool:
+    """A valid whole number of seconds (anything else is E010's to report)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+@checks.register("social_auth0")
+def check_redirects(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Redirects after login stay sanitized, to this site's own hosts."""
+    warnings: list[checks.CheckMessage] = []
+    sanitize, sanitize_name = resolve_setting("SANITIZE_REDIRECTS", True)
+    if not sanitize:
+        warnings.append(
+            checks.Warning(
+                f"{sanitize_name} is off: a login link can send the user "
+                "anywhere after login (an open redirect).",
+                hint=f"Remove {sanitize_name}; list other hosts of your own in "
+                "SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS instead.",
+                id="social_auth0.W033",
+            )
+        )
+    for name in _names_of("ALLOWED_REDIRECT_HOSTS"):
+        foreign = _hosts_outside_allowed_hosts(getattr(settings, name))
+        if foreign:
+            warnings.append(
+                checks.Warning(
+                    f"{name} names {', '.join(map(repr, foreign))}, not in "
+                    "ALLOWED_HOSTS: logins can redirect to a site this project "
+                    "does not serve.",
+                    hint="List only hosts that ALLOWED_HOSTS also matches (hosts "
+                    "of this site), or add them to ALLOWED_HOSTS if they are.",
+                    id="social_auth0.W034",
+                )
+            )
+    return warnings
+
+
+def _names_of(name: str) -> list[str]:
+    """Every form of ``name`` that is set (social_django reads more than one)."""
+    names = dict.fromkeys(
+        (setting_name(Auth0OAuth2.name, name), setting_name(name), name)
+    )
+    return [candidate for candidate in names if hasattr(settings, candidate)]
+
+
+def _hosts_outside_allowed_hosts(hosts: object) -> list[str]:
+    from django.http.request import split_domain_port, validate_host
+
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not isinstance(hosts, list | tuple | set | frozenset):
+        return []
+    if isinstance(hosts, set | frozenset):
+        hosts = sorted(hosts, key=str)
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:  # what Django allows then
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return [
+        str(host)
+        for host in hosts
+        if not isinstance(host, str)
+        or not validate_host(split_domain_port(host)[0] or host, allowed)
+    ]

@@ -14,11 +14,11 @@ reference for the order and the content of the checks.
 from __future__ import annotations
 
 import binascii
+import functools
 import json
-import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -39,6 +39,31 @@ ALGORITHM = "RS256"
 ID_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
 
 KeyLookup = Callable[[str | None], Iterable["Key"]]
+Verifier = TypeVar("Verifier", bound=Callable[..., dict[str, Any]])
+
+# Size bounds, checked before anything is decoded: a token is attacker input
+# (the back-channel endpoint is public), and python-jose would base64-decode and
+# JSON-parse whatever arrives (200 KB of nested "[" in a header is a
+# RecursionError; megabytes are memory). Lengths are in characters of the
+# compact JWS. Auth0's headers are {"alg", "typ", "kid"}: under 150 characters.
+MAX_HEADER_LENGTH = 2048
+# An RSA signature of a key up to 8192 bits, base64url.
+MAX_SIGNATURE_LENGTH = 1366
+# Auth0 limits an ID (or access) token's payload to 100 KB (custom claims
+# included): its base64url form, plus the header and signature.
+MAX_ID_TOKEN_LENGTH = (
+    MAX_HEADER_LENGTH + -(-102_400 * 4 // 3) + MAX_SIGNATURE_LENGTH + 2
+)
+# A logout token carries iss, aud, iat, exp, jti, events, sid and/or sub: under
+# 1 KB from Auth0; 8 KB leaves room for long custom domains and client ids.
+MAX_LOGOUT_TOKEN_LENGTH = 8192
+# Parsing errors python-jose and json do not turn into ValueError: nesting
+# deeper than the interpreter's recursion limit, integers too large for a
+# float, and sizes that exhaust memory.
+PARSING_ERRORS = (RecursionError, OverflowError, MemoryError)
+# NumericDates after the year 9999 (or before 1970) are refused, so every time
+# computed from a claim stays a finite float and a valid datetime and timeout.
+MAX_NUMERIC_DATE = 253_402_300_799
 
 
 def _now() -> float:
@@ -58,10 +83,34 @@ def token_error(
     return AuthResponseError(backend, detail, code=code, claim=claim, stage=stage)
 
 
-def read_header(
-    backend: BaseAuth[Any] | None, token: object, *, stage: ErrorStage
-) -> dict[str, Any]:
-    """Return the JWS header of ``token``; only the header, never the payload."""
+def parsing_failures_rejected(verify: Verifier) -> Verifier:
+    """Turn a parsing failure that escaped the checks into a rejected token.
+
+    The checks already refuse what they can name; this is the net under them
+    (a decorator of the verify_* functions, cheaper than a ``with`` per token),
+    so that no token, and nothing a tenant signs, ever becomes a 500.
+    """
+
+    @functools.wraps(verify)
+    def verify_rejecting_parse_failures(
+        backend: BaseAuth[Any] | None, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        try:
+            return verify(backend, *args, **kwargs)
+        except PARSING_ERRORS as error:
+            raise token_error(
+                backend,
+                f"token could not be parsed ({type(error).__name__})",
+                code="malformed_response",
+            ) from None
+
+    return cast("Verifier", verify_rejecting_parse_failures)
+
+
+def check_size(
+    backend: BaseAuth[Any] | None, token: object, max_length: int, *, stage: ErrorStage
+) -> str:
+    """Return ``token`` if it is a compact JWS within the size bounds."""
     if not isinstance(token, str) or token.count(".") != 2:
         raise token_error(
             backend,
@@ -69,9 +118,36 @@ def read_header(
             code="malformed_response",
             stage=stage,
         )
+    header = token.find(".")  # lengths from indexes: no copies of the token
+    signature = len(token) - token.rfind(".") - 1
+    if (
+        len(token) > max_length
+        or header > MAX_HEADER_LENGTH
+        or signature > MAX_SIGNATURE_LENGTH
+    ):
+        raise token_error(
+            backend,
+            f"token is larger than allowed ({len(token)} characters, header "
+            f"{header}, signature {signature}; limits {max_length}, "
+            f"{MAX_HEADER_LENGTH}, {MAX_SIGNATURE_LENGTH})",
+            code="malformed_response",
+            stage=stage,
+        )
+    return token
+
+
+def read_header(
+    backend: BaseAuth[Any] | None,
+    token: object,
+    *,
+    stage: ErrorStage,
+    max_length: int = MAX_ID_TOKEN_LENGTH,
+) -> dict[str, Any]:
+    """Return the JWS header of ``token``; only the header, never the payload."""
+    token = check_size(backend, token, max_length, stage=stage)
     try:
         header = jws.get_unverified_header(token)
-    except (JOSEError, TypeError, ValueError) as error:
+    except (JOSEError, TypeError, ValueError, *PARSING_ERRORS) as error:
         raise token_error(
             backend,
             "token header is unreadable",
@@ -88,6 +164,14 @@ def read_header(
     return header
 
 
+def shown(value: object, limit: int) -> str:
+    """``value`` for a log line: a string cut to ``limit``, else its type only
+    (the repr of an attacker's deeply nested list could itself recurse)."""
+    if isinstance(value, str):
+        return repr(value[:limit])
+    return f"<{type(value).__name__}>"
+
+
 def check_algorithm(
     backend: BaseAuth[Any] | None, header: Mapping[str, Any], *, stage: ErrorStage
 ) -> None:
@@ -96,7 +180,7 @@ def check_algorithm(
     if alg != ALGORITHM:
         raise token_error(
             backend,
-            f"token alg {str(alg)[:20]!r} is not allowed; only {ALGORITHM} is",
+            f"token alg {shown(alg, 20)} is not allowed; only {ALGORITHM} is",
             code="invalid_signature",
             claim="alg",
             stage=stage,
@@ -118,11 +202,11 @@ def verify_signature(
     for key in keys:
         try:
             payload = jws.verify(token, key, algorithms=[ALGORITHM])
-        except (JOSEError, TypeError, ValueError):
+        except Exception:  # noqa: S112 (whatever failed, it did not verify)
             continue
         try:
             claims = json.loads(payload)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, *PARSING_ERRORS) as error:
             raise token_error(
                 backend,
                 "token payload is not JSON",
@@ -146,14 +230,15 @@ def decode_verified(
     key_lookup: KeyLookup,
     *,
     stage: ErrorStage = "token_validation",
+    max_length: int = MAX_ID_TOKEN_LENGTH,
 ) -> dict[str, Any]:
-    """Check the header and signature of ``token`` and return its claims.
+    """Check the size, header and signature of ``token`` and return its claims.
 
     ``key_lookup(kid)`` yields the candidate keys: the key with that ``kid``, or
     every RS256 signing key of the set for a token without one (it may refetch
     the key set once, see ``jwks.py``).
     """
-    header = read_header(backend, token, stage=stage)
+    header = read_header(backend, token, stage=stage, max_length=max_length)
     check_algorithm(backend, header, stage=stage)
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
@@ -201,7 +286,7 @@ def check_issuer(
     if claims.get("iss") != issuer:
         raise token_error(
             backend,
-            f"token iss {str(claims.get('iss'))[:200]!r} is not {issuer!r}",
+            f"token iss {shown(claims.get('iss'), 200)} is not {issuer!r}",
             code="invalid_claim",
             claim="iss",
             stage=stage,
@@ -292,15 +377,16 @@ def numeric_date(
 ) -> float:
     """Return the NumericDate claim ``name``; booleans and strings are refused."""
     value = claims.get(name)
-    # json.loads accepts NaN and Infinity: an "exp" of Infinity never expires.
+    # json.loads accepts NaN and Infinity (an "exp" of Infinity never expires)
+    # and integers of any size (10**400 is an OverflowError as a float).
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
+        or not 0 <= value <= MAX_NUMERIC_DATE  # False for NaN too
     ):
         raise token_error(
             backend,
-            f"token {name!r} is not a number",
+            f"token {name!r} is not a NumericDate (0 to {MAX_NUMERIC_DATE})",
             code="invalid_claim",
             claim=name,
             stage=stage,
@@ -408,6 +494,7 @@ def check_auth_time(
         )
 
 
+@parsing_failures_rejected
 def verify_id_token(
     backend: BaseAuth[Any] | None,
     token: object,
@@ -441,6 +528,7 @@ def verify_id_token(
 ACCESS_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "azp")
 
 
+@parsing_failures_rejected
 def verify_access_token(
     backend: BaseAuth[Any] | None,
     token: object,
@@ -774,6 +862,7 @@ def check_logout_subject(
             )
 
 
+@parsing_failures_rejected
 def verify_logout_token(
     backend: BaseAuth[Any] | None,
     token: object,
@@ -792,11 +881,23 @@ def verify_logout_token(
     if now is None:
         now = _now()
     stage: ErrorStage = "token_validation"
-    claims = decode_verified(backend, token, key_lookup, stage=stage)
+    claims = decode_verified(
+        backend, token, key_lookup, stage=stage, max_length=MAX_LOGOUT_TOKEN_LENGTH
+    )
     require_claims(backend, claims, LOGOUT_TOKEN_REQUIRED_CLAIMS, stage=stage)
     check_issuer(backend, claims, issuer, stage=stage)
     check_audience(backend, claims, client_id, stage=stage)
     check_times(backend, claims, leeway=leeway, now=now, stage=stage)
+    check_logout_jti(backend, claims, stage=stage)
+    check_logout_event(backend, claims, stage=stage)
+    check_logout_subject(backend, claims, stage=stage)
+    return claims
+
+
+def check_logout_jti(
+    backend: BaseAuth[Any] | None, claims: Mapping[str, Any], *, stage: ErrorStage
+) -> None:
+    """``jti`` is a non-empty string (its replay is the caller's to refuse)."""
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise token_error(
             backend,
@@ -805,6 +906,3 @@ def verify_logout_token(
             claim="jti",
             stage=stage,
         )
-    check_logout_event(backend, claims, stage=stage)
-    check_logout_subject(backend, claims, stage=stage)
-    return claims

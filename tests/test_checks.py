@@ -685,3 +685,201 @@ def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
 def test_rejects_zero_which_would_switch_off_the_jwks_rate_limit(setting):
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": 0}):
         assert [m.id for m in auth0_checks.check_numbers()] == ["social_auth0.E010"]
+
+
+# TLS verification (E030) ------------------------------------------------------------
+
+
+def tls_error(name: str, value) -> checks.Error:
+    return checks.Error(
+        f"{name} = {value!r} switches off TLS certificate verification.",
+        hint="Anyone on the network path could then serve their own tokens and "
+        f"keys. Remove {name}, or set it to the path of a CA bundle that signs "
+        "the tenant's certificate.",
+        id="social_auth0.E030",
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["SOCIAL_AUTH_AUTH0_VERIFY_SSL", "SOCIAL_AUTH_VERIFY_SSL", "VERIFY_SSL"]
+)
+@pytest.mark.parametrize("value", [False, 0, ""])
+def test_rejects_tls_verification_switched_off(name, value):
+    with configured(**{name: value}):
+        assert auth0_checks.check_tls_verification() == [tls_error(name, value)]
+        assert "social_auth0.E030" in ids(checks.run_checks(tags=["social_auth0"]))
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://localhost:8443", "login.example.com", "http://evil.example"]
+)
+def test_rejects_tls_verification_off_for_any_tenant_but_loopback_http(domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_VERIFY_SSL=False):
+        assert auth0_checks.check_tls_verification() == [
+            tls_error("SOCIAL_AUTH_VERIFY_SSL", False)
+        ]
+
+
+@pytest.mark.parametrize(
+    "domain", ["http://127.0.0.1:8001", "http://localhost:9", "http://[::1]:8000"]
+)
+def test_accepts_tls_verification_off_for_a_loopback_emulator_over_http(domain):
+    with configured(
+        SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_AUTH0_VERIFY_SSL=False
+    ):
+        assert auth0_checks.check_tls_verification() == []
+
+
+@pytest.mark.parametrize("value", [True, None, "/etc/ssl/certs/ca-certificates.crt"])
+def test_accepts_tls_verification_on_or_with_a_ca_bundle(value):
+    with configured(SOCIAL_AUTH_VERIFY_SSL=value):
+        assert auth0_checks.check_tls_verification() == []
+
+
+def test_backend_specific_verify_ssl_wins_over_the_global_one():
+    with configured(SOCIAL_AUTH_VERIFY_SSL=False, SOCIAL_AUTH_AUTH0_VERIFY_SSL=True):
+        assert auth0_checks.check_tls_verification() == []
+
+
+# Ranges that keep a setting useful (W030-W032) --------------------------------------
+
+
+def test_warns_about_a_leeway_of_more_than_five_minutes():
+    with configured(SOCIAL_AUTH_AUTH0_LEEWAY=301):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                "SOCIAL_AUTH_AUTH0_LEEWAY is 301 seconds: expired tokens stay "
+                "accepted that long.",
+                hint="Keep it between 0 and 300 seconds (default 60); fix the "
+                "server's clock instead (NTP).",
+                id="social_auth0.W030",
+            )
+        ]
+
+
+def test_warns_about_a_jwks_cache_ttl_of_more_than_a_day():
+    with configured(SOCIAL_AUTH_JWKS_CACHE_TTL=86401):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                "SOCIAL_AUTH_JWKS_CACHE_TTL is 86401 seconds: a signing key "
+                "removed from the tenant keeps verifying tokens that long.",
+                hint="Keep it between 1 and 86400 seconds (a day; default 600).",
+                id="social_auth0.W031",
+            )
+        ]
+
+
+@pytest.mark.parametrize(("max_age", "leeway"), [(0, 0), (29, 0), (0, 20), (10, 19)])
+def test_warns_about_a_max_age_no_login_can_meet(max_age, leeway):
+    with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=max_age, SOCIAL_AUTH_AUTH0_LEEWAY=leeway):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                f"SOCIAL_AUTH_AUTH0_MAX_AGE is {max_age} seconds with "
+                f"SOCIAL_AUTH_AUTH0_LEEWAY {leeway}: a user who has just signed in "
+                "is rejected, since the redirect back and the code exchange take "
+                "longer.",
+                hint="Make SOCIAL_AUTH_AUTH0_MAX_AGE + SOCIAL_AUTH_AUTH0_LEEWAY at "
+                "least 30 seconds (MAX_AGE = 0 forces a fresh sign-in only with the "
+                "default LEEWAY).",
+                id="social_auth0.W032",
+            )
+        ]
+
+
+def test_max_age_zero_with_the_default_leeway_is_accepted():
+    # max_age=0 is how a site forces a fresh sign-in: the default leeway covers it.
+    with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=0):
+        assert auth0_checks.check_security_ranges() == []
+
+
+def test_accepts_settings_at_the_edges_of_their_ranges():
+    with configured(
+        SOCIAL_AUTH_AUTH0_LEEWAY=300,
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=86400,
+        SOCIAL_AUTH_AUTH0_MAX_AGE=0,
+    ):
+        assert auth0_checks.check_security_ranges() == []
+    with configured(SOCIAL_AUTH_AUTH0_LEEWAY=0, SOCIAL_AUTH_AUTH0_MAX_AGE=30):
+        assert auth0_checks.check_security_ranges() == []
+
+
+@pytest.mark.parametrize("value", ["600", -5, True, None])
+def test_range_checks_leave_malformed_seconds_to_e010(value):
+    with configured(
+        SOCIAL_AUTH_AUTH0_LEEWAY=value,
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=value,
+        SOCIAL_AUTH_AUTH0_MAX_AGE=value,
+    ):
+        assert auth0_checks.check_security_ranges() == []
+
+
+# Redirects (W033, W034) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SOCIAL_AUTH_AUTH0_SANITIZE_REDIRECTS",
+        "SOCIAL_AUTH_SANITIZE_REDIRECTS",
+        "SANITIZE_REDIRECTS",
+    ],
+)
+def test_warns_when_redirects_are_not_sanitized(name):
+    with configured(**{name: False}):
+        assert auth0_checks.check_redirects() == [
+            checks.Warning(
+                f"{name} is off: a login link can send the user anywhere after "
+                "login (an open redirect).",
+                hint=f"Remove {name}; list other hosts of your own in "
+                "SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS instead.",
+                id="social_auth0.W033",
+            )
+        ]
+
+
+def foreign_hosts_warning(name: str, hosts: str) -> checks.Warning:
+    return checks.Warning(
+        f"{name} names {hosts}, not in ALLOWED_HOSTS: logins can redirect to a "
+        "site this project does not serve.",
+        hint="List only hosts that ALLOWED_HOSTS also matches (hosts of this "
+        "site), or add them to ALLOWED_HOSTS if they are.",
+        id="social_auth0.W034",
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "SOCIAL_AUTH_AUTH0_ALLOWED_REDIRECT_HOSTS"],
+)
+def test_warns_about_redirect_hosts_outside_allowed_hosts(name):
+    with configured(
+        ALLOWED_HOSTS=["testserver", ".example.com"],
+        **{name: ["app.example.com", "evil.example", "testserver:8000", "x.test"]},
+    ):
+        assert auth0_checks.check_redirects() == [
+            foreign_hosts_warning(name, "'evil.example', 'x.test'")
+        ]
+
+
+def test_accepts_redirect_hosts_that_allowed_hosts_matches():
+    with configured(
+        ALLOWED_HOSTS=["testserver", ".example.com"],
+        SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["example.com", "a.b.example.com:443"],
+        SOCIAL_AUTH_AUTH0_ALLOWED_REDIRECT_HOSTS="testserver",
+    ):
+        assert auth0_checks.check_redirects() == []
+    with configured(ALLOWED_HOSTS=["*"], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["x.test"]):
+        assert auth0_checks.check_redirects() == []
+
+
+def test_redirect_hosts_follow_djangos_debug_default_for_allowed_hosts():
+    with configured(
+        DEBUG=True, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
+    ):
+        assert auth0_checks.check_redirects() == []
+    with configured(
+        DEBUG=False, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
+    ):
+        assert auth0_checks.check_redirects() == [
+            foreign_hosts_warning("SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "'localhost'")
+        ]

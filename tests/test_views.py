@@ -161,6 +161,23 @@ def test_login_page_does_not_auto_submit_when_framed_or_fetched(client, headers)
     assert {"type": "submit", "id": "social-auth0-login-button"} in form.buttons
 
 
+@pytest.mark.parametrize("site", ["same-origin", "same-site", "none"])
+def test_login_page_auto_submits_a_navigation_from_this_site_or_the_user(client, site):
+    headers = {**TOP_LEVEL, "Sec-Fetch-Site": site}
+    assert Form(client.get(LOGIN_PAGE, headers=headers).content).auto_submits
+
+
+@pytest.mark.parametrize("site", ["cross-site", "something-new"])
+def test_login_page_shows_the_button_to_a_cross_site_navigation(client, site):
+    # Any site could link here and silently log back in a user with a live
+    # Auth0 session: a navigation from elsewhere must be confirmed by a click.
+    response = client.get(LOGIN_PAGE, headers={**TOP_LEVEL, "Sec-Fetch-Site": site})
+    form = Form(response.content)
+    assert not form.scripts
+    assert form.attrs["action"] == BEGIN
+    assert {"type": "submit", "id": "social-auth0-login-button"} in form.buttons
+
+
 def test_login_page_does_not_auto_submit_for_a_logged_in_user(client):
     client.force_login(get_user_model().objects.create_user("ada"))
     response = client.get(LOGIN_PAGE, {"next": "/dashboard/"}, headers=TOP_LEVEL)

@@ -97,7 +97,8 @@ class Auth0TokenAuthentication(BaseAuthentication):
             setattr(request, ERROR_ATTRIBUTE, error)
             _raise_for(error)
             raise  # unreachable: _raise_for always raises
-        request._request.auth0_claims = claims  # type: ignore[attr-defined]
+        django_request: Any = request._request  # typed or not, as DRF is installed
+        django_request.auth0_claims = claims
         return caller, claims
 
     def authenticate_header(self, request: Request) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from .defaults import CLIENT_ID, CLIENT_SECRET, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ROLES
-from .tenant import Auth0Tenant
+from .tenant import WILDCARD_HOSTS, Auth0Tenant
 from .users import TenantUser
 
 
@@ -84,11 +86,51 @@ def main(argv: Sequence[str] | None = None) -> None:
         backchannel_logout_urls=args.backchannel_logout_url,
     )
     with tenant:
+        warn_if_exposed(args.host, tenant)
         print_summary(tenant)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             print("\nStopped.")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_exposed(host: str, tenant: Auth0Tenant) -> None:
+    """Say loudly, on stderr, when the emulator listens beyond loopback."""
+    if is_loopback(host):
+        return
+    where = (
+        "every network interface"
+        if host.strip("[]") in WILDCARD_HOSTS
+        else f"{host}, reachable from other machines"
+    )
+    lines = [
+        f"WARNING: --host {host} binds {where}.",
+        "The tenant emulator is for loopback development only: anyone who can",
+        "reach it can sign in as the demo users printed below and get tokens it",
+        "signs. Use --host 127.0.0.1 (the default).",
+    ]
+    if host.strip("[]") in WILDCARD_HOSTS:
+        lines.append(
+            f"The domain printed below, {tenant.domain}, is where a browser on this "
+            "machine reaches it."
+        )
+    else:
+        lines.append(
+            "social_auth0 accepts an http:// domain only on loopback (system check "
+            "social_auth0.E003): a site using this one will not start."
+        )
+    banner = "!" * 72
+    print("\n".join([banner, *lines, banner]), file=sys.stderr, flush=True)
 
 
 def print_summary(tenant: Auth0Tenant) -> None:

@@ -23,6 +23,9 @@ from .tokens import id_claims
 from .users import Application, TenantUser
 from .wire import add_query
 
+# Bind addresses meaning "every interface" -> the loopback address that reaches them.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
+
 
 class Auth0Tenant:
     """An Auth0 tenant on ``http://host:port``: start with ``with`` or ``start()``.
@@ -88,7 +91,9 @@ class Auth0Tenant:
         """Bind the port and serve in a daemon thread."""
         if self._server is None:
             self._server = TenantHTTPServer(self._address, self)
-            host = self._address[0]
+            # A wildcard bind is not an address to browse to or put in an
+            # issuer: it is reached through loopback.
+            host = WILDCARD_HOSTS.get(self._address[0], self._address[0])
             host = f"[{host}]" if ":" in host else host  # IPv6 literal (RFC 3986)
             self._base_url = f"http://{host}:{self._server.server_port}"
             self._thread = threading.Thread(
