@@ -184,6 +184,8 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
             400,
             {"error": "invalid_request", "error_description": "invalid logout token"},
         )
-    ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
+    ended = end_sessions(
+        issuer=claims["iss"], sid=claims.get("sid"), sub=claims.get("sub")
+    )
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)
