@@ -14,6 +14,7 @@ closed: a login id without an active record is logged out.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -23,7 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db.models import Q
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -164,9 +167,12 @@ def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
 # The login state in the shared cache ------------------------------------------
 
 
+@functools.cache
 def cache_alias() -> str:
     """``JWKS_CACHE`` as the backend reads it (``SOCIAL_AUTH_AUTH0_JWKS_CACHE``,
-    ``SOCIAL_AUTH_JWKS_CACHE``, ``JWKS_CACHE``), without a backend at hand."""
+    ``SOCIAL_AUTH_JWKS_CACHE``, ``JWKS_CACHE``), without a backend at hand.
+    Memoized (three failed settings lookups per request add up); forgotten
+    when a setting changes."""
     for name in (
         setting_name(Auth0OAuth2.name, "JWKS_CACHE"),
         setting_name("JWKS_CACHE"),
@@ -176,6 +182,11 @@ def cache_alias() -> str:
         if value is not None:
             return str(value)
     return Auth0OAuth2.JWKS_CACHE
+
+
+@receiver(setting_changed)
+def _forget_cache_alias(**kwargs: Any) -> None:
+    cache_alias.cache_clear()
 
 
 def login_state() -> SharedCache:
