@@ -5,13 +5,16 @@ degraded path warns once per interval."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -264,3 +267,61 @@ def test_a_fallback_stands_in_while_redis_is_down(redis):
     assert cache.add("stamp", 1, 60) is True
     assert cache.add("stamp", 1, 60) is False  # still one per interval, per process
     assert cache.get("stamp") == 1
+
+
+# Every worker: processes sharing PostgreSQL and Redis -----------------------------
+
+
+class Worker:
+    """A worker process (tests/session_worker.py) driven over stdin/stdout."""
+
+    def __init__(self, pg_port: int, redis_url: str) -> None:
+        script = Path(__file__).with_name("session_worker.py")
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), str(pg_port), redis_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def call(self, **command) -> dict:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "the worker died"
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def flush(redis: RedisServer) -> None:
+    with socket.create_connection(("127.0.0.1", redis.port), 2) as s:
+        s.sendall(b"FLUSHALL\r\n")
+        assert s.recv(16).startswith(b"+OK")
+
+
+def test_a_revocation_reaches_every_worker_at_its_next_request(postgres, redis):
+    workers = [Worker(postgres, redis.url)]
+    try:
+        login = workers[0].call(op="login")  # once it has migrated...
+        workers += [Worker(postgres, redis.url) for _ in range(2)]  # ...the others
+        first, second, third = workers
+        cookie = login["cookie"]
+        assert first.call(op="get", cookie=cookie)["logged_in"]  # asks the database
+        for worker in workers:  # then every worker's check is one Redis read
+            answer = worker.call(op="get", cookie=cookie)
+            assert answer == {"status": 200, "logged_in": True, "queries": 0}
+        assert third.call(op="revoke", sid=login["sid"]) == {"ended": 1}
+        for worker in workers:
+            assert not worker.call(op="get", cookie=cookie)["logged_in"]
+        flush(redis)  # the "revoked" entries are gone: the database answers
+        for worker in workers:
+            answer = worker.call(op="get", cookie=cookie)
+            assert answer["status"] == 200 and not answer["logged_in"]
+    finally:
+        for worker in workers:
+            worker.close()
