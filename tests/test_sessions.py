@@ -283,3 +283,25 @@ def test_the_session_keeps_no_issuer(tenant):
 
 def test_begin_login_helper_still_works(tenant):
     assert begin_login(Client()).startswith(tenant.base_url)
+
+
+def test_a_revocation_during_a_database_check_is_not_overwritten(
+    tenant, live_server, monkeypatch
+):
+    """The check read "active" just before a revocation committed: what it
+    caches afterwards must not hide the revocation from later requests."""
+    from social_auth0 import sessions
+
+    client = login(tenant)
+    caches["default"].clear()
+    read_before_revocation = sessions._active_in_database
+
+    def racing(session, login_id):
+        active = read_before_revocation(session, login_id)
+        backchannel_logout(tenant, live_server, sid=client.session[SESSION_KEY]["sid"])
+        return active
+
+    monkeypatch.setattr(sessions, "_active_in_database", racing)
+    assert logged_in(client)  # this one request was already past the check
+    monkeypatch.undo()
+    assert not logged_in(client)
