@@ -11,7 +11,7 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from . import checks, pipeline_checks  # noqa: F401  (register the checks)
+        from . import cache_checks, checks, pipeline_checks  # noqa: F401  (register)
         from .resource_checks import check_api_audience  # noqa: F401  (API checks)
         from .sessions import forget_login, record_login
 

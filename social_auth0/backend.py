@@ -28,6 +28,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from .cache import PROCESS_LOCAL, SharedCache
 from .jwks import TenantKeys
 from .roles import roles_of
 from .tokens import (
@@ -388,7 +389,11 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         sid = claims.get("sid")
         self.strategy.session_set(
             PENDING_SESSION_KEY,
-            {"sid": sid if isinstance(sid, str) else None, "sub": claims["sub"]},
+            {
+                "sid": sid if isinstance(sid, str) else None,
+                "sub": claims["sub"],
+                "iss": claims["iss"],  # a logout token ends only its tenant's
+            },
         )
         return claims
 
@@ -519,7 +524,17 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
         lifetime = max(int(claims["exp"] - tokens_now()) + self.leeway(), 1)
-        cache = caches[self.setting("JWKS_CACHE", self.JWKS_CACHE)]
+        alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
+        # With the shared cache down, a replay is still refused by the process
+        # that saw the token; refusing every token instead would drop logouts.
+        cache = SharedCache(
+            caches[alias],
+            alias,
+            "logout-token jti",
+            consequence="a replayed logout token is refused only by the process "
+            "that saw it first",
+            fallback=PROCESS_LOCAL,
+        )
         if not cache.add(f"social_auth0:logout-jti:{digest}", 1, timeout=lifetime):
             raise token_error(
                 self,

@@ -208,6 +208,8 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
     except SocialAuthBaseException as error:
         log_rejection(error, "back-channel logout")
         return _invalid_logout_token()
-    ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
+    ended = end_sessions(
+        issuer=claims["iss"], sid=claims.get("sid"), sub=claims.get("sub")
+    )
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)

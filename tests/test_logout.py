@@ -16,6 +16,7 @@ from django.test import Client
 
 from social_auth0.backend import SESSION_KEY
 from social_auth0.models import Auth0Session
+from social_auth0.sessions import retention_cutoff
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 from social_auth0.views import LOGOUT_NEXT_KEY
 
@@ -342,7 +343,6 @@ def test_clearauth0sessions_deletes_records_of_ended_sessions(tenant, settings):
     from datetime import timedelta
 
     from django.core.management import call_command
-    from django.utils import timezone
 
     kept, ended = login(tenant), login(tenant)
     Session.objects.filter(session_key=ended.session.session_key).delete()  # expired
@@ -350,7 +350,7 @@ def test_clearauth0sessions_deletes_records_of_ended_sessions(tenant, settings):
         login_id="cookie", sub="auth0|x", user=Auth0Session.objects.first().user
     )
     Auth0Session.objects.filter(pk=old_cookie.pk).update(
-        created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+        seen_at=retention_cutoff() - timedelta(seconds=1)
     )
     out = io.StringIO()
     call_command("clearauth0sessions", stdout=out)
