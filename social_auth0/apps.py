@@ -1,6 +1,13 @@
 """Django app configuration: registers checks and the session receivers."""
 
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.core import checks
+
+# The modules of system checks, one per subject. ready() registers each one's
+# CHECKS, so importing a module registers nothing (as django.contrib.auth).
+CHECK_MODULES = ("checks", "pipeline_checks", "cache_checks", "resource_checks")
 
 
 class SocialAuth0Config(AppConfig):
@@ -11,9 +18,10 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from . import cache_checks, checks, pipeline_checks  # noqa: F401  (register)
-        from .resource_checks import check_api_audience  # noqa: F401  (API checks)
         from .sessions import forget_login, record_login
 
+        for module in CHECK_MODULES:
+            for check in import_module(f"{self.name}.{module}").CHECKS:
+                checks.register(check, "social_auth0")
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from django.core.cache import caches
@@ -162,12 +162,33 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     DEFAULT_SCOPE = ["openid", "profile", "email"]
     SCOPE_SEPARATOR = " "
     EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    # PKCE is always on, with S256: the only values USE_PKCE and
+    # PKCE_CODE_CHALLENGE_METHOD may have ('plain' sends the verifier in clear).
+    DEFAULT_USE_PKCE = True
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     LEEWAY = 60  # seconds; Auth0's clocks and ours drift
+    MAX_AGE: int | None = None  # seconds since sign-in at Auth0; None: no limit
     JWKS_CACHE = "default"
     JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
     JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
+    # Whole-seconds settings: the least value each accepts (0 would switch off
+    # the JWKS cache and its refetch rate limit), and the most that keeps it
+    # useful (beyond it a setting still works but weakens what a token proves:
+    # a leeway past Auth0's NTP-synchronised clocks; a removed key kept a day).
+    SECONDS_MINIMUMS: ClassVar[dict[str, int]] = {
+        "LEEWAY": 0,
+        "MAX_AGE": 0,
+        "JWKS_CACHE_TTL": 1,
+        "JWKS_REFETCH_INTERVAL": 1,
+    }
+    SECONDS_MAXIMUMS: ClassVar[dict[str, int]] = {
+        "LEEWAY": 300,
+        "JWKS_CACHE_TTL": 86400,
+    }
+    # MAX_AGE + LEEWAY must cover the time from signing in at Auth0 to our
+    # verification of the ID token: the redirect back, the code exchange, drift.
+    MIN_AUTHENTICATION_WINDOW = 30  # seconds
     LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
     LOGOUT_ENDPOINTS = ("oidc", "v2")
     ROLES_TOKEN = "id_token"  # noqa: S105 (where ROLES_CLAIM is read; a name)
@@ -244,7 +265,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def check_pkce(self) -> None:
         """Refuse to start a login without PKCE S256 (a system check says so too)."""
-        if not self.setting("USE_PKCE", True):
+        if not self.setting("USE_PKCE", self.DEFAULT_USE_PKCE):
             raise AuthConfigurationError(
                 self,
                 "SOCIAL_AUTH_AUTH0_USE_PKCE must not be False",
@@ -252,11 +273,11 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 parameter="USE_PKCE",
                 stage="begin",
             )
-        method = self.setting("PKCE_CODE_CHALLENGE_METHOD", "S256")
-        if method != "S256":
+        allowed = self.PKCE_DEFAULT_CODE_CHALLENGE_METHOD
+        if self.setting("PKCE_CODE_CHALLENGE_METHOD", allowed) != allowed:
             raise AuthConfigurationError(
                 self,
-                "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD must be 'S256'",
+                f"SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD must be {allowed!r}",
                 code="invalid_setting",
                 parameter="PKCE_CODE_CHALLENGE_METHOD",
                 stage="begin",
@@ -288,16 +309,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def leeway(self) -> int:
         """Clock-skew allowance in seconds (``LEEWAY``)."""
-        return self._int_setting("LEEWAY", self.LEEWAY)
+        return self._seconds_setting("LEEWAY")
 
     def max_age(self) -> int | None:
         """``MAX_AGE`` in seconds, or None."""
-        if self.setting("MAX_AGE") is None:
+        if self.setting("MAX_AGE", self.MAX_AGE) is None:
             return None
-        return self._int_setting("MAX_AGE", None)
+        return self._seconds_setting("MAX_AGE")
 
-    def _int_setting(self, name: str, default: int | None, minimum: int = 0) -> int:
-        value = self.setting(name, default)
+    def _seconds_setting(self, name: str) -> int:
+        """A whole-seconds setting: its default and minimum as declared above."""
+        value = self.setting(name, getattr(self, name))
+        minimum = self.SECONDS_MINIMUMS[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise AuthConfigurationError(
                 self,
@@ -325,11 +348,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self,
             self.jwks_url(),
             cache_alias=self.setting("JWKS_CACHE", self.JWKS_CACHE),
-            # 0 would switch off caching and the refetch rate limit.
-            ttl=self._int_setting("JWKS_CACHE_TTL", self.JWKS_CACHE_TTL, minimum=1),
-            refetch_interval=self._int_setting(
-                "JWKS_REFETCH_INTERVAL", self.JWKS_REFETCH_INTERVAL, minimum=1
-            ),
+            ttl=self._seconds_setting("JWKS_CACHE_TTL"),
+            refetch_interval=self._seconds_setting("JWKS_REFETCH_INTERVAL"),
             wait=float(
                 self.setting("REQUESTS_TIMEOUT") or self.setting("URLOPEN_TIMEOUT") or 5
             ),
@@ -488,7 +508,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if endpoint not in self.LOGOUT_ENDPOINTS:
             raise AuthConfigurationError(
                 self,
-                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be 'oidc' or 'v2'",
+                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be "
+                + " or ".join(map(repr, self.LOGOUT_ENDPOINTS)),
                 code="invalid_setting",
                 parameter="LOGOUT_ENDPOINT",
             )

@@ -4,7 +4,7 @@ A Redis that refuses connections fails fast and social_auth0 degrades (see
 cache.py). One that does not answer at all (a host gone, a dropped route)
 holds each request for the OS's TCP timeout, minutes, unless the client has
 timeouts of its own: then nothing degrades, every request hangs.
-Registered from ``apps.py``.
+``apps.py`` registers ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from .backend import Auth0OAuth2
 from .checks import resolve_setting
 
 # Cache backend -> the OPTIONS keys of its connect and socket timeouts.
@@ -26,10 +27,9 @@ REDIS_TIMEOUT_OPTIONS = {
 }
 
 
-@checks.register("social_auth0")
 def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:
     """A Redis ``JWKS_CACHE`` sets connect and socket timeouts."""
-    alias, name = resolve_setting("JWKS_CACHE", "default")
+    alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
     config = getattr(settings, "CACHES", {}).get(alias)
     if not isinstance(config, dict):
         return []  # social_auth0.E011 reports it
@@ -51,3 +51,7 @@ def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:
             id="social_auth0.W050",
         )
     ]
+
+
+# Registered by apps.py.
+CHECKS = (check_shared_cache_timeouts,)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from .sessions import SESSION_KEY, login_is_active
@@ -19,13 +20,22 @@ class BackchannelLogoutMiddleware:
     check is one read of the shared cache (``JWKS_CACHE``), no database query;
     the database answers when the cache has no entry or is down. A login id
     without an active record (revoked, or its record deleted) is logged out.
-    Place it after ``AuthenticationMiddleware``.
+    Place it after ``SessionMiddleware`` and ``AuthenticationMiddleware``
+    (system checks E016, W007).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # As AuthenticationMiddleware does; hasattr does not load the session.
+        if not hasattr(request, "session"):
+            raise ImproperlyConfigured(
+                "BackchannelLogoutMiddleware requires session middleware. Edit "
+                "your MIDDLEWARE setting to insert "
+                "'django.contrib.sessions.middleware.SessionMiddleware' before "
+                "'social_auth0.middleware.BackchannelLogoutMiddleware'."
+            )
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             # No session: don't load one (nor add Vary: Cookie).
             return self.get_response(request)

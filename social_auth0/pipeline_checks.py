@@ -1,9 +1,10 @@
-"""System checks for the pipeline settings that ``checks.py`` leaves out.
+"""System checks of the pipeline settings (ids social_auth0.E013-E015, E020-E029,
+W020-W029, E040, W040).
 
-``checks.py`` checks the shape of ``CLAIM_FIELDS`` (E013), ``ROLES_TOKEN``
-(E014) and the role/group settings (E015). These check what those settings
-meet: the user model, the configured pipeline, and settings that do nothing.
-Registered from ``apps.py``.
+``check_pipeline_settings`` checks their shape: ``CLAIM_FIELDS`` (E013),
+``ROLES_TOKEN`` (E014), the role and group settings (E015).
+``check_pipeline_setup`` checks what they meet: the user model, the configured
+pipeline, and settings that do nothing. ``apps.py`` registers ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any
 
 from django.core import checks
 
+from .backend import Auth0OAuth2
 from .checks import resolve_setting
 from .fields import claims_may_write, model_field, protected_fields
+from .roles import MIRROR
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
@@ -23,7 +26,99 @@ RECORD_EMAIL = "social_auth0.pipeline.record_verified_email"
 ROLE_SETTINGS = ("STAFF_ROLES", "SUPERUSER_ROLES", "GROUPS")
 
 
-@checks.register("social_auth0")
+def check_pipeline_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """CLAIM_FIELDS name real user fields; role settings are well formed."""
+    return [*_check_claim_fields(), *_check_roles_token(), *_check_role_names()]
+
+
+def _check_claim_fields() -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+
+    mapping, name = resolve_setting("CLAIM_FIELDS")
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
+    ):
+        return [
+            checks.Error(
+                f"{name} must map user model field names to claim names.",
+                hint='e.g. {"first_name": "given_name", '
+                '"department": "https://example.com/department"}',
+                id="social_auth0.E013",
+            )
+        ]
+    model = get_user_model()
+    return [
+        checks.Error(
+            f"{name} maps to {field_name!r}, which {model._meta.label} does not have.",
+            hint="Use a field of your user model (AUTH_USER_MODEL).",
+            id="social_auth0.E013",
+        )
+        for field_name in mapping
+        if not _has_field(model, field_name)
+    ]
+
+
+def _check_roles_token() -> list[checks.CheckMessage]:
+    roles_token, name = resolve_setting("ROLES_TOKEN", Auth0OAuth2.ROLES_TOKEN)
+    if roles_token not in Auth0OAuth2.ROLES_TOKENS:
+        default = Auth0OAuth2.ROLES_TOKEN
+        others = [token for token in Auth0OAuth2.ROLES_TOKENS if token != default]
+        return [
+            checks.Error(
+                f"{name} is {roles_token!r}.",
+                hint=f"Use {default!r} (default) or {' or '.join(map(repr, others))}.",
+                id="social_auth0.E014",
+            )
+        ]
+    audience, _ = resolve_setting("AUDIENCE")
+    if roles_token == "access_token" and not audience:  # noqa: S105 (a name)
+        return [
+            checks.Error(
+                f"{name} is 'access_token' but SOCIAL_AUTH_AUTH0_AUDIENCE is not set.",
+                hint="Auth0 issues a JWT access token (with roles or permissions) "
+                "only for an API audience: set SOCIAL_AUTH_AUTH0_AUDIENCE.",
+                id="social_auth0.E014",
+            )
+        ]
+    return []
+
+
+def _check_role_names() -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for setting in ("STAFF_ROLES", "SUPERUSER_ROLES"):
+        value, name = resolve_setting(setting)
+        if value is not None and not _is_names(value):
+            errors.append(
+                checks.Error(
+                    f"{name} must be a list of role names.",
+                    id="social_auth0.E015",
+                )
+            )
+    groups, groups_name = resolve_setting("GROUPS")
+    if groups not in (None, MIRROR) and not (
+        isinstance(groups, dict)
+        and all(isinstance(k, str) and _is_names(v) for k, v in groups.items())
+    ):
+        errors.append(
+            checks.Error(
+                f"{groups_name} must map role names to group names, or be {MIRROR!r}.",
+                hint='e.g. {"editor": ["Editors"], "admin": ["Editors", "Admins"]}',
+                id="social_auth0.E015",
+            )
+        )
+    return errors
+
+
+def _is_names(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(item, str) and item for item in value
+    )
+
+
 def check_pipeline_setup(**kwargs: Any) -> list[checks.CheckMessage]:
     """Role settings meet the user model and the pipeline that applies them."""
     return [
@@ -222,3 +317,7 @@ def _check_social_core_groups() -> list[checks.CheckMessage]:
                 )
             )
     return messages
+
+
+# Registered by apps.py, in this order.
+CHECKS = (check_pipeline_settings, check_pipeline_setup)

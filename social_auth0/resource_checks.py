@@ -7,6 +7,7 @@ a DRF view whose authentication classes include ``Auth0TokenAuthentication``,
 plus ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`` naming it. A
 registry filled at decoration time would depend on which modules happened to
 be imported before the checks ran; the URLconf is what serves requests.
+``apps.py`` registers ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ def api_protection_used() -> bool:
     return any(_is_protected(callback) for callback in _callbacks(patterns))
 
 
-@checks.register("social_auth0")
 def check_api_audience(**kwargs: Any) -> list[checks.CheckMessage]:
     """API_AUDIENCE is set when the API is protected, and names APIs."""
     value, name = resolve_setting("API_AUDIENCE")
@@ -121,7 +121,6 @@ def _audience_is_not_a_client(audiences: list[str], name: str) -> list[Any]:
     ]
 
 
-@checks.register("social_auth0")
 def check_api_options(**kwargs: Any) -> list[checks.CheckMessage]:
     """API_SCOPES_CLAIM and API_LINKED_USER have usable values."""
     errors: list[checks.CheckMessage] = []
@@ -142,7 +141,6 @@ def check_api_options(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
-@checks.register("social_auth0")
 def check_drf_installed(**kwargs: Any) -> list[checks.CheckMessage]:
     """``contrib.drf`` in REST_FRAMEWORK settings needs DRF installed."""
     if not _drf_default_names_us() or importlib.util.find_spec("rest_framework"):
@@ -155,3 +153,7 @@ def check_drf_installed(**kwargs: Any) -> list[checks.CheckMessage]:
             id="social_auth0.E065",
         )
     ]
+
+
+# Registered by apps.py, in this order.
+CHECKS = (check_api_audience, check_api_options, check_drf_installed)

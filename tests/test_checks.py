@@ -18,11 +18,14 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.core.signals import setting_changed
 from django.test import modify_settings, override_settings
+from django.contrib.sessions.middleware import SessionMiddleware
+from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0OAuth2
 from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0 import checks as auth0_checks
 from social_auth0.backend import Auth0OAuth2
+from social_auth0.middleware import BackchannelLogoutMiddleware
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
 CORE_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
@@ -78,6 +81,26 @@ class SiteAuth0(Auth0OAuth2):
     """A site's own subclass of our backend."""
 
 
+class RenamedAuth0(Auth0OAuth2):
+    """A subclass under a name of its own (e.g. a second tenant)."""
+
+    name = "auth0-eu"
+
+
+class CoreAuth0EU(CoreAuth0OAuth2):
+    """social-core's backend under the renamed subclass's name."""
+
+    name = "auth0-eu"
+
+
+class SiteBackchannelMiddleware(BackchannelLogoutMiddleware):
+    """A site's own subclass of the back-channel logout middleware."""
+
+
+class SiteSessionMiddleware(SessionMiddleware):
+    """A site's own subclass of Django's session middleware."""
+
+
 class SiteExceptionMiddleware(SocialAuthExceptionMiddleware):
     """A site's own subclass of social_django's exception middleware."""
 
@@ -114,7 +137,7 @@ def raise_exceptions_warning(name: str) -> checks.Warning:
     return checks.Warning(
         f"{name} is on (it defaults to DEBUG): rejected logins raise instead of "
         "redirecting with a message.",
-        hint="Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False.",
+        hint=f"Set {name} = False.",
         id="social_auth0.W003",
     )
 
@@ -471,8 +494,8 @@ def test_rejects_social_core_auth0_backend_listed(backends):
     with configured(AUTHENTICATION_BACKENDS=backends):
         assert auth0_checks.check_backends() == [
             checks.Error(
-                f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND}, also named 'auth0'; "
-                "one shadows the other.",
+                f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND!r}, also named "
+                "'auth0'; one shadows the other.",
                 hint=f"Replace it with {OUR_BACKEND!r}; existing users keep their "
                 "accounts.",
                 id="social_auth0.E008",
@@ -485,6 +508,29 @@ def test_accepts_our_backend_or_a_subclass():
     subclass = f"{__name__}.SiteAuth0"
     with configured(AUTHENTICATION_BACKENDS=[subclass, MODEL_BACKEND]):
         assert auth0_checks.check_backends() == []
+
+
+def test_accepts_a_subclass_of_our_backend_under_another_name():
+    renamed = f"{__name__}.RenamedAuth0"
+    with configured(AUTHENTICATION_BACKENDS=[renamed, MODEL_BACKEND]):
+        assert auth0_checks.check_backends() == []
+    # social-core's backend keeps its own name then: nothing is shadowed.
+    with configured(AUTHENTICATION_BACKENDS=[renamed, CORE_BACKEND]):
+        assert auth0_checks.check_backends() == []
+
+
+def test_rejects_another_backend_under_the_name_of_a_renamed_subclass():
+    renamed, other = f"{__name__}.RenamedAuth0", f"{__name__}.CoreAuth0EU"
+    with configured(AUTHENTICATION_BACKENDS=[renamed, other]):
+        assert auth0_checks.check_backends() == [
+            checks.Error(
+                f"AUTHENTICATION_BACKENDS lists {other!r}, also named 'auth0-eu'; "
+                "one shadows the other.",
+                hint=f"Replace it with {OUR_BACKEND!r}; existing users keep their "
+                "accounts.",
+                id="social_auth0.E008",
+            )
+        ]
 
 
 def test_ignores_an_unimportable_backend():
@@ -535,8 +581,7 @@ def test_warns_without_login_error_url(value, name):
         assert auth0_checks.check_error_handling() == [
             checks.Warning(
                 f"{name} is not set.",
-                hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the "
-                "login error message.",
+                hint=f"Set {name} to a page that shows the login error message.",
                 id="social_auth0.W002",
             )
         ]
@@ -563,6 +608,28 @@ def test_warns_when_raise_exceptions_is_left_to_debug_and_debug_is_on():
         assert auth0_checks.check_error_handling() == [
             raise_exceptions_warning("SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS")
         ]
+
+
+@pytest.mark.parametrize(
+    "on", [{"DEBUG": True}, {"SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS": True}]
+)
+def test_following_the_raise_exceptions_hint_clears_w003(on):
+    # social_django reads SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS before the
+    # global name: a hint naming the global one would leave this on.
+    with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=ABSENT, **on):
+        (warning,) = auth0_checks.check_error_handling()
+        name = re.fullmatch(r"Set (\w+) = False\.", warning.hint)[1]
+        with configured(**{name: False}):
+            assert auth0_checks.check_error_handling() == []
+
+
+def test_following_the_login_error_url_hint_clears_w002():
+    with configured(SOCIAL_AUTH_LOGIN_ERROR_URL=ABSENT):
+        (warning,) = auth0_checks.check_error_handling()
+        name = re.match(r"Set (\w+) to a page", warning.hint)[1]
+        assert warning.msg == f"{name} is not set."
+        with configured(**{name: "/oops/"}):
+            assert auth0_checks.check_error_handling() == []
 
 
 def test_accepts_raise_exceptions_off_even_with_debug_on():

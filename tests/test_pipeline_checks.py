@@ -1,14 +1,13 @@
-"""System checks of the pipeline settings: checks.py's E013-E015 and
-pipeline_checks.py's E020-E022/W020-W024/E040/W040, compared as whole messages."""
+"""System checks of the pipeline settings (pipeline_checks.py): the shapes
+E013-E015 and E020-E022/W020-W024/E040/W040, compared as whole messages."""
 
 from __future__ import annotations
 
 import pytest
 from django.core import checks
 
-from social_auth0.checks import check_pipeline_settings
 from social_auth0.pipeline import PIPELINE
-from social_auth0.pipeline_checks import check_pipeline_setup
+from social_auth0.pipeline_checks import check_pipeline_settings, check_pipeline_setup
 
 ROLES = "https://example.com/roles"
 
@@ -40,15 +39,7 @@ def test_nothing_configured_gives_no_message():
     assert messages() == []
 
 
-def test_both_are_registered():
-    registered = checks.registry.registry.get_checks()
-    assert check_pipeline_settings in registered
-    # pipeline_checks is registered from apps.py by the lead; until then the
-    # decorator registers it on import (this module imports it).
-    assert check_pipeline_setup in registered
-
-
-# checks.py: E013, E014, E015 --------------------------------------------------------
+# Shapes: E013, E014, E015 ----------------------------------------------------------
 
 
 def test_claim_fields_naming_a_missing_field(ours):
@@ -111,7 +102,7 @@ def test_role_settings_of_the_wrong_shape(ours, setting, value):
     assert [m.id for m in check_pipeline_settings()] == ["social_auth0.E015"]
 
 
-# pipeline_checks.py ------------------------------------------------------------------
+# What they meet: the user model, the pipeline --------------------------------------
 
 
 @pytest.mark.parametrize("value", ["", "  ", 3, ["roles"]])
