@@ -13,12 +13,12 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.core.signals import setting_changed
 from django.test import modify_settings, override_settings
-from django.contrib.sessions.middleware import SessionMiddleware
 from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0OAuth2
 from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
@@ -677,6 +677,78 @@ def test_warns_without_backchannel_middleware():
                 "cookies, or a session key changed since login). Add it after "
                 "AuthenticationMiddleware.",
                 id="social_auth0.W005",
+            )
+        ]
+
+
+BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+def moved_to_front(path: str) -> list[str]:
+    return [path, *(m for m in settings.MIDDLEWARE if m != path)]
+
+
+def replaced(path: str, by: str) -> list[str]:
+    return [by if m == path else m for m in settings.MIDDLEWARE]
+
+
+SESSIONS_FIRST_ERROR = checks.Error(
+    f"{BACKCHANNEL_MIDDLEWARE!r} needs {SESSION_MIDDLEWARE!r} before it in MIDDLEWARE.",
+    hint="Without request.session it cannot end a session: every request would "
+    "fail with ImproperlyConfigured. Put it after SessionMiddleware and "
+    "AuthenticationMiddleware.",
+    id="social_auth0.E016",
+)
+
+
+def test_accepts_a_subclass_of_the_backchannel_middleware():
+    subclass = f"{__name__}.SiteBackchannelMiddleware"
+    with configured(MIDDLEWARE=replaced(BACKCHANNEL_MIDDLEWARE, subclass)):
+        assert auth0_checks.check_logout() == []
+
+
+def test_accepts_a_subclass_of_the_session_middleware_before_it():
+    subclass = f"{__name__}.SiteSessionMiddleware"
+    with configured(MIDDLEWARE=replaced(SESSION_MIDDLEWARE, subclass)):
+        assert auth0_checks.check_logout() == []
+
+
+def test_rejects_backchannel_middleware_before_the_session_middleware():
+    with configured(MIDDLEWARE=moved_to_front(BACKCHANNEL_MIDDLEWARE)):
+        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+
+
+def test_rejects_backchannel_middleware_without_a_session_middleware():
+    with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "sessions")):
+        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        pytest.param(lambda: without(settings.MIDDLEWARE, "auth."), id="missing"),
+        pytest.param(
+            lambda: [
+                SESSION_MIDDLEWARE,
+                BACKCHANNEL_MIDDLEWARE,
+                *without(settings.MIDDLEWARE, "sessions")[:-1],
+            ],
+            id="after",
+        ),
+    ],
+)
+def test_warns_about_backchannel_middleware_before_authentication(middleware):
+    with configured(MIDDLEWARE=middleware()):
+        assert auth0_checks.check_logout() == [
+            checks.Warning(
+                f"{BACKCHANNEL_MIDDLEWARE!r} needs {AUTH_MIDDLEWARE!r} before it "
+                "in MIDDLEWARE.",
+                hint="It then logs out sessions before request.user is set, so "
+                "user_logged_out receivers are not told who logged out. Move it "
+                "after AuthenticationMiddleware.",
+                id="social_auth0.W007",
             )
         ]
 
