@@ -9,6 +9,7 @@ pipeline, and settings that do nothing. ``apps.py`` registers ``CHECKS``.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.core import checks
@@ -215,41 +216,44 @@ def _check_claim_field_targets() -> list[checks.CheckMessage]:
     protected = protected_fields(no_defaults, extra)
     messages: list[checks.CheckMessage] = []
     for field_name in mapping:
-        field = model_field(model, field_name)
-        if field is None:
-            continue  # E013 reports it
-        if field_name == model.get_email_field_name():
-            messages.append(
-                checks.Error(
-                    f"{name} maps {field_name!r}, the email field: it takes "
-                    "only the address Auth0 verified, never another claim.",
-                    hint="Remove it; the verified email is written by sync_user "
-                    "(unverified addresses never are: they could be anyone's).",
-                    id="social_auth0.E040",
-                )
-            )
-        elif not claims_may_write(field):
-            messages.append(
-                checks.Error(
-                    f"{name} maps {field_name!r}, which claims never write.",
-                    hint="is_active is a local decision, is_staff/is_superuser "
-                    "come from STAFF_ROLES/SUPERUSER_ROLES, groups from GROUPS; "
-                    "keys, passwords and relations are not claims.",
-                    id="social_auth0.E022",
-                )
-            )
-        elif field_name in protected:
-            messages.append(
-                checks.Warning(
-                    f"{name} maps {field_name!r}, a protected user field: it "
-                    "is never synced.",
-                    hint="Remove it from SOCIAL_AUTH_PROTECTED_USER_FIELDS (or, "
-                    "for username/email, set "
-                    "SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True).",
-                    id="social_auth0.W021",
-                )
-            )
+        message = _claim_field_target(model, field_name, name, protected)
+        if message is not None:
+            messages.append(message)
     return messages
+
+
+def _claim_field_target(
+    model: Any, field_name: str, name: str, protected: Collection[str]
+) -> checks.CheckMessage | None:
+    """What is wrong with CLAIM_FIELDS writing ``field_name``, if anything."""
+    field = model_field(model, field_name)
+    if field is None:
+        return None  # E013 reports it
+    if field_name == model.get_email_field_name():
+        return checks.Error(
+            f"{name} maps {field_name!r}, the email field: it takes "
+            "only the address Auth0 verified, never another claim.",
+            hint="Remove it; the verified email is written by sync_user "
+            "(unverified addresses never are: they could be anyone's).",
+            id="social_auth0.E040",
+        )
+    if not claims_may_write(field):
+        return checks.Error(
+            f"{name} maps {field_name!r}, which claims never write.",
+            hint="is_active is a local decision, is_staff/is_superuser "
+            "come from STAFF_ROLES/SUPERUSER_ROLES, groups from GROUPS; "
+            "keys, passwords and relations are not claims.",
+            id="social_auth0.E022",
+        )
+    if field_name in protected:
+        return checks.Warning(
+            f"{name} maps {field_name!r}, a protected user field: it is never synced.",
+            hint="Remove it from SOCIAL_AUTH_PROTECTED_USER_FIELDS (or, "
+            "for username/email, set "
+            "SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True).",
+            id="social_auth0.W021",
+        )
+    return None
 
 
 def _check_pipeline_steps() -> list[checks.CheckMessage]:
@@ -261,6 +265,12 @@ def _check_pipeline_steps() -> list[checks.CheckMessage]:
         name = "social-core's default pipeline (SOCIAL_AUTH_PIPELINE is unset)"
     if not isinstance(pipeline, list | tuple):
         return []
+    return [*_check_linking_steps(pipeline, name), *_check_sync_steps(pipeline, name)]
+
+
+def _check_linking_steps(
+    pipeline: Sequence[str], name: str
+) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     if UNSAFE_LINKING in pipeline:
         messages.append(
@@ -283,6 +293,11 @@ def _check_pipeline_steps() -> list[checks.CheckMessage]:
                 id="social_auth0.W040",
             )
         )
+    return messages
+
+
+def _check_sync_steps(pipeline: Sequence[str], name: str) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
     for step, names in (
         (SYNC_USER, ("CLAIM_FIELDS", "STAFF_ROLES", "SUPERUSER_ROLES")),
         (SYNC_GROUPS, ("GROUPS",)),

@@ -81,7 +81,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("check", "bad_settings", "check_id"), CASES)
+@pytest.mark.parametrize(
+    ("check", "bad_settings", "check_id"), CASES, ids=[case[0] for case in CASES]
+)
 def test_every_check_runs_in_manage_py_check(check, bad_settings, check_id):
     if bad_settings == "no social_django":
         changed = modify_settings(INSTALLED_APPS={"remove": ["social_django"]})

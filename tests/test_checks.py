@@ -20,6 +20,7 @@ from django.core.management.base import SystemCheckError
 from django.core.signals import setting_changed
 from django.test import modify_settings, override_settings
 from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0OAuth2
+from social_core.exceptions import AuthConfigurationError
 from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
 
@@ -415,6 +416,53 @@ def test_accepts_whole_seconds():
         SOCIAL_AUTH_AUTH0_JWKS_REFETCH_INTERVAL=10,
     ):
         assert auth0_checks.check_numbers() == []
+
+
+# The checks and the backend read one declaration of each rule ------------------------
+
+
+def backend_refuses(read) -> bool:
+    """Whether the backend, reading the current settings, refuses them."""
+    backend = load_backend(load_strategy(), "auth0", None)
+    try:
+        read(backend)
+    except AuthConfigurationError:
+        return True
+    return False
+
+
+SECONDS_READERS = {
+    "LEEWAY": lambda backend: backend.leeway(),
+    "MAX_AGE": lambda backend: backend.max_age(),
+    "JWKS_CACHE_TTL": lambda backend: backend.tenant_keys(),
+    "JWKS_REFETCH_INTERVAL": lambda backend: backend.tenant_keys(),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(Auth0OAuth2.SECONDS_MINIMUMS))
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_e010_and_the_backend_agree_on_the_least_seconds(setting, offset):
+    assert set(SECONDS_READERS) == set(Auth0OAuth2.SECONDS_MINIMUMS)
+    value = Auth0OAuth2.SECONDS_MINIMUMS[setting] + offset
+    with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
+        reported = "social_auth0.E010" in ids(auth0_checks.check_numbers())
+        assert reported == backend_refuses(SECONDS_READERS[setting]) == (offset < 0)
+
+
+@pytest.mark.parametrize("endpoint", [*Auth0OAuth2.LOGOUT_ENDPOINTS, "v3", None])
+def test_e012_and_the_backend_agree_on_logout_endpoints(endpoint):
+    with configured(SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT=endpoint):
+        reported = "social_auth0.E012" in ids(auth0_checks.check_logout())
+        refused = backend_refuses(lambda backend: backend.logout_url("/"))
+        assert reported == refused == (endpoint not in Auth0OAuth2.LOGOUT_ENDPOINTS)
+
+
+@pytest.mark.parametrize("method", ["S256", "s256", "plain", None])
+def test_e006_and_the_backend_agree_on_pkce_methods(method):
+    with configured(SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD=method):
+        reported = "social_auth0.E006" in ids(auth0_checks.check_pkce())
+        assert reported == backend_refuses(lambda backend: backend.check_pkce())
+        assert reported == (method != "S256")
 
 
 # JWKS cache (E011, W004) ------------------------------------------------------------
