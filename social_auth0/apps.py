@@ -7,7 +7,12 @@ from django.core import checks
 
 # The modules of system checks, one per subject. ready() registers each one's
 # CHECKS, so importing a module registers nothing (as django.contrib.auth).
-CHECK_MODULES = ("checks", "pipeline_checks", "cache_checks", "resource_checks")
+CHECK_MODULES = (
+    "checks",  # the backend's settings, the installation, logout, redirects
+    "pipeline_checks",
+    "cache_checks",
+    "resource_checks",
+)
 
 
 class SocialAuth0Config(AppConfig):
