@@ -49,12 +49,10 @@ logger = logging.getLogger("social_auth0")
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-# Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
-# logout needs (the sid for logout_hint), never a token. See sessions.py.
-SESSION_KEY = "_social_auth0"
 # Token-endpoint fields: kept in extra_data only with STORE_TOKENS.
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-# Where the callback leaves them until the login completes (sessions.py).
+# Where the callback leaves the verified sid, sub and iss until the login
+# completes; sessions.py's user_logged_in receiver takes them from there.
 PENDING_SESSION_KEY = "_social_auth0_pending"
 
 

@@ -32,11 +32,15 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from social_core.utils import setting_name
 
-from .backend import PENDING_SESSION_KEY, SESSION_KEY, Auth0OAuth2
+from .backend import PENDING_SESSION_KEY, Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
+
+# Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
+# logout needs (the sid for logout_hint), never a token.
+SESSION_KEY = "_social_auth0"
 
 __all__ = ["SESSION_KEY", "end_sessions", "login_is_active", "record_login"]
 

@@ -29,8 +29,8 @@ from social_django.utils import (
     load_strategy,
 )
 
-from .backend import SESSION_KEY, Auth0OAuth2, log_rejection
-from .sessions import end_sessions
+from .backend import Auth0OAuth2, log_rejection
+from .sessions import SESSION_KEY, end_sessions
 
 logger = logging.getLogger(__name__)
 
