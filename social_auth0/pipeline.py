@@ -323,6 +323,23 @@ def sync_user(
     if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
+    roles = known_roles(backend, response, kwargs)
+    changed = set_fields(user, field_values(strategy, backend, user, details, response))
+    changed += set_fields(user, role_flags(backend, roles))
+    if changed:
+        user.save(update_fields=sorted(set(changed)))
+    return {ROLES_KEY: roles}
+
+
+def field_values(
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
+    response: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Field -> value that details and claims may write now, protection and
+    immutability applied (a blank email field takes a verified address)."""
     wanted = detail_values(strategy, backend, user, details)
     wanted.update(claim_values(backend, user, response))
     fill = email_to_fill(strategy, backend, user, details)
@@ -335,21 +352,19 @@ def sync_user(
         - fill.keys()
     )
     immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
-    changed = []
-    for name, value in wanted.items():
-        current = getattr(user, name)
-        if name in protected or current == value or (name in immutable and current):
-            continue
-        setattr(user, name, value)
-        changed.append(name)
-    roles = known_roles(backend, response, kwargs)
-    for name, value in role_flags(backend, roles).items():
-        if getattr(user, name) != value:
-            setattr(user, name, value)
-            changed.append(name)
-    if changed:
-        user.save(update_fields=sorted(set(changed)))
-    return {ROLES_KEY: roles}
+    return {
+        name: value
+        for name, value in wanted.items()
+        if name not in protected and not (name in immutable and getattr(user, name))
+    }
+
+
+def set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
+    """Set the values that differ; the names of the fields changed."""
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
+    return changed
 
 
 def email_to_fill(
