@@ -1,0 +1,114 @@
+"""What the Auth0 login behind this Django session proved: who (``sub``), when
+(``auth_time``), how (``amr``/``acr``, MFA) and for which organization.
+
+The callback leaves the verified values pending (``PENDING_KEY``); they become
+the session's only once the login has completed: at ``user_logged_in`` for a
+new login (``login()`` may flush the session before), or right after the
+pipeline for a user who was already logged in (a step-up, where ``login()`` is
+not called). Kept under a key of its own, beside ``SESSION_KEY``'s logout
+record; only verified claims, never a token.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from social_core.strategy import BaseStrategy
+
+CONTEXT_KEY = "_social_auth0_login"
+PENDING_KEY = "_social_auth0_login_pending"
+MFA = "mfa"  # the amr value Auth0 sets after a second factor
+
+
+def _string(value: object, limit: int = 255) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _time(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if math.isfinite(value) else None
+
+
+def amr_of(claims: Mapping[str, Any]) -> list[str]:
+    """The ``amr`` claim as a list of strings ([] when absent or malformed)."""
+    amr = claims.get("amr")
+    if not isinstance(amr, list):
+        return []
+    return [str(item)[:64] for item in amr[:16] if isinstance(item, str)]
+
+
+def context_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The session record of a login, from its verified ID-token claims."""
+    amr = amr_of(claims)
+    return {
+        "sub": claims["sub"],
+        "auth_time": _time(claims.get("auth_time")),
+        "amr": amr,
+        "acr": _string(claims.get("acr")),
+        "mfa": MFA in amr,
+        "org_id": _string(claims.get("org_id")),
+        "org_name": _string(claims.get("org_name")),
+    }
+
+
+def merged(previous: object, pending: dict[str, Any]) -> dict[str, Any]:
+    """A step-up's record over the session's: MFA, once proven for this
+    ``sub`` in this session, stays proven; the newest ``auth_time`` counts."""
+    if not isinstance(previous, dict) or previous.get("sub") != pending["sub"]:
+        return pending
+    record = dict(pending)
+    record["mfa"] = bool(previous.get("mfa")) or pending["mfa"]
+    times = [t for t in (previous.get("auth_time"), pending["auth_time"]) if t]
+    record["auth_time"] = max(times) if times else None
+    return record
+
+
+def logged_in_with_auth0(user: Any) -> bool:
+    """True when ``login()`` was called for our backend (``user.backend``)."""
+    from .backend import Auth0OAuth2
+
+    path = getattr(user, "backend", None)
+    try:
+        backend = import_string(path) if isinstance(path, str) else None
+    except ImportError:
+        return False
+    return isinstance(backend, type) and issubclass(backend, Auth0OAuth2)
+
+
+def record_on_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: the pending record becomes this session's."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    pending = session.pop(PENDING_KEY, None)
+    if not logged_in_with_auth0(user) or not isinstance(pending, dict):
+        session.pop(CONTEXT_KEY, None)  # another backend's login: nothing proven
+        return
+    session[CONTEXT_KEY] = pending
+
+
+def record_after_pipeline(strategy: BaseStrategy[Any]) -> None:
+    """For a user already logged in (no ``login()`` call): merge the pending
+    record into the session's, if it is the same Auth0 user."""
+    pending = strategy.session_pop(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return
+    previous = strategy.session_get(CONTEXT_KEY)
+    if isinstance(previous, dict) and previous.get("sub") == pending.get("sub"):
+        strategy.session_set(CONTEXT_KEY, merged(previous, pending))
+
+
+def login_context(request: HttpRequest) -> dict[str, Any] | None:
+    """The record of this session's Auth0 login, or None."""
+    session = getattr(request, "session", None)
+    record = session.get(CONTEXT_KEY) if session is not None else None
+    return record if isinstance(record, dict) and record.get("sub") else None
