@@ -57,9 +57,11 @@ def cancel(tenant: Auth0Tenant, request: Request) -> Response:
 def _authenticate(
     tenant: Auth0Tenant, auth: AuthorizeRequest, form: dict[str, str]
 ) -> TenantUser:
-    if auth.screen_hint == "signup" and not form.get("login_as"):
+    if wants_signup(tenant, auth) and not form.get("login_as"):
         return _sign_up(tenant, form)
     email = form.get("login_as") or form.get("email", "")
+    if auth.invitation and not form.get("login_as") and not email.strip():
+        email = tenant.organizations.invitee(auth) or ""
     user = tenant.users.get(email.strip().lower())
     if user is None:
         raise LoginRefused(WRONG_CREDENTIALS)
@@ -73,6 +75,14 @@ def _authenticate(
             f"This user does not belong to the {auth.connection} connection."
         )
     return user
+
+
+def wants_signup(tenant: Auth0Tenant, auth: AuthorizeRequest) -> bool:
+    """``screen_hint=signup``, or an invitation for someone not yet a user."""
+    if auth.screen_hint == "signup":
+        return True
+    invitee = tenant.organizations.invitee(auth)
+    return invitee is not None and invitee not in tenant.users
 
 
 def _sign_up(tenant: Auth0Tenant, form: dict[str, str]) -> TenantUser:
@@ -108,8 +118,11 @@ def _page(
         app_name=tenant.applications[auth.client_id].name,
         users=users,
         error=error,
-        login_hint=request.form.get("email") or auth.login_hint or "",
-        signup=auth.screen_hint == "signup",
+        login_hint=request.form.get("email")
+        or auth.login_hint
+        or tenant.organizations.invitee(auth)
+        or "",
+        signup=wants_signup(tenant, auth),
     )
     return html_response(page, status)
 
