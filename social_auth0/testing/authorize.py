@@ -129,7 +129,6 @@ def complete_login(
         auth_time=session.auth_time,
         nonce=auth.nonce,
         audience=auth.audience,
-        organization=auth.organization,
         **_grant_extras(tenant, auth, session),
     )
     tenant.state.add_client(session.sid, auth.client_id)
@@ -141,7 +140,7 @@ def _grant_extras(
     tenant: Auth0Tenant, auth: AuthorizeRequest, session: TenantSession
 ) -> dict[str, Any]:
     """The registered organization (id and name) and how the user authenticated."""
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"organization": auth.organization}
     organization = tenant.organizations.find(auth.organization)
     if organization is not None:
         extras.update(organization=organization.id, organization_name=organization.name)
