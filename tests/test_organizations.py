@@ -176,7 +176,7 @@ def test_non_member_comes_back_denied(tenant, settings, caplog):
     assert rejected_login(tenant, caplog)[0] == "AuthCanceled"
 
 
-# No organization configured ------------------------------------------------------------
+# No organization configured -----------------------------------------------------------
 
 
 def test_login_without_organization_still_works(tenant):
@@ -223,7 +223,7 @@ def test_organization_required_refuses_a_login_without_one(tenant, settings, cap
     )
 
 
-# An organization chosen per request (a picker, an invitation link) ----------------------
+# An organization chosen per request (a picker, an invitation link) --------------------
 
 
 def test_requested_organization_in_allowed_list_is_sent_and_checked(
@@ -282,7 +282,7 @@ def test_organization_not_forwarded_when_not_in_request_params(tenant, settings)
     assert "organization" not in params and "invitation" not in params
 
 
-# Invitations ---------------------------------------------------------------------------
+# Invitations --------------------------------------------------------------------------
 
 
 def invitation_login_page(client, tenant, email):
@@ -361,7 +361,7 @@ def test_invitation_without_organization_is_dropped(tenant, settings, caplog):
     assert "'invitation' dropped" in caplog.text
 
 
-# The organization of the session ---------------------------------------------------------
+# The organization of the session ------------------------------------------------------
 
 
 def test_current_organization_is_none_without_an_organization_login(tenant):
@@ -385,7 +385,7 @@ def test_a_later_login_without_organization_replaces_the_session_record(
     assert UserSocialAuth.objects.get().extra_data["org_id"] is None
 
 
-# Organization -> groups -------------------------------------------------------------------
+# Organization -> groups ---------------------------------------------------------------
 
 
 def test_organization_groups_follow_the_login_organization(tenant, settings):
@@ -418,7 +418,7 @@ def test_organization_groups_follow_the_login_organization(tenant, settings):
     assert set(user.groups.values_list("name", flat=True)) == {"Manual"}
 
 
-# Pure rules -------------------------------------------------------------------------------
+# Pure rules ---------------------------------------------------------------------------
 
 
 def test_same_organization_never_equates_an_id_with_a_name():
