@@ -88,8 +88,8 @@ def _max_age(value: str) -> str | None:
 
 def normalize_organization(value: str) -> str | None:
     """An organization id (``org_…``) as is, or a name NFC-normalised; else None."""
-    if _ORG_ID.fullmatch(value):
-        return value
+    if value.startswith("org_"):  # an id, or nothing: never a name like it
+        return value if _ORG_ID.fullmatch(value) else None
     name = unicodedata.normalize("NFC", value)
     return name if _ORG_NAME.fullmatch(name) else None
 
