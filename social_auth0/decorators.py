@@ -23,17 +23,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
-from urllib.parse import urlencode
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 
+from . import tokens
 from .login_context import login_context
 from .stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
-from .tokens import _now
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 SAFE_METHODS = ("GET", "HEAD")
@@ -72,7 +71,7 @@ def satisfied(request: HttpRequest, *, max_age: int | None, mfa: bool) -> bool:
     if mfa and not has_mfa(record):
         return False
     if max_age is not None:
-        return is_recent(record, max_age, leeway=_leeway(request), now=_now())
+        return is_recent(record, max_age, leeway=_leeway(request), now=tokens._now())
     return True
 
 
@@ -91,8 +90,12 @@ def step_up(
     if request.method not in SAFE_METHODS:
         raise PermissionDenied("step-up needed: retry from a page (GET)")
     request.session[STEP_UP_KEY] = step_up_request(sub, max_age=max_age, mfa=mfa)
-    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
-    return HttpResponseRedirect(f"{reverse('social_auth0:login')}?{query}")
+    query = QueryDict(mutable=True)
+    query[REDIRECT_FIELD_NAME] = request.get_full_path()
+    # safe="/": the same URL shape as login_required's redirect_to_login.
+    return HttpResponseRedirect(
+        f"{reverse('social_auth0:login')}?{query.urlencode(safe='/')}"
+    )
 
 
 def _decorator(*, max_age: int | None, mfa: bool) -> Callable[[View], View]:

@@ -99,12 +99,23 @@ def record_on_login(
 def record_after_pipeline(strategy: BaseStrategy[Any]) -> None:
     """For a user already logged in (no ``login()`` call): merge the pending
     record into the session's, if it is the same Auth0 user."""
+    from .backend import SESSION_KEY
+
     pending = strategy.session_pop(PENDING_KEY)
     if not isinstance(pending, dict):
         return
     previous = strategy.session_get(CONTEXT_KEY)
-    if isinstance(previous, dict) and previous.get("sub") == pending.get("sub"):
-        strategy.session_set(CONTEXT_KEY, merged(previous, pending))
+    if not isinstance(previous, dict):
+        # A session opened before this record existed: its logout record
+        # names the Auth0 user.
+        previous = None
+        logout_record = strategy.session_get(SESSION_KEY)
+        sub = logout_record.get("sub") if isinstance(logout_record, dict) else None
+        if sub != pending.get("sub"):
+            return
+    elif previous.get("sub") != pending.get("sub"):
+        return
+    strategy.session_set(CONTEXT_KEY, merged(previous, pending))
 
 
 def login_context(request: HttpRequest) -> dict[str, Any] | None:
