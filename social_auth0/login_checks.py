@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
 
 from .checks import resolve_setting
@@ -168,8 +167,6 @@ def check_organization_groups(**kwargs: Any) -> list[checks.CheckMessage]:
             )
         ]
     pipeline, pipeline_name = resolve_setting("PIPELINE")
-    if pipeline is None:
-        pipeline = getattr(settings, "SOCIAL_AUTH_PIPELINE", None)
     if pipeline is not None and ORG_GROUPS_STEP not in pipeline:
         return [
             checks.Warning(
