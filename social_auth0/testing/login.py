@@ -57,11 +57,14 @@ def cancel(tenant: Auth0Tenant, request: Request) -> Response:
 def _authenticate(
     tenant: Auth0Tenant, auth: AuthorizeRequest, form: dict[str, str]
 ) -> TenantUser:
-    if wants_signup(tenant, auth) and not form.get("login_as"):
+    form = _with_invitee(tenant, auth, form)
+    signing_up = auth.screen_hint == "signup" or (
+        auth.invitation is not None
+        and form.get("email", "").strip().lower() not in tenant.users
+    )
+    if signing_up and not form.get("login_as"):
         return _sign_up(tenant, form)
     email = form.get("login_as") or form.get("email", "")
-    if auth.invitation and not form.get("login_as") and not email.strip():
-        email = tenant.organizations.invitee(auth) or ""
     user = tenant.users.get(email.strip().lower())
     if user is None:
         raise LoginRefused(WRONG_CREDENTIALS)
@@ -75,6 +78,16 @@ def _authenticate(
             f"This user does not belong to the {auth.connection} connection."
         )
     return user
+
+
+def _with_invitee(
+    tenant: Auth0Tenant, auth: AuthorizeRequest, form: dict[str, str]
+) -> dict[str, str]:
+    """An invitation's page has the invitee's email filled in."""
+    invitee = tenant.organizations.invitee(auth)
+    if invitee and not form.get("login_as") and not form.get("email", "").strip():
+        return {**form, "email": invitee}
+    return form
 
 
 def wants_signup(tenant: Auth0Tenant, auth: AuthorizeRequest) -> bool:
