@@ -9,7 +9,7 @@ from django.core import checks
 
 from .checks import resolve_setting
 from .login_params import KNOWN_PARAMS, NEVER_FORWARDED, normalize_organization
-from .organizations import ANY
+from .organizations import ANY, same_organization
 
 ORG_GROUPS_STEP = "social_auth0.organizations.sync_organization_groups"
 
@@ -140,6 +140,24 @@ def check_organizations(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
+def _unreachable_organizations(references: list[str]) -> list[str]:
+    """ORGANIZATION_GROUPS keys neither ORGANIZATION nor ALLOWED_ORGANIZATIONS
+    accepts (compared as the callback compares them)."""
+    organization, _ = resolve_setting("ORGANIZATION")
+    allowed, _ = resolve_setting("ALLOWED_ORGANIZATIONS")
+    if allowed == ANY:
+        return []
+    accepted = [organization] if isinstance(organization, str) and organization else []
+    if isinstance(allowed, str):
+        allowed = [allowed]
+    accepted += [a for a in allowed or () if isinstance(a, str)]
+    return [
+        repr(reference)
+        for reference in references
+        if not any(same_organization(reference, a) for a in accepted)
+    ]
+
+
 @checks.register("social_auth0")
 def check_organization_groups(**kwargs: Any) -> list[checks.CheckMessage]:
     """ORGANIZATION_GROUPS: a dict of organization -> group name(s), in the pipeline."""
@@ -164,6 +182,17 @@ def check_organization_groups(**kwargs: Any) -> list[checks.CheckMessage]:
                 "a list of group names.",
                 hint="e.g. {'org_abc123': ['Acme staff']}",
                 id="social_auth0.E086",
+            )
+        ]
+    unreachable = _unreachable_organizations(list(value))
+    if unreachable:
+        return [
+            checks.Warning(
+                f"{name} maps {', '.join(unreachable)}, which no login can be in: "
+                "the organization settings do not accept it.",
+                hint="Add it to SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS (or set "
+                "SOCIAL_AUTH_AUTH0_ORGANIZATION to it), or remove it.",
+                id="social_auth0.W084",
             )
         ]
     pipeline, pipeline_name = resolve_setting("PIPELINE")

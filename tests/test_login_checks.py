@@ -1,5 +1,5 @@
 """System checks for login parameters and organizations (E080-E086,
-W081-W083), compared as whole ``checks.Error``/``checks.Warning`` objects."""
+W081-W084), compared as whole ``checks.Error``/``checks.Warning`` objects."""
 
 from __future__ import annotations
 
@@ -164,6 +164,7 @@ def test_w082_organization_in_auth_extra_arguments(settings):
     "value", [["org_abc"], {"org_abc": 3}, {"bad name": "A"}, {"acme": ["A", 1]}]
 )
 def test_e086_malformed_organization_groups(settings, value):
+    settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = "*"
     settings.SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS = value
     assert check_organization_groups() == [
         checks.Error(
@@ -175,7 +176,27 @@ def test_e086_malformed_organization_groups(settings, value):
     ]
 
 
+def test_w084_organization_groups_for_an_organization_never_accepted(settings):
+    settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = ["org_abc", "acme"]
+    settings.SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS = {
+        "org_abc": "A",
+        "ACME": "B",
+        "org_other": "C",
+        "globex": "D",
+    }
+    assert check_organization_groups() == [
+        checks.Warning(
+            "SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS maps 'org_other', 'globex', "
+            "which no login can be in: the organization settings do not accept it.",
+            hint="Add it to SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS (or set "
+            "SOCIAL_AUTH_AUTH0_ORGANIZATION to it), or remove it.",
+            id="social_auth0.W084",
+        )
+    ]
+
+
 def test_w083_organization_groups_without_the_pipeline_step(settings):
+    settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = "*"
     settings.SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS = {"acme": "A"}
     settings.SOCIAL_AUTH_PIPELINE = PIPELINE
     assert check_organization_groups() == [

@@ -11,9 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from social_auth0.login_params import (
     DEFAULT_REQUEST_PARAMS,
+    KNOWN_PARAMS,
     NEVER_FORWARDED,
     allowed_names,
     clean_value,
@@ -277,3 +280,15 @@ def test_max_age_from_a_request_is_bound_to_its_own_transaction(tenant, caplog):
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
         response = client.get(callback_path(callback))
     assert response["Location"].startswith("/login-error/")
+
+
+# Whatever a request sends -------------------------------------------------------------
+
+
+@given(name=st.sampled_from(sorted(KNOWN_PARAMS)), value=st.text(max_size=600))
+def test_any_accepted_value_is_short_and_free_of_control_characters(name, value):
+    cleaned = clean_value(name, value)
+    if cleaned is not None:
+        assert len(cleaned) <= 254
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in cleaned)
+        assert "&" not in cleaned and "#" not in cleaned and "=" not in cleaned

@@ -308,3 +308,31 @@ def test_emulator_refuses_a_wrong_mfa_code(tenant):
         tenant.login_with_mfa(
             start_step_up(client, "/mfa/"), ADA.email, ADA.password, code="000000"
         )
+
+
+def test_mfa_with_max_age_asks_for_both(tenant, clock):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from social_auth0.decorators import mfa_required
+
+    client = logged_in(tenant)
+    callback = tenant.login_with_mfa(
+        start_step_up(client, "/mfa/"), ADA.email, ADA.password
+    )
+    client.get(callback_path(callback))
+    clock.now += 1000  # MFA proven, but long ago
+
+    @mfa_required(max_age=600)
+    def view(request):
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/sensitive/")
+    request.session = client.session
+    request.user = get_user_model().objects.get()
+    response = view(request)
+    assert response.status_code == 302
+    assert request.session[STEP_UP_KEY] == {"sub": ADA.sub, "max_age": 600, "mfa": True}
+    clock.now -= 1000
+    request.session.pop(STEP_UP_KEY)
+    assert view(request).content == b"ok"
