@@ -172,3 +172,16 @@ def test_no_amr_without_mfa(auth0_tenant):
         auth0_tenant, auth0_tenant.login(url, DEMO_EMAIL, DEMO_PASSWORD), verifier
     )
     assert "amr" not in claims and "org_id" not in claims
+
+
+def test_invitation_with_an_mfa_step(auth0_tenant, acme):
+    link = auth0_tenant.invitation_link("acme", DEMO_EMAIL, LOGIN_ROUTE)
+    url, verifier = authorize(
+        auth0_tenant,
+        organization=acme.id,
+        invitation=query_of(link)["invitation"],
+        acr_values=MFA_ACR,
+    )
+    callback = auth0_tenant.login_with_mfa(url, DEMO_EMAIL, DEMO_PASSWORD)
+    claims = id_token_claims(auth0_tenant, callback, verifier)
+    assert claims["org_id"] == acme.id and claims["amr"] == ["mfa"]

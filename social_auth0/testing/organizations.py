@@ -183,10 +183,13 @@ class Organizations:
         with self._lock:
             invitation = self.invitation(auth.invitation)
             if invitation is not None:
-                if invitation.accepted or invitation.email != email:
-                    return "the invitation is for another user or was already used"
-                invitation.accepted = True
-                organization.members.add(email)
+                # Used once: /authorize refuses an accepted one; here the same
+                # login may pass twice (before and after an MFA step).
+                if invitation.email != email:
+                    return "the invitation is for another user"
+                if not invitation.accepted:
+                    invitation.accepted = True
+                    organization.members.add(email)
             if email not in organization.members:
                 return f"user is not part of the {organization.id} organization"
         return None
