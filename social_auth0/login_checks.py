@@ -20,7 +20,9 @@ def check_request_params(**kwargs: Any) -> list[checks.CheckMessage]:
     value, name = resolve_setting("REQUEST_PARAMS")
     if value is None:
         return []
-    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(item, str) for item in value
+    ):
         return [
             checks.Error(
                 f"{name} must be a list of parameter names, not {value!r}.",
@@ -28,41 +30,56 @@ def check_request_params(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="social_auth0.E081",
             )
         ]
-    errors: list[checks.CheckMessage] = []
-    refused = sorted(str(item) for item in value if item in NEVER_FORWARDED)
-    if refused:
-        errors.append(
-            checks.Error(
-                f"{name} lists {', '.join(refused)}, which can never be taken "
-                "from a request.",
-                hint="These make up the authorization request itself (redirect, "
-                "client, scope, state, nonce, PKCE, audience): set them through "
-                "their own settings.",
-                id="social_auth0.E080",
-            )
+    return [
+        *_never_forwarded_errors(value, name),
+        *_unknown_name_errors(value, name),
+        *_invitation_warnings(value, name),
+    ]
+
+
+def _never_forwarded_errors(names: Any, name: str) -> list[checks.CheckMessage]:
+    refused = sorted(item for item in names if item in NEVER_FORWARDED)
+    if not refused:
+        return []
+    return [
+        checks.Error(
+            f"{name} lists {', '.join(refused)}, which can never be taken "
+            "from a request.",
+            hint="These make up the authorization request itself (redirect, "
+            "client, scope, state, nonce, PKCE, audience): set them through "
+            "their own settings.",
+            id="social_auth0.E080",
         )
+    ]
+
+
+def _unknown_name_errors(names: Any, name: str) -> list[checks.CheckMessage]:
     unknown = sorted(
-        repr(item) for item in value if item not in KNOWN_PARAMS | NEVER_FORWARDED
+        repr(item) for item in names if item not in KNOWN_PARAMS | NEVER_FORWARDED
     )
-    if unknown:
-        errors.append(
-            checks.Error(
-                f"{name} lists unknown parameter(s) {', '.join(unknown)}.",
-                hint=f"Known: {', '.join(sorted(KNOWN_PARAMS))}.",
-                id="social_auth0.E081",
-            )
+    if not unknown:
+        return []
+    return [
+        checks.Error(
+            f"{name} lists unknown parameter(s) {', '.join(unknown)}.",
+            hint=f"Known: {', '.join(sorted(KNOWN_PARAMS))}.",
+            id="social_auth0.E081",
         )
-    if "invitation" in value and "organization" not in value:
-        errors.append(
-            checks.Warning(
-                f"{name} lists 'invitation' without 'organization': invitation "
-                "links cannot be forwarded.",
-                hint="Add 'organization' (it is checked against the organization "
-                "settings).",
-                id="social_auth0.W081",
-            )
+    ]
+
+
+def _invitation_warnings(names: Any, name: str) -> list[checks.CheckMessage]:
+    if "invitation" not in names or "organization" in names:
+        return []
+    return [
+        checks.Warning(
+            f"{name} lists 'invitation' without 'organization': invitation "
+            "links cannot be forwarded.",
+            hint="Add 'organization' (it is checked against the organization "
+            "settings).",
+            id="social_auth0.W081",
         )
-    return errors
+    ]
 
 
 def _organization_errors(value: Any, name: str) -> list[checks.CheckMessage]:
@@ -127,7 +144,9 @@ def check_organizations(**kwargs: Any) -> list[checks.CheckMessage]:
             )
         )
     extra, extra_name = resolve_setting("AUTH_EXTRA_ARGUMENTS")
-    managed = {"organization", "invitation"} & set(extra or ())
+    managed = {"organization", "invitation"} & set(
+        extra if isinstance(extra, dict) else ()
+    )
     if managed:
         errors.append(
             checks.Warning(
@@ -164,18 +183,7 @@ def check_organization_groups(**kwargs: Any) -> list[checks.CheckMessage]:
     value, name = resolve_setting("ORGANIZATION_GROUPS")
     if not value:
         return []
-    if not isinstance(value, dict) or not all(
-        isinstance(key, str)
-        and normalize_organization(key)
-        and (
-            isinstance(groups, str)
-            or (
-                isinstance(groups, list | tuple)
-                and all(isinstance(g, str) for g in groups)
-            )
-        )
-        for key, groups in value.items()
-    ):
+    if not _is_groups_mapping(value):
         return [
             checks.Error(
                 f"{name} must map organization ids or names to a group name or "
@@ -195,13 +203,32 @@ def check_organization_groups(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="social_auth0.W084",
             )
         ]
+    return _pipeline_warnings(name)
+
+
+def _is_groups_mapping(value: object) -> bool:
+    """{organization id or name: "group" or ["group", ...]}."""
+    if not isinstance(value, dict):
+        return False
+    for key, groups in value.items():
+        if not isinstance(key, str) or normalize_organization(key) is None:
+            return False
+        names = [groups] if isinstance(groups, str) else groups
+        if not isinstance(names, list | tuple) or not all(
+            isinstance(group, str) for group in names
+        ):
+            return False
+    return True
+
+
+def _pipeline_warnings(name: str) -> list[checks.CheckMessage]:
     pipeline, pipeline_name = resolve_setting("PIPELINE")
-    if pipeline is not None and ORG_GROUPS_STEP not in pipeline:
-        return [
-            checks.Warning(
-                f"{name} is set but {pipeline_name} does not run {ORG_GROUPS_STEP}.",
-                hint="Add it after social_auth0.pipeline.sync_groups.",
-                id="social_auth0.W083",
-            )
-        ]
-    return []
+    if pipeline is None or ORG_GROUPS_STEP in pipeline:
+        return []
+    return [
+        checks.Warning(
+            f"{name} is set but {pipeline_name} does not run {ORG_GROUPS_STEP}.",
+            hint="Add it after social_auth0.pipeline.sync_groups.",
+            id="social_auth0.W083",
+        )
+    ]

@@ -79,6 +79,17 @@ def test_e081_not_a_list(settings):
     ]
 
 
+@pytest.mark.parametrize("value", [["screen_hint", ["prompt"]], [None], 3])
+def test_e081_unhashable_or_non_string_names_are_reported_not_raised(settings, value):
+    settings.SOCIAL_AUTH_AUTH0_REQUEST_PARAMS = value
+    assert [m.id for m in check_request_params()] == ["social_auth0.E081"]
+
+
+def test_auth_extra_arguments_of_another_shape_is_not_ours_to_report(settings):
+    settings.SOCIAL_AUTH_AUTH0_AUTH_EXTRA_ARGUMENTS = 3
+    assert check_organizations() == []
+
+
 def test_w081_invitation_without_organization(settings):
     settings.SOCIAL_AUTH_AUTH0_REQUEST_PARAMS = ["invitation"]
     assert check_request_params() == [
