@@ -128,13 +128,15 @@ def allowed_names(setting: object) -> list[str]:
     by the system checks: a setting that slipped past them still forwards
     nothing it should not.
     """
-    names: Iterable[object] = DEFAULT_REQUEST_PARAMS if setting is None else setting  # type: ignore[assignment]
-    if isinstance(names, str):
-        names = [names]
+    if setting is None:
+        return list(DEFAULT_REQUEST_PARAMS)
+    names = [setting] if isinstance(setting, str) else setting
+    if not isinstance(names, list | tuple | set | frozenset):
+        return []  # a malformed setting (E081) forwards nothing
     return [
         name
-        for name in dict.fromkeys(names)
-        if isinstance(name, str) and name in KNOWN_PARAMS
+        for name in dict.fromkeys(n for n in names if isinstance(n, str))
+        if name in KNOWN_PARAMS
     ]
 
 

@@ -105,7 +105,9 @@ def allowed_organizations(backend: BaseAuth[Any]) -> list[str] | str:
         return ANY
     if isinstance(value, str):
         value = [value]
-    return [item for item in value or () if isinstance(item, str) and item]
+    if not isinstance(value, list | tuple | set | frozenset):
+        return []  # unset, or malformed (E083): trusts nothing
+    return [item for item in value if isinstance(item, str) and item]
 
 
 def trusted(backend: BaseAuth[Any], org_id: object, org_name: object) -> bool:
@@ -248,7 +250,9 @@ def organization_groups(
     managed: set[str] = set()
     desired: set[str] = set()
     for reference, groups in setting.items():
-        names = set(as_names(groups))
+        if not isinstance(groups, str | list | tuple):
+            continue  # malformed (E086)
+        names = {name for name in as_names(groups) if isinstance(name, str)}
         managed |= names
         if org_id is not None and in_token(reference, org_id, org_name):
             desired |= names
@@ -271,8 +275,8 @@ def sync_organization_groups(
     from .pipeline import apply_memberships, existing_groups
 
     setting = backend.setting("ORGANIZATION_GROUPS")
-    if user is None or not setting or not hasattr(user, "groups"):
-        return
+    if user is None or not isinstance(setting, dict) or not hasattr(user, "groups"):
+        return  # unset, or malformed (E086)
     claims = response or {}
     desired, managed = organization_groups(
         setting, claims.get("org_id"), claims.get("org_name")

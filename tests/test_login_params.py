@@ -120,6 +120,8 @@ def test_allowed_names_default_and_never_forwarded():
         "prompt"
     ]
     assert allowed_names("connection") == ["connection"]
+    assert allowed_names(3) == []  # malformed (E081): forwards nothing, no 500
+    assert allowed_names(["prompt", ["x"], None]) == ["prompt"]
 
 
 def test_forwarded_params_logs_each_dropped_name_without_its_value(caplog):

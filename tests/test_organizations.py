@@ -427,8 +427,19 @@ def test_same_organization_never_equates_an_id_with_a_name():
     assert same_organization("Acme", "acme")
 
 
+def test_malformed_settings_trust_nothing_and_never_raise(tenant, settings, caplog):
+    settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = 3  # E083 at startup
+    settings.SOCIAL_AUTH_AUTH0_REQUEST_PARAMS = 7  # E081 at startup
+    tenant.misbehave.id_token_claims = {"org_id": ACME_ID}
+    assert rejected_login(tenant, caplog)[1:] == ("invalid_claim", "org_id")
+
+
 def test_organization_groups_managed_set_is_every_configured_group():
     setting = {"org_a": ["A"], "b": "B"}
     assert organization_groups(setting, "org_a", None) == ({"A"}, {"A", "B"})
     assert organization_groups(setting, "org_x", "B") == ({"B"}, {"A", "B"})
     assert organization_groups(setting, None, None) == (set(), {"A", "B"})
+    assert organization_groups({"org_a": 3, "b": "B"}, "org_a", None) == (
+        set(),
+        {"B"},
+    )
