@@ -54,7 +54,11 @@ NEVER_FORWARDED = frozenset(
 )
 MAX_AGE_LIMIT = 10 * 365 * 86400  # seconds; anything larger is a typo or a probe
 
-_HINT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+# social-core un-percent-encodes the whole /authorize query when REDIRECT_STATE
+# is False (ours is: Auth0 matches callback URLs exactly), so a value's "&",
+# "#", "=" or "%" would reach Auth0 raw and add parameters or a fragment
+# ("a&prompt=none"), and "+" would arrive as a space. Such hints are dropped.
+_HINT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f&#%+=;]")
 _LOCALE_TAG = r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}"
 _UI_LOCALES = re.compile(rf"{_LOCALE_TAG}(?: {_LOCALE_TAG}){{0,9}}")
 _ORG_ID = re.compile(r"org_[A-Za-z0-9]{1,64}")
@@ -70,7 +74,8 @@ def _screen_hint(value: str) -> str | None:
 
 
 def _login_hint(value: str) -> str | None:
-    # An email or a username: printable, at most an email's length (RFC 5321).
+    # An email or a username: printable, at most an email's length (RFC 5321),
+    # without the characters the query cannot carry (see _HINT_FORBIDDEN).
     if len(value) > 254 or _HINT_FORBIDDEN.search(value):
         return None
     return value
