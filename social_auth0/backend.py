@@ -28,8 +28,10 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from . import login_context, login_request
 from .cache import PROCESS_LOCAL, SharedCache
 from .jwks import TenantKeys
+from .login_context import PENDING_SESSION_KEY
 from .roles import roles_of
 from .tokens import (
     PARSING_ERRORS,
@@ -51,9 +53,6 @@ logger = logging.getLogger("social_auth0")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Token-endpoint fields: kept in extra_data only with STORE_TOKENS.
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-# Where the callback leaves the verified sid, sub and iss until the login
-# completes; sessions.py's user_logged_in receiver takes them from there.
-PENDING_SESSION_KEY = "_social_auth0_pending"
 
 
 # (strategy class, backend name, setting) -> resolved value. Each login reads a
@@ -159,7 +158,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     STATE_PARAMETER = True
     DEFAULT_SCOPE = ["openid", "profile", "email"]
     SCOPE_SEPARATOR = " "
-    EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    EXTRA_DATA = [
+        ("picture", "picture"),
+        ("email_verified", "email_verified"),
+        ("org_id", "org_id"),  # the organization of the last login (or None)
+        ("org_name", "org_name"),
+    ]
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     LEEWAY = 60  # seconds; Auth0's clocks and ours drift
@@ -238,6 +242,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         max_age = self.max_age()
         if max_age is not None:
             params["max_age"] = str(max_age)
+        # Allow-listed request parameters, organization, step-up (login_request.py).
+        params.update(login_request.authorize_params(self, state, params))
         return params
 
     def check_pkce(self) -> None:
@@ -346,10 +352,16 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
         try:
-            return super().auth_complete(*args, **kwargs)
+            result = super().auth_complete(*args, **kwargs)
         except SocialAuthBaseException as error:
             log_rejection(error)
             raise
+        current = kwargs.get("user")
+        if result is not None and current is not None and result == current:
+            # Already logged in (a step-up): login() will not run, so the
+            # user_logged_in receiver will not record what this login proved.
+            login_context.record_after_pipeline(self.strategy)
+        return result
 
     def get_provider_error(
         self,
@@ -381,6 +393,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
         response = kwargs.get("response") or {}
         claims = self.verify_id_token(response.get("id_token"))
+        login_request.verify_callback(self, claims)  # organization, max_age, step-up
+        self.strategy.session_set(
+            login_context.PENDING_KEY, login_context.context_from_claims(claims)
+        )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
         # What logout needs later (sessions.py records it at user_logged_in).

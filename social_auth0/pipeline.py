@@ -30,6 +30,7 @@ from social_core.pipeline.user import create_user
 
 from .backend import Auth0OAuth2
 from .fields import SKIP, fit_to_field, protected_fields, writable_field
+from .organizations import organization_groups
 from .roles import MIRROR, group_mapping, role_flags, roles_of
 
 if TYPE_CHECKING:
@@ -520,6 +521,30 @@ def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]
     return groups
 
 
+def sync_organization_groups(
+    backend: BaseAuth[Any],
+    user: Any = None,
+    response: Mapping[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Pipeline step: the groups of the login's organization (``ORGANIZATION_GROUPS``).
+
+    The managed set is every group the setting names: a login in another
+    organization (or none) removes them; groups set by hand stay. Missing
+    groups follow ``GROUPS_CREATE``, like ``sync_groups``.
+    """
+    setting = backend.setting("ORGANIZATION_GROUPS")
+    if user is None or not isinstance(setting, dict) or not hasattr(user, "groups"):
+        return  # unset, or malformed (E086)
+    claims = response or {}
+    desired, managed = organization_groups(
+        setting, claims.get("org_id"), claims.get("org_name")
+    )
+    groups = existing_groups(backend, managed)
+    apply_memberships(user, groups, desired & groups.keys(), managed)
+
+
 __all__ = [
     "PIPELINE",
     "associate_by_verified_email",
@@ -528,5 +553,6 @@ __all__ = [
     "record_verified_email",
     "refuse_inactive_user",
     "sync_groups",
+    "sync_organization_groups",
     "sync_user",
 ]
