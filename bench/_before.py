@@ -3,8 +3,8 @@ Only bench/request.py's baseline."""
 
 from __future__ import annotations
 
-from social_auth0.backend import SESSION_KEY
 from social_auth0.models import Auth0Session
+from social_auth0.sessions import SESSION_KEY
 
 
 class QueryPerRequest:

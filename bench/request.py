@@ -33,8 +33,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from social_auth0.backend import SESSION_KEY  # noqa: E402
 from social_auth0.models import Auth0Session  # noqa: E402
+from social_auth0.sessions import SESSION_KEY  # noqa: E402
 from tests.conftest import ISSUER  # noqa: E402
 
 MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"

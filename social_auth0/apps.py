@@ -12,6 +12,7 @@ CHECK_MODULES = (
     "pipeline_checks",
     "cache_checks",
     "resource_checks",
+    "login_checks",
 )
 
 
@@ -23,10 +24,13 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from .sessions import forget_login, record_login
+        from .sessions import forget_login, record_login, record_on_login
 
         for module in CHECK_MODULES:
             for check in import_module(f"{self.name}.{module}").CHECKS:
                 checks.register(check, "social_auth0")
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
+        user_logged_in.connect(
+            record_on_login, dispatch_uid="social_auth0.record_login_context"
+        )
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")

@@ -28,8 +28,10 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from . import login_context, login_request
 from .cache import PROCESS_LOCAL, SharedCache
 from .jwks import TenantKeys
+from .login_context import PENDING_SESSION_KEY
 from .roles import roles_of
 from .tokens import (
     PARSING_ERRORS,
@@ -49,13 +51,8 @@ logger = logging.getLogger("social_auth0")
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-# Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
-# logout needs (the sid for logout_hint), never a token. See sessions.py.
-SESSION_KEY = "_social_auth0"
 # Token-endpoint fields: kept in extra_data only with STORE_TOKENS.
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-# Where the callback leaves them until the login completes (sessions.py).
-PENDING_SESSION_KEY = "_social_auth0_pending"
 
 
 # (strategy class, backend name, setting) -> resolved value. Each login reads a
@@ -161,7 +158,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     STATE_PARAMETER = True
     DEFAULT_SCOPE = ["openid", "profile", "email"]
     SCOPE_SEPARATOR = " "
-    EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    EXTRA_DATA = [
+        ("picture", "picture"),
+        ("email_verified", "email_verified"),
+        ("org_id", "org_id"),  # the organization of the last login (or None)
+        ("org_name", "org_name"),
+    ]
     # PKCE is always on, with S256: the only values USE_PKCE and
     # PKCE_CODE_CHALLENGE_METHOD may have ('plain' sends the verifier in clear).
     DEFAULT_USE_PKCE = True
@@ -261,6 +263,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         max_age = self.max_age()
         if max_age is not None:
             params["max_age"] = str(max_age)
+        # Allow-listed request parameters, organization, step-up (login_request.py).
+        params.update(login_request.authorize_params(self, state, params))
         return params
 
     def check_pkce(self) -> None:
@@ -368,10 +372,16 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
         try:
-            return super().auth_complete(*args, **kwargs)
+            result = super().auth_complete(*args, **kwargs)
         except SocialAuthBaseException as error:
             log_rejection(error)
             raise
+        current = kwargs.get("user")
+        if result is not None and current is not None and result == current:
+            # Already logged in (a step-up): login() will not run, so the
+            # user_logged_in receiver will not record what this login proved.
+            login_context.record_after_pipeline(self.strategy)
+        return result
 
     def get_provider_error(
         self,
@@ -403,6 +413,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
         response = kwargs.get("response") or {}
         claims = self.verify_id_token(response.get("id_token"))
+        login_request.verify_callback(self, claims)  # organization, max_age, step-up
+        self.strategy.session_set(
+            login_context.PENDING_KEY, login_context.context_from_claims(claims)
+        )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
         # What logout needs later (sessions.py records it at user_logged_in).

@@ -30,6 +30,7 @@ from social_core.pipeline.user import create_user
 
 from .backend import Auth0OAuth2
 from .fields import SKIP, fit_to_field, protected_fields, writable_field
+from .organizations import organization_groups
 from .roles import MIRROR, group_mapping, role_flags, roles_of
 
 if TYPE_CHECKING:
@@ -323,6 +324,23 @@ def sync_user(
     if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
+    roles = known_roles(backend, response, kwargs)
+    changed = set_fields(user, field_values(strategy, backend, user, details, response))
+    changed += set_fields(user, role_flags(backend, roles))
+    if changed:
+        user.save(update_fields=sorted(set(changed)))
+    return {ROLES_KEY: roles}
+
+
+def field_values(
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
+    response: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Field -> value that details and claims may write now, protection and
+    immutability applied (a blank email field takes a verified address)."""
     wanted = detail_values(strategy, backend, user, details)
     wanted.update(claim_values(backend, user, response))
     fill = email_to_fill(strategy, backend, user, details)
@@ -335,21 +353,19 @@ def sync_user(
         - fill.keys()
     )
     immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
-    changed = []
-    for name, value in wanted.items():
-        current = getattr(user, name)
-        if name in protected or current == value or (name in immutable and current):
-            continue
-        setattr(user, name, value)
-        changed.append(name)
-    roles = known_roles(backend, response, kwargs)
-    for name, value in role_flags(backend, roles).items():
-        if getattr(user, name) != value:
-            setattr(user, name, value)
-            changed.append(name)
-    if changed:
-        user.save(update_fields=sorted(set(changed)))
-    return {ROLES_KEY: roles}
+    return {
+        name: value
+        for name, value in wanted.items()
+        if name not in protected and not (name in immutable and getattr(user, name))
+    }
+
+
+def set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
+    """Set the values that differ; the names of the fields changed."""
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
+    return changed
 
 
 def email_to_fill(
@@ -505,6 +521,30 @@ def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]
     return groups
 
 
+def sync_organization_groups(
+    backend: BaseAuth[Any],
+    user: Any = None,
+    response: Mapping[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Pipeline step: the groups of the login's organization (``ORGANIZATION_GROUPS``).
+
+    The managed set is every group the setting names: a login in another
+    organization (or none) removes them; groups set by hand stay. Missing
+    groups follow ``GROUPS_CREATE``, like ``sync_groups``.
+    """
+    setting = backend.setting("ORGANIZATION_GROUPS")
+    if user is None or not isinstance(setting, dict) or not hasattr(user, "groups"):
+        return  # unset, or malformed (E086)
+    claims = response or {}
+    desired, managed = organization_groups(
+        setting, claims.get("org_id"), claims.get("org_name")
+    )
+    groups = existing_groups(backend, managed)
+    apply_memberships(user, groups, desired & groups.keys(), managed)
+
+
 __all__ = [
     "PIPELINE",
     "associate_by_verified_email",
@@ -513,5 +553,6 @@ __all__ = [
     "record_verified_email",
     "refuse_inactive_user",
     "sync_groups",
+    "sync_organization_groups",
     "sync_user",
 ]

@@ -32,8 +32,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from social_core.utils import setting_name
 
-from .backend import PENDING_SESSION_KEY, SESSION_KEY, Auth0OAuth2
+from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
+from .login_context import CONTEXT_KEY, PENDING_KEY, PENDING_SESSION_KEY, SESSION_KEY
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,20 @@ def record_login(
         "sub": login["sub"],
         "login_id": login_id,
     }
+
+
+def record_on_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: the pending record becomes this session's."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    pending = session.pop(PENDING_KEY, None)
+    if not logged_in_with_auth0(user) or not isinstance(pending, dict):
+        session.pop(CONTEXT_KEY, None)  # another backend's login: nothing proven
+        return
+    session[CONTEXT_KEY] = pending
 
 
 def server_side_key(session: SessionBase) -> str:

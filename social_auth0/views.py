@@ -29,8 +29,9 @@ from social_django.utils import (
     load_strategy,
 )
 
-from .backend import SESSION_KEY, Auth0OAuth2, log_rejection
-from .sessions import end_sessions
+from .backend import Auth0OAuth2, log_rejection
+from .login_params import allowed_names, forwarded_params
+from .sessions import SESSION_KEY, end_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,12 @@ def login(request: HttpRequest) -> HttpResponse:
     """
     namespace = getattr(settings, "SOCIAL_AUTH_URL_NAMESPACE", None) or "social"
     next_url = safe_next_url(request)
+    # Allow-listed parameters (sign-up links, invitations) ride along in the
+    # form; the login start checks them again (it can be posted to directly).
+    login_params = forwarded_params(
+        request.GET,
+        allowed_names(_auth0_backend(request).setting("REQUEST_PARAMS")),
+    )
     auto_submit = is_top_level_navigation(request)
     response = render(
         request,
@@ -94,6 +101,7 @@ def login(request: HttpRequest) -> HttpResponse:
             "action_url": reverse(f"{namespace}:begin", args=[Auth0OAuth2.name]),
             "next_url": next_url,
             "redirect_field_name": REDIRECT_FIELD_NAME,
+            "login_params": login_params,
             "auto_submit": auto_submit and not request.user.is_authenticated,
         },
     )

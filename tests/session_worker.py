@@ -35,8 +35,8 @@ def login() -> dict[str, Any]:
     from django.contrib.auth import SESSION_KEY as USER_KEY
     from django.contrib.sessions.backends.signed_cookies import SessionStore
 
-    from social_auth0.backend import SESSION_KEY
     from social_auth0.models import Auth0Session
+    from social_auth0.sessions import SESSION_KEY
 
     user = get_user_model().objects.create_user(f"worker-{secrets.token_hex(4)}")
     login_id, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(8)

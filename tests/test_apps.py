@@ -76,6 +76,24 @@ CASES = [
         {"SOCIAL_AUTH_AUTH0_API_LINKED_USER": "yes"},
         "E064",
     ),
+    (
+        "login_checks.check_request_params",
+        {"SOCIAL_AUTH_AUTH0_REQUEST_PARAMS": "screen_hint"},
+        "E081",
+    ),
+    (
+        "login_checks.check_organizations",
+        {
+            "SOCIAL_AUTH_AUTH0_ORGANIZATION": "org_abc",
+            "SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS": ["org_abc"],
+        },
+        "E084",
+    ),
+    (
+        "login_checks.check_organization_groups",
+        {"SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS": ["Acme"]},
+        "E086",
+    ),
     # resource_checks.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework.
 ]

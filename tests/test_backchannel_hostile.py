@@ -13,8 +13,8 @@ import pytest
 import requests
 from django.test import Client
 
-from social_auth0.backend import SESSION_KEY
 from social_auth0.models import Auth0Session
+from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import Auth0Tenant, TenantUser
 from social_auth0.testing.keys import b64url
 

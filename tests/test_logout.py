@@ -14,9 +14,8 @@ from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from social_auth0.backend import SESSION_KEY
 from social_auth0.models import Auth0Session
-from social_auth0.sessions import retention_cutoff
+from social_auth0.sessions import SESSION_KEY, retention_cutoff
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 from social_auth0.views import LOGOUT_NEXT_KEY
 

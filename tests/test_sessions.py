@@ -18,9 +18,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from social_auth0.backend import SESSION_KEY, Auth0OAuth2
+from social_auth0.backend import Auth0OAuth2
 from social_auth0.models import Auth0Session
-from social_auth0.sessions import RECHECK_AFTER, SEEN_RESOLUTION, retention_cutoff
+from social_auth0.sessions import (
+    RECHECK_AFTER,
+    SEEN_RESOLUTION,
+    SESSION_KEY,
+    retention_cutoff,
+)
 from social_auth0.testing import TenantUser
 
 from .conftest import begin_login, complete_login, make_tenant, point_django_at

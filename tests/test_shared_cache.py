@@ -22,9 +22,9 @@ from django.test import Client
 
 from social_auth0 import cache as shared_cache
 from social_auth0 import jwks
-from social_auth0.backend import SESSION_KEY
 from social_auth0.cache import UNAVAILABLE, SharedCache
 from social_auth0.models import Auth0Session
+from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 
 from .conftest import Signer, complete_login, free_port, make_tenant, point_django_at

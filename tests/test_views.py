@@ -398,3 +398,38 @@ def test_idp_launch_bridge_stays_off_unless_enabled(client):
     # Only "app_launch" is in SOCIAL_AUTH_ENABLE_LAUNCH_BRIDGES.
     response = client.get("/idp-launch/auth0/", {"iss": "https://tenant.eu.auth0.com/"})
     assert response.status_code == 404
+
+
+def write_mo(path, catalog: dict[str, str]) -> None:
+    """A GNU gettext catalog (.mo) holding ``catalog`` (msgid -> msgstr)."""
+    import struct
+
+    items = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **catalog}.items())
+    ids = [key.encode() for key, _ in items]
+    strs = [value.encode() for _, value in items]
+    start = 7 * 4 + 16 * len(items)  # header, then the two offset tables
+    offsets, blob = [], b""
+    for data in ids + strs:
+        offsets.append((len(data), start + len(blob)))
+        blob += data + b"\0"
+    header = struct.pack(
+        "<7I", 0x950412DE, 0, len(items), 28, 28 + 8 * len(items), 0, 0
+    )
+    table = b"".join(struct.pack("<2I", *pair) for pair in offsets)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(header + table + blob)
+
+
+def test_pages_are_translatable(client, tmp_path):
+    from django.utils import translation
+
+    write_mo(
+        tmp_path / "de" / "LC_MESSAGES" / "django.mo",
+        {"Log in with Auth0": "Mit Auth0 anmelden", "Log out": "Abmelden"},
+    )
+    with override_settings(LOCALE_PATHS=[str(tmp_path)]), translation.override("de"):
+        login_page = client.get("/auth0/login/").content.decode()
+        logout_page = client.get("/auth0/logout/").content.decode()
+    assert 'lang="de"' in login_page
+    assert "Mit Auth0 anmelden" in login_page
+    assert "Abmelden" in logout_page

@@ -15,7 +15,9 @@ from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
 from .claims import Grant, logout_token_claims
 from .keys import KeyRing, encode_jws
+from .mfa import MFA_CODE, MfaState
 from .misbehave import Misbehaviour, apply_overrides
+from .organizations import Organization, Organizations
 from .requestlog import RequestLog, RequestRecord
 from .server import TenantHTTPServer
 from .state import TenantState
@@ -61,6 +63,10 @@ class Auth0Tenant:
         self.apis: dict[str, Api] = {}
         self.log = RequestLog()
         self.state = TenantState(clock)
+        #: Auth0 Organizations: members, invitations (organizations.py)
+        self.organizations = Organizations()
+        #: the MFA step (mfa.py); ``tenant.mfa.action_deployed = False``: no Action
+        self.mfa = MfaState()
         #: (url, HTTP status or None when unreachable) of automatic back-channel logouts
         self.backchannel_deliveries: list[tuple[str, int | None]] = []
         self.keys = KeyRing(f"{host}.local-auth0-tenant")
@@ -160,6 +166,25 @@ class Auth0Tenant:
         """Register another application (client)."""
         self.applications[application.client_id] = application
         return application
+
+    def add_organization(
+        self, name: str, *, members: Iterable[str] = (), org_id: str = ""
+    ) -> Organization:
+        """Register an organization (``org_id`` derived from ``name`` if not given)."""
+        return self.organizations.add(Organization(name, org_id, members={*members}))
+
+    def invitation_link(
+        self,
+        organization: str,
+        email: str,
+        login_url: str,
+        client_id: str | None = None,
+    ) -> str:
+        """Invite ``email``; the link Auth0's email holds (the app's login route)."""
+        invitation = self.organizations.invite(
+            organization, email, client_id or self._default_client_id()
+        )
+        return self.organizations.invitation_link(invitation, login_url)
 
     def user(self, user_or_email: TenantUser | str) -> TenantUser:
         """The registered user for an email (or the user itself)."""
@@ -440,6 +465,18 @@ class Auth0Tenant:
         """
         return browser.login(
             self.browser, self.base_url, authorize_url, email, password
+        )
+
+    def login_with_mfa(
+        self,
+        authorize_url: str,
+        email: str,
+        password: str | None = None,
+        code: str = MFA_CODE,
+    ) -> str:
+        """Like :meth:`login`, then pass the MFA page with ``code``."""
+        return browser.login(
+            self.browser, self.base_url, authorize_url, email, password, mfa_code=code
         )
 
     def cancel(self, authorize_url: str) -> str:
