@@ -1,12 +1,12 @@
-"""The README's "Testing your API" examples, taken out of README.rst: what users
-copy must work.
+"""The docs' "Testing your API" examples, taken out of docs/testing.rst: what
+users copy must work.
 
 The site under test is tests/api_urls.py, with the API_AUDIENCE a user's
 settings would have."""
 
 import pytest
 
-from .test_readme_examples import python_blocks, section
+from .test_readme_examples import TESTING_PAGE, python_blocks, section
 
 pytestmark = pytest.mark.urls("tests.api_urls")
 
@@ -16,8 +16,8 @@ def api_audience(settings):  # in a user's project: settings.py
     settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://api.example.com/"
 
 
-# The tests themselves are README.rst's code, compiled from README.rst as it
-# stands (so they cannot drift), with its line numbers in tracebacks.
+# The tests themselves are the page's code, compiled from docs/testing.rst as
+# it stands (so they cannot drift).
 SECTION = "Testing your API"
-(BLOCK,) = python_blocks(section(SECTION, underline="-"))
-exec(compile(BLOCK, f"README.rst ({SECTION})", "exec"))  # noqa: S102
+(BLOCK,) = python_blocks(section(SECTION, underline="-", path=TESTING_PAGE))
+exec(compile(BLOCK, f"docs/testing.rst ({SECTION})", "exec"))  # noqa: S102

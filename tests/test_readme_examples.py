@@ -1,6 +1,7 @@
-"""README.rst's "Testing your Auth0 login without Auth0" examples, taken out of
-README.rst as they stand and run as a user's own test suite would run them
-(a fresh pytest process): what users copy must work, and cannot drift."""
+"""The "Testing your Auth0 login without Auth0" examples of the docs
+(docs/testing.rst), taken out of the page as they stand and run as a user's own
+test suite would run them (a fresh pytest process): what users copy must work,
+and cannot drift."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.rst"
+TESTING_PAGE = ROOT / "docs" / "testing.rst"
 SECTION = "Testing your Auth0 login without Auth0"
 # "# conftest.py" on a line of its own starts the next file of a block.
 FILE_HEADER = re.compile(r"^# (\w+\.py)$", re.MULTILINE)
 
 
-def section(title: str, underline: str = "=") -> str:
-    """The text of README.rst's section ``title`` (up to the next heading)."""
-    text = (ROOT / "README.rst").read_text()
+def section(title: str, underline: str = "=", path: Path = README) -> str:
+    """The text of the section ``title`` of ``path`` (an .rst file; README.rst
+    unless given), up to the next heading."""
+    text = path.read_text()
     start = text.index(f"{title}\n{underline * len(title)}\n")
     body = start + 2 * len(title) + 2
     following = re.search(r"\n\S[^\n]*\n([=~-])\1+\n", text[body:])
@@ -39,7 +43,7 @@ def files_of(block: str) -> dict[str, str]:
 
 def test_the_testing_examples_pass_as_a_users_suite(tmp_path):
     files: dict[str, str] = {}
-    for block in python_blocks(section(SECTION)):
+    for block in python_blocks(section(SECTION, path=TESTING_PAGE)):
         files.update(files_of(block))
     assert {"conftest.py", "test_login.py", "test_own_tenant.py"} <= files.keys()
     for name, body in files.items():

@@ -99,10 +99,10 @@ SOCIAL_AUTH_AUTH0_DOMAIN = _env("SOCIAL_AUTH_AUTH0_DOMAIN", "AUTH0_DOMAIN")
 SOCIAL_AUTH_AUTH0_KEY = _env("SOCIAL_AUTH_AUTH0_KEY", "AUTH0_CLIENT_ID")
 SOCIAL_AUTH_AUTH0_SECRET = _env("SOCIAL_AUTH_AUTH0_SECRET", "AUTH0_CLIENT_SECRET")
 
-# Where an Auth0 Action puts the user's roles (see README.rst, "Roles").
+# Where an Auth0 Action puts the user's roles (see docs/pipeline.rst).
 AUTH0_ROLES_CLAIM = "https://example.com/roles"
 
-# Organizations whose invitation links and logins are accepted (README.rst,
+# Organizations whose invitation links and logins are accepted (docs/organizations.rst,
 # "Organizations"): ids or names, space separated.
 SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = (
     os.environ.get("AUTH0_ALLOWED_ORGANIZATIONS", "").split() or None
