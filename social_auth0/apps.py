@@ -11,7 +11,7 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from . import checks, pipeline_checks  # noqa: F401  (register the checks)
+        from . import checks, migration_checks, pipeline_checks  # noqa: F401
         from .sessions import forget_login, record_login
 
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")

@@ -30,6 +30,7 @@ from social_core.exceptions import (
 )
 
 from .jwks import TenantKeys
+from .migration_checks import require_app_installed
 from .roles import roles_of
 from .tokens import _now as tokens_now
 from .tokens import (
@@ -324,6 +325,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def start(self) -> Any:
         """Redirect to ``/authorize``; a refusal is logged once, then re-raised."""
+        require_app_installed()
         try:
             return super().start()
         except SocialAuthBaseException as error:
@@ -332,6 +334,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
+        require_app_installed()
         try:
             return super().auth_complete(*args, **kwargs)
         except SocialAuthBaseException as error:
@@ -665,3 +668,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
 def _string_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+# Listed in AUTHENTICATION_BACKENDS without the app installed, the backend is
+# first imported by a request (or by the URLconf at manage.py check): say so.
+require_app_installed()
