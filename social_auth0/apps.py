@@ -13,6 +13,7 @@ CHECK_MODULES = (
     "cache_checks",
     "resource_checks",
     "login_checks",
+    "migration_checks",
 )
 
 

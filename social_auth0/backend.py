@@ -19,6 +19,7 @@ from django.dispatch import receiver
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
+    AuthAssociationError,
     AuthCanceled,
     AuthConfigurationError,
     AuthPolicyError,
@@ -30,6 +31,7 @@ from social_core.exceptions import (
 
 from . import login_context, login_request
 from .cache import PROCESS_LOCAL, SharedCache
+from .installed import require_app_installed
 from .jwks import TenantKeys
 from .login_context import PENDING_SESSION_KEY
 from .roles import roles_of
@@ -153,6 +155,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     # (social_django 8's migrations set it on existing rows): keep it, so a
     # site switching backends keeps its users.
     ID_KEY = "user_id"
+    # Keys other Auth0 integrations stored the same ``sub`` under: "id" is
+    # social-core's default ID_KEY, which the hand-written Auth0(BaseOAuth2) of
+    # Auth0's 2017/2019 quickstarts inherits; "sub" is the claim's own name.
+    # social-core's social_user finds such rows (and unkeyed ones) and
+    # migrates them to ID_KEY; see allow_unverified_legacy_uid_migration.
+    LEGACY_ID_KEYS = ("id", "sub")
     # Auth0 matches Allowed Callback URLs exactly: no ?redirect_state=.
     REDIRECT_STATE = False
     STATE_PARAMETER = True
@@ -363,6 +371,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def start(self) -> Any:
         """Redirect to ``/authorize``; a refusal is logged once, then re-raised."""
+        require_app_installed()
         try:
             return super().start()
         except SocialAuthBaseException as error:
@@ -371,6 +380,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
+        require_app_installed()
         try:
             result = super().auth_complete(*args, **kwargs)
         except SocialAuthBaseException as error:
@@ -665,6 +675,61 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """The ``sub`` claim, stored as ``user_id`` like social-core's backend."""
         return self.get_user_id_from_sources(details)
 
+    # Associations other integrations wrote ---------------------------------
+
+    def get_user_id_for_key(
+        self, details: dict[str, Any], response: dict[str, Any], id_key: str
+    ) -> Any:
+        """The ``sub`` for ``ID_KEY`` and each of ``LEGACY_ID_KEYS`` (all held
+        it); a key configured in ``LEGACY_ID_KEYS`` reads the claim it names."""
+        if id_key in (self.ID_KEY, *self.LEGACY_ID_KEYS):
+            return self.get_user_id_from_sources(details, response, id_key="user_id")
+        return super().get_user_id_for_key(details, response, id_key)
+
+    def allow_unverified_legacy_uid_migration(
+        self, old_id_key: str, id_key: str
+    ) -> bool:
+        """Migrate a row keyed ``""``, ``"id"`` or ``"sub"`` whose ``uid`` is this
+        login's ``sub``: for Auth0 that ``uid`` can only be this user's.
+
+        social-core asks for stored evidence (``extra_data[ID_KEY]``) that no
+        other Auth0 integration wrote. It is not needed here: the row was found
+        by ``uid`` equal to the ``sub`` of a verified ID token, and a ``sub`` is
+        unique per tenant, assigned by Auth0 and prefixed with its connection
+        (``auth0|…``, ``google-oauth2|…``), never chosen by a user, which is
+        what each of these integrations stored as ``uid``. A site whose old rows
+        hold something else (another tenant's users, a user-chosen value) sets
+        ``SOCIAL_AUTH_AUTH0_ALLOW_UNVERIFIED_LEGACY_UID_MIGRATION = False``.
+        """
+        default = old_id_key in ("", *self.LEGACY_ID_KEYS) and id_key == self.ID_KEY
+        return bool(self.setting("ALLOW_UNVERIFIED_LEGACY_UID_MIGRATION", default))
+
+    def get_legacy_social_auth(
+        self,
+        uid: str,
+        id_key: str,
+        response: dict[str, Any],
+        user: UserProtocol | None = None,
+    ) -> Any:
+        """None, but refuse a row holding this ``uid`` under any other ``id_key``.
+
+        Whose ``uid`` a row keyed e.g. ``"nickname"`` holds is unknown (a value
+        its user chose), so it is not migrated; without this refusal the login
+        would create a user and then fail on the (provider, uid) unique
+        constraint: an IntegrityError (a 500) and an orphan user.
+        """
+        found = self.strategy.storage.user.get_social_auth(self.name, uid, id_key=None)
+        if found is None:
+            return None
+        raise AuthAssociationError(
+            self,
+            f"association #{found.pk} holds this sub under id_key {found.id_key!r}, "
+            f"which is not {self.ID_KEY!r} nor one of {list(self.LEGACY_ID_KEYS)}; "
+            f"if its uid is this user's Auth0 sub, set its id_key to {self.ID_KEY!r}",
+            code="identifier_migration_conflict",
+            stage="pipeline",
+        )
+
     def extra_data(
         self,
         user: Any,
@@ -690,3 +755,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
 def _string_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+# Listed in AUTHENTICATION_BACKENDS without the app installed, the backend is
+# first imported by a request (or by the URLconf at manage.py check): say so.
+require_app_installed()

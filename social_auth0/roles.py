@@ -8,6 +8,7 @@ roles from the access token verifies it first, on the backend.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -45,14 +46,32 @@ def parse_roles(value: object, claim: str) -> list[str] | None:
     return sorted({item.strip() for item in value if item.strip()})
 
 
+# backend -> (the login's response, its roles): social-core's social_details
+# (get_user_groups, for ALLOW_GROUPS) and the pipeline both ask, once each.
+_read: weakref.WeakKeyDictionary[Any, tuple[Mapping[str, Any], list[str] | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def roles_of(
     backend: Auth0OAuth2[Any], response: Mapping[str, Any]
 ) -> list[str] | None:
     """The user's roles per ``ROLES_CLAIM``, or None when they are unknown.
 
     Read from the verified ID-token claims, or from the access token when
-    ``ROLES_TOKEN = "access_token"`` (verified first, by the backend).
+    ``ROLES_TOKEN = "access_token"`` (verified first, by the backend). Read
+    once per login (per backend and response): warnings about the claim are
+    logged once, and the access token is verified once.
     """
+    memo = _read.get(backend)
+    if memo is None or memo[0] is not response:
+        memo = _read[backend] = (response, _read_roles(backend, response))
+    return None if memo[1] is None else list(memo[1])
+
+
+def _read_roles(
+    backend: Auth0OAuth2[Any], response: Mapping[str, Any]
+) -> list[str] | None:
     claim = backend.setting("ROLES_CLAIM")
     if not claim:
         return None

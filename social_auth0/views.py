@@ -22,6 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from social_core.exceptions import SocialAuthBaseException
+from social_django import views as social_views
 from social_django.utils import (
     apply_framing_protection,
     check_fetch_metadata,
@@ -221,3 +222,13 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
     )
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)
+
+
+@login_not_required
+def begin(request: HttpRequest, backend: str) -> HttpResponse:
+    """``/login/<backend>/``: social_django's POST-only view that starts a login,
+    and for a GET of ``/login/auth0`` (the older quickstarts' links and
+    ``LOGIN_URL``) the login page instead of an empty 405 (``social_urls``)."""
+    if request.method == "GET" and backend == Auth0OAuth2.name:
+        return login(request)
+    return cast("HttpResponse", social_views.auth(request, backend))

@@ -95,6 +95,24 @@ def test_staff_role_grants_and_removal_revokes_at_next_login(tenant):
     assert not user.is_staff
 
 
+@pytest.mark.parametrize("pipeline", ["ours", "social-core"])
+def test_absent_roles_claim_is_logged_once_per_login(
+    tenant, settings, caplog, pipeline
+):
+    """social_details (get_user_groups) and read_roles both ask for the roles."""
+    from social_core.pipeline import DEFAULT_AUTH_PIPELINE
+
+    if pipeline == "social-core":
+        settings.SOCIAL_AUTH_PIPELINE = DEFAULT_AUTH_PIPELINE
+    tenant.users[ADA].roles = []
+    settings.SOCIAL_AUTH_AUTH0_ROLES_CLAIM = "https://example.com/not-set"
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        client, response = login(tenant)
+    assert response["Location"] == "/done/"
+    absent = [r for r in caplog.records if "is absent" in r.getMessage()]
+    assert len(absent) == 1
+
+
 # Groups ----------------------------------------------------------------------------
 
 

@@ -26,8 +26,19 @@ def parse_user(value: str) -> TenantUser:
     return TenantUser(email, password, roles=[r for r in roles.split(",") if r])
 
 
+USERS_FILE_HELP = (
+    "a JSON list of users, each an object with TenantUser's fields: "
+    '[{"email": "ada@example.com", "password": "pw", "roles": ["staff"]}, '
+    '{"email": "grace@example.com", "connection": "google-oauth2", '
+    '"given_name": "Grace", "family_name": "Hopper"}]; only "email" is '
+    'required; no "password": log in with the page\'s quick-pick button. Other '
+    "fields: sub, name, nickname, picture, email_verified, permissions, "
+    "app_metadata, extra_claims"
+)
+
+
 def load_users(path: Path) -> list[TenantUser]:
-    """Users from a JSON list of objects with ``TenantUser`` fields."""
+    """Users from a JSON list of objects with ``TenantUser`` fields (see the help)."""
     return [TenantUser(**fields) for fields in json.loads(path.read_text())]
 
 
@@ -60,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="EMAIL:PASSWORD[:ROLE,ROLE]",
     )
-    parser.add_argument("--users-file", type=Path, help="JSON list of users")
+    parser.add_argument("--users-file", type=Path, help=USERS_FILE_HELP)
     parser.add_argument("--roles-claim", help="e.g. https://example.com/roles")
     return parser
 
@@ -138,7 +149,11 @@ def print_summary(tenant: Auth0Tenant) -> None:
     app = next(iter(tenant.applications.values()))
     print(f"SOCIAL_AUTH_AUTH0_DOMAIN = {tenant.domain!r}", flush=True)
     print(f"SOCIAL_AUTH_AUTH0_KEY = {app.client_id!r}")
-    print(f"SOCIAL_AUTH_AUTH0_SECRET = <--client-secret, {CLIENT_SECRET!r} if unset>")
+    # The emulator's own secret, as given (or its published default): the
+    # settings printed are the ones this tenant answers to.
+    print(f"SOCIAL_AUTH_AUTH0_SECRET = {app.client_secret!r}")
+    if tenant.roles_claim:
+        print(f"SOCIAL_AUTH_AUTH0_ROLES_CLAIM = {tenant.roles_claim!r}")
     print(f"Allowed Callback URLs: {', '.join(app.callback_urls)}")
     print(f"Allowed Logout URLs: {', '.join(app.logout_urls)}")
     print("Demo logins:")
