@@ -1,6 +1,20 @@
 """Django app configuration: registers checks and the session receivers."""
 
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.core import checks
+
+# The modules of system checks, one per subject. ready() registers each one's
+# CHECKS, so importing a module registers nothing (as django.contrib.auth).
+CHECK_MODULES = (
+    "checks",  # the backend's settings, the installation, logout, redirects
+    "pipeline_checks",
+    "cache_checks",
+    "resource_checks",
+    "login_checks",
+    "migration_checks",
+)
 
 
 class SocialAuth0Config(AppConfig):
@@ -11,8 +25,13 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from . import checks, pipeline_checks  # noqa: F401  (register the checks)
-        from .sessions import forget_login, record_login
+        from .sessions import forget_login, record_login, record_on_login
 
+        for module in CHECK_MODULES:
+            for check in import_module(f"{self.name}.{module}").CHECKS:
+                checks.register(check, "social_auth0")
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
+        user_logged_in.connect(
+            record_on_login, dispatch_uid="social_auth0.record_login_context"
+        )
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")

@@ -66,6 +66,10 @@ def start_emulator(config: dict) -> None:
         roles_claim=settings.AUTH0_ROLES_CLAIM,
         port=config["port"],
     )
+    organization = config["organization"]
+    tenant.add_organization(
+        organization["name"], org_id=organization["id"], members=["admin@example.com"]
+    )
     tenant.start()  # a daemon thread: it ends with the server
     lines = [
         f"Auth0 tenant emulator: {tenant.base_url} (no AUTH0_DOMAIN set)",
@@ -74,6 +78,8 @@ def start_emulator(config: dict) -> None:
             f"  {email} / {password}   roles: {', '.join(roles) or '-'}"
             for email, password, roles, _ in DEMO_USERS
         ),
+        f"Organization {organization['name']!r} (member: admin@example.com); "
+        "MFA code: 123456.",
         "Set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET to use a real tenant.",
     ]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -9,6 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from social_auth0.decorators import mfa_required
+from social_auth0.organizations import current_organization
+
 
 def index(request: HttpRequest) -> HttpResponse:
     """The home page: a "Log in" form (a POST, as social-auth-app-django 8 wants)."""
@@ -28,8 +31,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "picture": social.extra_data.get("picture") if social else None,
             "roles": roles if isinstance(roles, list) else [roles],
             "claims_pretty": json.dumps(claims, indent=2, sort_keys=True),
+            "organization": current_organization(request),
         },
     )
+
+
+@mfa_required
+def security(request: HttpRequest) -> HttpResponse:
+    """A sensitive page: only after MFA (a step-up through Auth0 if needed)."""
+    return render(request, "home/security.html")
 
 
 def login_error(request: HttpRequest) -> HttpResponse:

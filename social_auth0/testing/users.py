@@ -122,3 +122,5 @@ class Application:
     logout_urls: list[str] = field(default_factory=list)
     backchannel_logout_urls: list[str] = field(default_factory=list)
     name: str = "Test Application"
+    #: client grants: API identifier -> scopes the client_credentials grant may get
+    api_grants: dict[str, list[str]] = field(default_factory=dict)
