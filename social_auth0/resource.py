@@ -88,6 +88,17 @@ class BearerError(Exception):
         self.description = description
         self.scope = scope
 
+    @property
+    def no_token(self) -> bool:
+        """Whether no token was sent (a 401 without ``error``)."""
+        return self.status == 401 and self.error is None
+
+    def fresh(self) -> BearerError:
+        """A new instance to raise: raising one shared instance again and again
+        would chain each raise's frames (and their requests) onto its
+        ``__traceback__``, keeping every request alive."""
+        return BearerError(self.status, self.error, self.description, scope=self.scope)
+
     def challenge(self, realm: str) -> str:
         """The ``WWW-Authenticate`` value (RFC 6750 section 3)."""
         params = [("realm", realm)]
@@ -102,6 +113,7 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+# Templates: raise ``.fresh()`` copies, never these instances (see ``fresh``).
 NO_TOKEN = BearerError(401, None, "Authentication credentials were not provided")
 UNAVAILABLE = BearerError(
     503, "temporarily_unavailable", "The token cannot be checked right now"
@@ -309,10 +321,10 @@ def bearer_token(request: HttpRequest) -> str:
         )
     header = request.META.get("HTTP_AUTHORIZATION")
     if not header or not isinstance(header, str):
-        raise NO_TOKEN
+        raise NO_TOKEN.fresh()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
-        raise NO_TOKEN
+        raise NO_TOKEN.fresh()
     # One b64token (RFC 6750 section 2.1): no second word. Its characters are
     # checked by the verifier, segment by segment.
     if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
@@ -338,7 +350,7 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
         raise ImproperlyConfigured(error.detail or str(error)) from error
     except SocialAuthBaseException as error:  # the JWKS could not be fetched
         log_rejection(error, "API request")
-        raise UNAVAILABLE from error
+        raise UNAVAILABLE.fresh() from error
 
 
 def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
