@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -315,7 +315,7 @@ def bearer_token(request: HttpRequest) -> str:
     in the query string (section 2.3 invites leaks into logs), is a 400.
     """
     # Most API requests have no query string: don't parse an empty one.
-    if request.META.get("QUERY_STRING") and "access_token" in request.GET:
+    if request.META.get("QUERY_STRING") and _token_in_query(request):
         raise BearerError(
             400, "invalid_request", "Send the token in the Authorization header"
         )
@@ -330,6 +330,21 @@ def bearer_token(request: HttpRequest) -> str:
     if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
         raise BearerError(400, "invalid_request", "Malformed Authorization header")
     return token
+
+
+def _token_in_query(request: HttpRequest) -> bool:
+    """Whether the query string carries ``access_token``. A query string Django
+    refuses to parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields) is
+    an ``invalid_request`` too: Django would answer it with an HTML 400 and
+    an ERROR log line per request."""
+    try:
+        return "access_token" in request.GET
+    except SuspiciousOperation as error:
+        logger.warning(
+            "Auth0 API request rejected: unreadable query string (%s)",
+            type(error).__name__,
+        )
+        raise BearerError(400, "invalid_request", "Malformed query string") from None
 
 
 def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
