@@ -118,7 +118,7 @@ def test_requests_without_a_token_are_not_kept_in_memory(
 @pytest.mark.urls("tests.api_urls")
 # Plain Django only: DRF's content negotiation reads query_params (the
 # ``format`` override) before any authentication class runs.
-@pytest.mark.parametrize("path", ["/api/reports/", "/api/async-reports/"])
+@pytest.mark.parametrize("path", ["/api/reports/"])
 def test_query_string_flood_is_an_rfc6750_error_without_error_logs(
     client, settings, caplog, path
 ):
