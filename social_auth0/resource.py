@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -88,6 +88,17 @@ class BearerError(Exception):
         self.description = description
         self.scope = scope
 
+    @property
+    def no_token(self) -> bool:
+        """Whether no token was sent (a 401 without ``error``)."""
+        return self.status == 401 and self.error is None
+
+    def fresh(self) -> BearerError:
+        """A new instance to raise: raising one shared instance again and again
+        would chain each raise's frames (and their requests) onto its
+        ``__traceback__``, keeping every request alive."""
+        return BearerError(self.status, self.error, self.description, scope=self.scope)
+
     def challenge(self, realm: str) -> str:
         """The ``WWW-Authenticate`` value (RFC 6750 section 3)."""
         params = [("realm", realm)]
@@ -102,6 +113,7 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+# Templates: raise ``.fresh()`` copies, never these instances (see ``fresh``).
 NO_TOKEN = BearerError(401, None, "Authentication credentials were not provided")
 UNAVAILABLE = BearerError(
     503, "temporarily_unavailable", "The token cannot be checked right now"
@@ -303,21 +315,36 @@ def bearer_token(request: HttpRequest) -> str:
     in the query string (section 2.3 invites leaks into logs), is a 400.
     """
     # Most API requests have no query string: don't parse an empty one.
-    if request.META.get("QUERY_STRING") and "access_token" in request.GET:
+    if request.META.get("QUERY_STRING") and _token_in_query(request):
         raise BearerError(
             400, "invalid_request", "Send the token in the Authorization header"
         )
     header = request.META.get("HTTP_AUTHORIZATION")
     if not header or not isinstance(header, str):
-        raise NO_TOKEN
+        raise NO_TOKEN.fresh()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
-        raise NO_TOKEN
+        raise NO_TOKEN.fresh()
     # One b64token (RFC 6750 section 2.1): no second word. Its characters are
     # checked by the verifier, segment by segment.
     if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
         raise BearerError(400, "invalid_request", "Malformed Authorization header")
     return token
+
+
+def _token_in_query(request: HttpRequest) -> bool:
+    """Whether the query string carries ``access_token``. A query string Django
+    refuses to parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields) is
+    an ``invalid_request`` too: Django would answer it with an HTML 400 and
+    an ERROR log line per request."""
+    try:
+        return "access_token" in request.GET
+    except SuspiciousOperation as error:
+        logger.warning(
+            "Auth0 API request rejected: unreadable query string (%s)",
+            type(error).__name__,
+        )
+        raise BearerError(400, "invalid_request", "Malformed query string") from None
 
 
 def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
@@ -338,7 +365,7 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
         raise ImproperlyConfigured(error.detail or str(error)) from error
     except SocialAuthBaseException as error:  # the JWKS could not be fetched
         log_rejection(error, "API request")
-        raise UNAVAILABLE from error
+        raise UNAVAILABLE.fresh() from error
 
 
 def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:

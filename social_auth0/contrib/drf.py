@@ -92,7 +92,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
         try:
             caller, claims = authenticate(request._request)
         except BearerError as error:
-            if error is NO_TOKEN:
+            if error.no_token:
                 return None
             setattr(request, ERROR_ATTRIBUTE, error)
             _raise_for(error)
