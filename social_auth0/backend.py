@@ -72,7 +72,7 @@ _NOT_MEMOIZED = object()
 _MISSING = object()
 
 
-def _reads_django_settings(strategy_class: type) -> bool:
+def reads_django_settings(strategy_class: type) -> bool:
     """Whether ``strategy_class`` resolves settings exactly as DjangoStrategy."""
     safe = _memo_safe.get(strategy_class)
     if safe is None:
@@ -212,7 +212,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         default = self.SETTING_DEFAULTS.get(name, default)
         strategy_class = type(self.strategy)
         # *_URL settings are resolved through the URLconf: never memoized.
-        if name.endswith("_URL") or not _reads_django_settings(strategy_class):
+        if name.endswith("_URL") or not reads_django_settings(strategy_class):
             return super().setting(name, default)
         key = (strategy_class, self.name, name)
         value = _settings_memo.get(key, _NOT_MEMOIZED)

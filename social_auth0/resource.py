@@ -40,13 +40,14 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from social_core.exceptions import (
     AuthConfigurationError,
     AuthResponseError,
     SocialAuthBaseException,
 )
 
-from .backend import Auth0OAuth2, log_rejection
+from .backend import Auth0OAuth2, log_rejection, reads_django_settings
 from .tokens import token_error, verify_api_access_token
 
 if TYPE_CHECKING:
@@ -222,8 +223,12 @@ class ApiVerifier:
         return user
 
 
-# One verifier per process; rebuilt whenever Django reports a setting change.
-_verifiers: dict[str, ApiVerifier] = {}
+# Verifiers, rebuilt whenever Django reports a setting change: one per process
+# for social_django's stock strategy (settings are the same for every request),
+# else one per distinct set of resolved settings (a per-site strategy: each
+# site's own tenant, audiences and keys, never another site's).
+_verifiers: dict[object, ApiVerifier] = {}
+MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
 
 
 @receiver(setting_changed)
@@ -231,19 +236,40 @@ def _forget_verifier(**kwargs: Any) -> None:
     _verifiers.clear()
 
 
-def api_verifier() -> ApiVerifier:
-    """The verifier for the current settings (built on first use)."""
-    verifier = _verifiers.get("auth0")
-    if verifier is None:
-        verifier = _verifiers["auth0"] = _build_verifier(api_backend())
-    return verifier
+def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
+    """The verifier for the settings that apply to ``request`` (built on first use)."""
+    from social_django import utils
+
+    # The stock strategy needs no request (nor reads it: a hostile query
+    # string stays unparsed on the way to its 400).
+    if reads_django_settings(import_string(utils.STRATEGY)):
+        verifier = _verifiers.get(Auth0OAuth2.name)
+        if verifier is None:
+            verifier = _verifiers[Auth0OAuth2.name] = _build_verifier(
+                api_backend(utils.load_strategy())  # type: ignore[no-untyped-call]
+            )
+        return verifier
+    strategy = utils.load_strategy(request)  # type: ignore[no-untyped-call]
+    built = _build_verifier(api_backend(strategy))
+    key = (
+        built.issuer,
+        built.audiences,
+        built.client_id,
+        built.leeway,
+        built.scope_claims,
+        built.linked_user,
+        built.realm,
+        built.keys.document_key,
+    )
+    if key not in _verifiers and len(_verifiers) >= MAX_SITE_VERIFIERS:
+        _verifiers.clear()
+    return _verifiers.setdefault(key, built)
 
 
-def api_backend() -> Auth0OAuth2[Any]:
-    """The ``auth0`` backend, without a request: settings and HTTP helpers."""
-    from social_django.utils import load_backend, load_strategy
+def api_backend(strategy: Any) -> Auth0OAuth2[Any]:
+    """The ``auth0`` backend of ``strategy``: settings and HTTP helpers."""
+    from social_django.utils import load_backend
 
-    strategy = load_strategy()  # type: ignore[no-untyped-call]
     try:
         backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
     except AuthConfigurationError as error:
@@ -355,7 +381,7 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     """
     token = bearer_token(request)
     try:
-        verifier = api_verifier()
+        verifier = api_verifier(request)
         claims = verifier.verify(token)
         return verifier.caller(claims), claims
     except AuthResponseError as error:
@@ -380,27 +406,27 @@ def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
         )
 
 
-def error_response(error: BearerError) -> HttpResponse:
+def error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
     """The RFC 6750 answer to ``error``: status, challenge, small JSON body."""
     body = {"error": error.error} if error.error else {}
     body["error_description"] = error.description
     response = JsonResponse(body, status=error.status)
     if error.status in (401, 403, 400):
-        response["WWW-Authenticate"] = error.challenge(realm())
+        response["WWW-Authenticate"] = error.challenge(realm(request))
     if error.status == 503:
         response["Retry-After"] = "10"
     return response
 
 
-def realm() -> str:
-    """The ``realm`` of the challenge (``API_REALM``)."""
-    verifier = _verifiers.get("auth0")
-    if verifier is not None:
-        return verifier.realm
-    from django.conf import settings
+def realm(request: HttpRequest) -> str:
+    """The ``realm`` of the challenge (``API_REALM``), whatever else is wrong."""
+    try:
+        return api_verifier(request).realm
+    except (ImproperlyConfigured, SocialAuthBaseException):
+        from django.conf import settings
 
-    realm = getattr(settings, "SOCIAL_AUTH_AUTH0_API_REALM", None)
-    return str(realm or API_REALM)
+        realm = getattr(settings, "SOCIAL_AUTH_AUTH0_API_REALM", None)
+        return str(realm or API_REALM)
 
 
 # -- the decorator ---------------------------------------------------------------
@@ -411,7 +437,7 @@ def _protect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
     granted = (
         caller.scopes
         if isinstance(caller, Auth0Principal)
-        else api_verifier().granted_scopes(claims)
+        else api_verifier(request).granted_scopes(claims)
     )
     check_scopes(granted, scopes)
     request.user = caller
@@ -447,7 +473,7 @@ def _sync_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
         try:
             _protect(request, required)
         except BearerError as error:
-            return error_response(error)
+            return error_response(error, request)
         return func(request, *args, **kwargs)
 
     return wrapper
@@ -461,7 +487,7 @@ def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
         try:
             await protect(request, required)
         except BearerError as error:
-            return error_response(error)
+            return error_response(error, request)
         return await func(request, *args, **kwargs)
 
     return wrapper

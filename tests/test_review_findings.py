@@ -42,12 +42,6 @@ def api_tenants():
 
 
 @pytest.mark.urls("tests.api_urls")
-@pytest.mark.xfail(
-    strict=True,
-    reason="resource.api_verifier() is one process-wide verifier built from "
-    "load_strategy() without a request: with a per-site strategy every site's "
-    "API verifies against the default site's tenant",
-)
 @pytest.mark.parametrize("path", ["/api/reports/", "/drf/reports/"])
 def test_per_site_api_refuses_another_tenants_token(
     api_tenants, settings, monkeypatch, path

@@ -65,10 +65,10 @@ class TokenUnavailable(exceptions.APIException):
     default_code = "temporarily_unavailable"
 
 
-def _raise_for(error: BearerError) -> None:
+def _raise_for(error: BearerError, request: Request) -> None:
     if error.status == 400:
         invalid = InvalidRequest(error.description)
-        invalid.auth_header = error.challenge(realm())
+        invalid.auth_header = error.challenge(realm(request._request))
         raise invalid
     if error.status == 503:
         raise TokenUnavailable(error.description)
@@ -95,7 +95,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
             if error.no_token:
                 return None
             setattr(request, ERROR_ATTRIBUTE, error)
-            _raise_for(error)
+            _raise_for(error, request)
             raise  # unreachable: _raise_for always raises
         django_request: Any = request._request  # typed or not, as DRF is installed
         django_request.auth0_claims = claims
@@ -104,7 +104,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750 section 3)."""
         error: BearerError = getattr(request, ERROR_ATTRIBUTE, NO_TOKEN)
-        return error.challenge(realm())
+        return error.challenge(realm(request._request))
 
 
 class TokenHasScope(BasePermission):
@@ -127,12 +127,14 @@ class TokenHasScope(BasePermission):
         granted = (
             caller.scopes
             if isinstance(caller, Auth0Principal)
-            else api_verifier().granted_scopes(cast("dict[str, Any]", claims))
+            else api_verifier(request._request).granted_scopes(
+                cast("dict[str, Any]", claims)
+            )
         )
         try:
             check_scopes(granted, [required] if isinstance(required, str) else required)
         except BearerError as error:
             exception = InsufficientScope(error.description)
-            exception.auth_header = error.challenge(realm())
+            exception.auth_header = error.challenge(realm(request._request))
             raise exception from None
         return True
