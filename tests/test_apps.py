@@ -94,9 +94,31 @@ CASES = [
         {"SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS": ["Acme"]},
         "E086",
     ),
+    ("migration_checks.check_seed_settings", {"AUTH0_CLIENT_ID": "abc"}, "W091"),
+    (
+        "migration_checks.check_seed_context_processor",
+        {
+            "TEMPLATES": [
+                {
+                    "BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True,
+                    "OPTIONS": {
+                        "context_processors": ["django_auth0.context_processors.auth0"]
+                    },
+                }
+            ]
+        },
+        "W093",
+    ),
+    ("migration_checks.check_scope", {"SOCIAL_AUTH_AUTH0_SCOPE": ["openid"]}, "W094"),
+    ("migration_checks.check_login_url", {"LOGIN_URL": "/login/auth0/"}, "W090"),
     # resource_checks.check_drf_installed: test_resource_checks runs it the
-    # same way, in a process without rest_framework.
+    # same way, in a process without rest_framework; installed.check_app_installed
+    # (E090) needs the app missing: test_migration_checks runs real processes.
 ]
+# Registered when the backend is imported, not in ready(): without the app
+# installed, ready() never runs, and this check is the one that says so.
+AT_IMPORT = "installed.check_app_installed"
 
 
 @pytest.mark.parametrize(
@@ -119,7 +141,7 @@ def test_the_cases_above_cover_every_registered_check():
         for check in checks.registry.registry.get_checks()
         if check.__module__.startswith("social_auth0.")
     }
-    assert registered - named == {"resource_checks.check_drf_installed"}
+    assert registered - named == {"resource_checks.check_drf_installed", AT_IMPORT}
     assert named <= registered
 
 
@@ -185,4 +207,5 @@ def test_importing_a_check_module_registers_nothing():
         timeout=60,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    assert result.stdout.strip() == "[]", result.stderr
+    # The one exception: importing the backend registers E090's check.
+    assert result.stdout.strip() == repr([f"social_auth0.{AT_IMPORT}"]), result.stderr
