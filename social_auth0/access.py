@@ -16,7 +16,7 @@ import hashlib
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import InvalidCacheBackendError, caches
 from requests.auth import AuthBase
@@ -28,7 +28,7 @@ from social_core.exceptions import (
 )
 
 from . import token_store
-from .backend import Auth0OAuth2, log_rejection
+from .backend import Auth0OAuth2, backend_for, log_rejection
 from .tokens import verify_id_token
 
 if TYPE_CHECKING:
@@ -77,16 +77,8 @@ def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
         raise ReauthenticationRequired(
             None, "the request has no logged-in user", stage="refresh"
         )
-    # Not bound to the request: a refresh needs nothing from it (nor its session).
-    return access_token_for(_backend(None), user, min_ttl=min_ttl)
-
-
-def _backend(request: HttpRequest | None) -> Auth0OAuth2[Any]:
-    from social_django.utils import load_backend, load_strategy
-
-    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
-    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    return cast("Auth0OAuth2[Any]", backend)
+    # The request picks the strategy (a per-site strategy: that site's tenant).
+    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
 
 
 def audience_of(backend: Auth0OAuth2[Any]) -> str:
@@ -386,6 +378,22 @@ class BearerAuth(AuthBase):
         token = get_access_token(self.request, min_ttl=self.min_ttl)
         prepared.headers["Authorization"] = f"Bearer {token}"
         return prepared
+
+
+def on_login_tokens(
+    sender: Any,
+    backend: Auth0OAuth2[Any],
+    user: Any,
+    uid: str,
+    response: dict[str, Any],
+    social: Any = None,
+    **kwargs: Any,
+) -> None:
+    """``login_tokens`` receiver: no plaintext token stays on the association;
+    with ``STORE_TOKENS`` the login's tokens are kept, encrypted."""
+    scrub_extra_data(social)
+    if backend.setting("STORE_TOKENS", False) and user is not None:
+        store_login_tokens(backend, user, uid, response)
 
 
 def scrub_extra_data(social: Any) -> None:

@@ -14,7 +14,6 @@ from .checks import PROCESS_LOCAL_CACHES, resolve_setting
 from .token_store import KEYS_SETTING
 
 
-@checks.register("social_auth0")
 def check_token_keys(**kwargs: Any) -> list[checks.CheckMessage]:
     """TOKEN_ENCRYPTION_KEYS, when set, is a list of Fernet keys."""
     keys = getattr(settings, KEYS_SETTING, None)
@@ -41,7 +40,6 @@ def _is_key(value: object) -> bool:
     return True
 
 
-@checks.register("social_auth0")
 def check_stored_tokens(**kwargs: Any) -> list[checks.CheckMessage]:
     """STORE_TOKENS asks for ``offline_access``, or tokens cannot be refreshed."""
     store, _ = resolve_setting("STORE_TOKENS", False)
@@ -61,7 +59,6 @@ def check_stored_tokens(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
 
 
-@checks.register("social_auth0")
 def check_refresh_lock(**kwargs: Any) -> list[checks.CheckMessage]:
     """The refresh lock lives in a configured, shared cache, and outlasts a request."""
     store, _ = resolve_setting("STORE_TOKENS", False)
@@ -118,3 +115,10 @@ def _check_lock_timeout() -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+CHECKS = (
+    check_token_keys,
+    check_stored_tokens,
+    check_refresh_lock,
+)

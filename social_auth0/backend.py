@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from django.core.cache import caches
@@ -19,19 +19,35 @@ from django.dispatch import receiver
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
+    AuthAssociationError,
     AuthCanceled,
     AuthConfigurationError,
+    AuthPolicyError,
     AuthResponseError,
     AuthSessionError,
     ErrorStage,
     SocialAuthBaseException,
 )
 
+from . import login_context, login_request
+from .cache import PROCESS_LOCAL, SharedCache
+from .installed import require_app_installed
 from .jwks import TenantKeys
+from .login_context import PENDING_SESSION_KEY
+from .roles import roles_of
+from .signals import login_tokens
+from .tokens import (
+    PARSING_ERRORS,
+    check_subject,
+    token_error,
+    verify_access_token,
+    verify_id_token,
+    verify_logout_token,
+)
 from .tokens import _now as tokens_now
-from .tokens import check_subject, token_error, verify_id_token, verify_logout_token
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
     from social_core.storage import UserProtocol
 
 logger = logging.getLogger("social_auth0")
@@ -39,24 +55,37 @@ logger = logging.getLogger("social_auth0")
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-# Session key holding {"sid", "sub", "login_id"} of an Auth0 login: what
-# logout needs (the sid for logout_hint), never a token. See sessions.py.
-SESSION_KEY = "_social_auth0"
 # Token-endpoint fields: never kept in extra_data (STORE_TOKENS: access.py).
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-# Where the callback leaves them until the login completes (sessions.py).
-PENDING_SESSION_KEY = "_social_auth0_pending"
 
 
 # (strategy class, backend name, setting) -> resolved value. Each login reads a
 # dozen settings, and social-core's lookup builds three names and takes up to
 # three failed getattr()s per read: most of the cost of verifying an ID token.
-# Memoizing assumes the strategy's get_setting() does not vary per request.
-# Values are read at call time the first time and dropped whenever Django
-# reports a setting change (override_settings, pytest-django's `settings`).
+# Only social_django's stock lookup is memoized: it reads django.conf.settings,
+# which changes only with a setting_changed signal (override_settings,
+# pytest-django's `settings`), and then the memo is dropped. A strategy that
+# overrides setting() or get_setting() may answer per request (a per-site
+# SOCIAL_AUTH_STRATEGY, the usual multi-site pattern): it is asked every time,
+# or one site would get another's domain, client id and secret.
 _settings_memo: dict[tuple[type, str, str], Any] = {}
+_memo_safe: dict[type, bool] = {}  # strategy class -> uses the stock lookup
 _NOT_MEMOIZED = object()
 _MISSING = object()
+
+
+def reads_django_settings(strategy_class: type) -> bool:
+    """Whether ``strategy_class`` resolves settings exactly as DjangoStrategy."""
+    safe = _memo_safe.get(strategy_class)
+    if safe is None:
+        from social_django.strategy import DjangoStrategy
+
+        safe = _memo_safe[strategy_class] = (
+            issubclass(strategy_class, DjangoStrategy)
+            and strategy_class.setting is DjangoStrategy.setting
+            and strategy_class.get_setting is DjangoStrategy.get_setting
+        )
+    return safe
 
 
 @receiver(setting_changed)
@@ -128,19 +157,54 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     # (social_django 8's migrations set it on existing rows): keep it, so a
     # site switching backends keeps its users.
     ID_KEY = "user_id"
+    # Keys other Auth0 integrations stored the same ``sub`` under: "id" is
+    # social-core's default ID_KEY, which the hand-written Auth0(BaseOAuth2) of
+    # Auth0's 2017/2019 quickstarts inherits; "sub" is the claim's own name.
+    # social-core's social_user finds such rows (and unkeyed ones) and
+    # migrates them to ID_KEY; see allow_unverified_legacy_uid_migration.
+    LEGACY_ID_KEYS = ("id", "sub")
     # Auth0 matches Allowed Callback URLs exactly: no ?redirect_state=.
     REDIRECT_STATE = False
     STATE_PARAMETER = True
     DEFAULT_SCOPE = ["openid", "profile", "email"]
     SCOPE_SEPARATOR = " "
-    EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    EXTRA_DATA = [
+        ("picture", "picture"),
+        ("email_verified", "email_verified"),
+        ("org_id", "org_id"),  # the organization of the last login (or None)
+        ("org_name", "org_name"),
+    ]
+    # PKCE is always on, with S256: the only values USE_PKCE and
+    # PKCE_CODE_CHALLENGE_METHOD may have ('plain' sends the verifier in clear).
+    DEFAULT_USE_PKCE = True
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     LEEWAY = 60  # seconds; Auth0's clocks and ours drift
+    MAX_AGE: int | None = None  # seconds since sign-in at Auth0; None: no limit
     JWKS_CACHE = "default"
     JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
     JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
+    # Whole-seconds settings: the least value each accepts (0 would switch off
+    # the JWKS cache and its refetch rate limit), and the most that keeps it
+    # useful (beyond it a setting still works but weakens what a token proves:
+    # a leeway past Auth0's NTP-synchronised clocks; a removed key kept a day).
+    SECONDS_MINIMUMS: ClassVar[dict[str, int]] = {
+        "LEEWAY": 0,
+        "MAX_AGE": 0,
+        "JWKS_CACHE_TTL": 1,
+        "JWKS_REFETCH_INTERVAL": 1,
+    }
+    SECONDS_MAXIMUMS: ClassVar[dict[str, int]] = {
+        "LEEWAY": 300,
+        "JWKS_CACHE_TTL": 86400,
+    }
+    # MAX_AGE + LEEWAY must cover the time from signing in at Auth0 to our
+    # verification of the ID token: the redirect back, the code exchange, drift.
+    MIN_AUTHENTICATION_WINDOW = 30  # seconds
     LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
+    LOGOUT_ENDPOINTS = ("oidc", "v2")
+    ROLES_TOKEN = "id_token"  # noqa: S105 (where ROLES_CLAIM is read; a name)
+    ROLES_TOKENS = ("id_token", "access_token")
     # Auth0's `name` is the email for database users: never split it into
     # first/last names unless a site opts in (social_names reads this).
     SETTING_DEFAULTS: dict[str, object] = {"FIRSTLAST_FROM_FULL": False}
@@ -148,9 +212,11 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def setting(self, name: str, default: Any = None) -> Any:
         """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's lookup order)."""
         default = self.SETTING_DEFAULTS.get(name, default)
-        if name.endswith("_URL"):  # resolved through the URLconf: not memoized
+        strategy_class = type(self.strategy)
+        # *_URL settings are resolved through the URLconf: never memoized.
+        if name.endswith("_URL") or not reads_django_settings(strategy_class):
             return super().setting(name, default)
-        key = (type(self.strategy), self.name, name)
+        key = (strategy_class, self.name, name)
         value = _settings_memo.get(key, _NOT_MEMOIZED)
         if value is _NOT_MEMOIZED:
             value = _settings_memo[key] = super().setting(name, _MISSING)
@@ -207,11 +273,13 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         max_age = self.max_age()
         if max_age is not None:
             params["max_age"] = str(max_age)
+        # Allow-listed request parameters, organization, step-up (login_request.py).
+        params.update(login_request.authorize_params(self, state, params))
         return params
 
     def check_pkce(self) -> None:
         """Refuse to start a login without PKCE S256 (a system check says so too)."""
-        if not self.setting("USE_PKCE", True):
+        if not self.setting("USE_PKCE", self.DEFAULT_USE_PKCE):
             raise AuthConfigurationError(
                 self,
                 "SOCIAL_AUTH_AUTH0_USE_PKCE must not be False",
@@ -219,11 +287,11 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 parameter="USE_PKCE",
                 stage="begin",
             )
-        method = self.setting("PKCE_CODE_CHALLENGE_METHOD", "S256")
-        if method != "S256":
+        allowed = self.PKCE_DEFAULT_CODE_CHALLENGE_METHOD
+        if self.setting("PKCE_CODE_CHALLENGE_METHOD", allowed) != allowed:
             raise AuthConfigurationError(
                 self,
-                "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD must be 'S256'",
+                f"SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD must be {allowed!r}",
                 code="invalid_setting",
                 parameter="PKCE_CODE_CHALLENGE_METHOD",
                 stage="begin",
@@ -255,16 +323,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def leeway(self) -> int:
         """Clock-skew allowance in seconds (``LEEWAY``)."""
-        return self._int_setting("LEEWAY", self.LEEWAY)
+        return self._seconds_setting("LEEWAY")
 
     def max_age(self) -> int | None:
         """``MAX_AGE`` in seconds, or None."""
-        if self.setting("MAX_AGE") is None:
+        if self.setting("MAX_AGE", self.MAX_AGE) is None:
             return None
-        return self._int_setting("MAX_AGE", None)
+        return self._seconds_setting("MAX_AGE")
 
-    def _int_setting(self, name: str, default: int | None, minimum: int = 0) -> int:
-        value = self.setting(name, default)
+    def _seconds_setting(self, name: str) -> int:
+        """A whole-seconds setting: its default and minimum as declared above."""
+        value = self.setting(name, getattr(self, name))
+        minimum = self.SECONDS_MINIMUMS[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise AuthConfigurationError(
                 self,
@@ -292,11 +362,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self,
             self.jwks_url(),
             cache_alias=self.setting("JWKS_CACHE", self.JWKS_CACHE),
-            # 0 would switch off caching and the refetch rate limit.
-            ttl=self._int_setting("JWKS_CACHE_TTL", self.JWKS_CACHE_TTL, minimum=1),
-            refetch_interval=self._int_setting(
-                "JWKS_REFETCH_INTERVAL", self.JWKS_REFETCH_INTERVAL, minimum=1
-            ),
+            ttl=self._seconds_setting("JWKS_CACHE_TTL"),
+            refetch_interval=self._seconds_setting("JWKS_REFETCH_INTERVAL"),
             wait=float(
                 self.setting("REQUESTS_TIMEOUT") or self.setting("URLOPEN_TIMEOUT") or 5
             ),
@@ -306,6 +373,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def start(self) -> Any:
         """Redirect to ``/authorize``; a refusal is logged once, then re-raised."""
+        require_app_installed()
         try:
             return super().start()
         except SocialAuthBaseException as error:
@@ -314,11 +382,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def auth_complete(self, *args: Any, **kwargs: Any) -> UserProtocol | Any:
         """Complete the login; a rejection is logged once, then re-raised."""
+        require_app_installed()
         try:
-            return super().auth_complete(*args, **kwargs)
+            result = super().auth_complete(*args, **kwargs)
         except SocialAuthBaseException as error:
             log_rejection(error)
             raise
+        current = kwargs.get("user")
+        if result is not None and current is not None and result == current:
+            # Already logged in (a step-up): login() will not run, so the
+            # user_logged_in receiver will not record what this login proved.
+            login_context.record_after_pipeline(self.strategy)
+        return result
 
     def get_provider_error(
         self,
@@ -350,13 +425,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
         response = kwargs.get("response") or {}
         claims = self.verify_id_token(response.get("id_token"))
+        login_request.verify_callback(self, claims)  # organization, max_age, step-up
+        self.strategy.session_set(
+            login_context.PENDING_KEY, login_context.context_from_claims(claims)
+        )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
         # What logout needs later (sessions.py records it at user_logged_in).
         sid = claims.get("sid")
         self.strategy.session_set(
             PENDING_SESSION_KEY,
-            {"sid": sid if isinstance(sid, str) else None, "sub": claims["sub"]},
+            {
+                "sid": sid if isinstance(sid, str) else None,
+                "sub": claims["sub"],
+                "iss": claims["iss"],  # a logout token ends only its tenant's
+            },
         )
         return claims
 
@@ -380,6 +463,44 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             leeway=self.leeway(),
             max_age=self.max_age(),
         )
+
+    def verify_access_token(
+        self, token: object, subject: object = None
+    ) -> dict[str, Any]:
+        """Verify the login's access token, issued for ``AUDIENCE``.
+
+        Its rules differ from an ID token's: RS256 from the same key cache,
+        ``iss``, ``exp``, ``aud`` containing ``AUDIENCE``, ``azp`` the client
+        id, no nonce; and its ``sub`` must be ``subject`` (the ID token's), so
+        what it grants lands on the right user.
+        """
+        audience = self.setting("AUDIENCE")
+        if not audience:
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_AUDIENCE is needed to verify the access token "
+                f"(ROLES_TOKEN = {self.setting('ROLES_TOKEN')!r})",
+                code="missing_setting",
+                parameter="AUDIENCE",
+                stage="token_validation",
+            )
+        claims = verify_access_token(
+            self,
+            token,
+            self.tenant_keys().lookup,
+            issuer=self.id_token_issuer(),
+            client_id=self.client_id(),
+            audience=str(audience),
+            leeway=self.leeway(),
+        )
+        if claims["sub"] != subject:
+            raise token_error(
+                self,
+                "access token sub differs from the ID token's",
+                code="invalid_claim",
+                claim="sub",
+            )
+        return claims
 
     def merge_userinfo(
         self, claims: dict[str, Any], access_token: str
@@ -410,20 +531,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         ``logout_hint`` = the Auth0 session id; ``"v2"``: ``/v2/logout``.
         """
         endpoint = self.setting("LOGOUT_ENDPOINT", self.LOGOUT_ENDPOINT)
+        if endpoint not in self.LOGOUT_ENDPOINTS:
+            raise AuthConfigurationError(
+                self,
+                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be "
+                + " or ".join(map(repr, self.LOGOUT_ENDPOINTS)),
+                code="invalid_setting",
+                parameter="LOGOUT_ENDPOINT",
+            )
         params = {"client_id": self.client_id()}
         if endpoint == "oidc":
             params["post_logout_redirect_uri"] = return_to
             if sid:
                 params["logout_hint"] = sid
-        elif endpoint == "v2":
-            params["returnTo"] = return_to
         else:
-            raise AuthConfigurationError(
-                self,
-                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be 'oidc' or 'v2'",
-                code="invalid_setting",
-                parameter="LOGOUT_ENDPOINT",
-            )
+            params["returnTo"] = return_to
         if self.setting("LOGOUT_FEDERATED", False):
             params["federated"] = ""  # also end the upstream IdP's session
         path = "oidc/logout" if endpoint == "oidc" else "v2/logout"
@@ -449,7 +571,17 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
         lifetime = max(int(claims["exp"] - tokens_now()) + self.leeway(), 1)
-        cache = caches[self.setting("JWKS_CACHE", self.JWKS_CACHE)]
+        alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
+        # With the shared cache down, a replay is still refused by the process
+        # that saw the token; refusing every token instead would drop logouts.
+        cache = SharedCache(
+            caches[alias],
+            alias,
+            "logout-token jti",
+            consequence="a replayed logout token is refused only by the process "
+            "that saw it first",
+            fallback=PROCESS_LOCAL,
+        )
         if not cache.add(f"social_auth0:logout-jti:{digest}", 1, timeout=lifetime):
             raise token_error(
                 self,
@@ -458,17 +590,40 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 claim="jti",
             )
 
+    # Responses from the tenant ---------------------------------------------
+
+    def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """social-core's ``get_json``; a body too deeply nested or too large to
+        parse is a malformed response too (social-core catches ValueError only,
+        so ``[[[...`` from the token endpoint would be a 500)."""
+        try:
+            return super().get_json(url, *args, **kwargs)
+        except PARSING_ERRORS as error:
+            raise AuthResponseError(
+                self,
+                f"response could not be parsed ({type(error).__name__})",
+                code="malformed_response",
+                stage=kwargs.get("stage", "user_info"),
+            ) from None
+
     # User details and storage --------------------------------------------
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
-        """Map verified claims to social-core's details (never splitting ``name``)."""
-        email = _string_or_none(response.get("email")) or ""
+        """Map verified claims to social-core's details (never splitting ``name``).
+
+        ``email`` is the address only when Auth0 verified it (``email_verified``
+        the JSON ``true``), else None: an unproven address never reaches a user
+        row, an allow-list or a linking step (anyone can sign up at a database
+        connection with anyone's address). The claim itself stays in ``response``.
+        """
+        verified = response.get("email_verified") is True
+        email = _string_or_none(response.get("email"))
         name = _string_or_none(response.get("name"))
         return {
             "user_id": response["sub"],
-            "username": self.username_from(response, email),
-            "email": email,
-            "email_verified": response.get("email_verified") is True,
+            "username": self.username_from(response, email or ""),
+            "email": email if verified else None,
+            "email_verified": verified,
             # Auth0 sets `name` to the email for database users: not a name.
             "fullname": name if name and "@" not in name else None,
             "first_name": _string_or_none(response.get("given_name")),
@@ -486,11 +641,34 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             return email.split("@", 1)[0]
         return str(claims["sub"]).replace("|", "_")
 
+    def auth_allowed(self, response: Any, details: dict[str, Any]) -> bool:
+        """social-core's allow-lists, matched against a verified email only.
+
+        ``WHITELISTED_EMAILS``/``WHITELISTED_DOMAINS`` admit an address, so the
+        address must be proven: an outsider who signs up as ``ceo@company.com``
+        and never verifies it is refused here, with the reason, instead of
+        being let into a site restricted to ``company.com``.
+        """
+        lists = [
+            name
+            for name in ("WHITELISTED_EMAILS", "WHITELISTED_DOMAINS")
+            if self.setting(name)
+        ]
+        if lists and response.get("email_verified") is not True:
+            raise AuthPolicyError(
+                self,
+                f"{' and '.join(lists)} admit only a verified email; "
+                "this login's email_verified is not true",
+                code="authentication_disallowed",
+                claim="email_verified",
+                parameter=lists[0],
+                stage="pipeline",
+            )
+        return super().auth_allowed(response, details)
+
     def get_user_groups(self, response: Any) -> list[str] | None:
         """The user's roles (``ROLES_CLAIM``), so social-core's ``ALLOW_GROUPS``
         works; unknown roles (an absent or malformed claim) allow nothing."""
-        from .pipeline import roles_of
-
         if not self.setting("ROLES_CLAIM"):
             return None
         return roles_of(self, response) or []
@@ -498,6 +676,61 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> Any:
         """The ``sub`` claim, stored as ``user_id`` like social-core's backend."""
         return self.get_user_id_from_sources(details)
+
+    # Associations other integrations wrote ---------------------------------
+
+    def get_user_id_for_key(
+        self, details: dict[str, Any], response: dict[str, Any], id_key: str
+    ) -> Any:
+        """The ``sub`` for ``ID_KEY`` and each of ``LEGACY_ID_KEYS`` (all held
+        it); a key configured in ``LEGACY_ID_KEYS`` reads the claim it names."""
+        if id_key in (self.ID_KEY, *self.LEGACY_ID_KEYS):
+            return self.get_user_id_from_sources(details, response, id_key="user_id")
+        return super().get_user_id_for_key(details, response, id_key)
+
+    def allow_unverified_legacy_uid_migration(
+        self, old_id_key: str, id_key: str
+    ) -> bool:
+        """Migrate a row keyed ``""``, ``"id"`` or ``"sub"`` whose ``uid`` is this
+        login's ``sub``: for Auth0 that ``uid`` can only be this user's.
+
+        social-core asks for stored evidence (``extra_data[ID_KEY]``) that no
+        other Auth0 integration wrote. It is not needed here: the row was found
+        by ``uid`` equal to the ``sub`` of a verified ID token, and a ``sub`` is
+        unique per tenant, assigned by Auth0 and prefixed with its connection
+        (``auth0|…``, ``google-oauth2|…``), never chosen by a user, which is
+        what each of these integrations stored as ``uid``. A site whose old rows
+        hold something else (another tenant's users, a user-chosen value) sets
+        ``SOCIAL_AUTH_AUTH0_ALLOW_UNVERIFIED_LEGACY_UID_MIGRATION = False``.
+        """
+        default = old_id_key in ("", *self.LEGACY_ID_KEYS) and id_key == self.ID_KEY
+        return bool(self.setting("ALLOW_UNVERIFIED_LEGACY_UID_MIGRATION", default))
+
+    def get_legacy_social_auth(
+        self,
+        uid: str,
+        id_key: str,
+        response: dict[str, Any],
+        user: UserProtocol | None = None,
+    ) -> Any:
+        """None, but refuse a row holding this ``uid`` under any other ``id_key``.
+
+        Whose ``uid`` a row keyed e.g. ``"nickname"`` holds is unknown (a value
+        its user chose), so it is not migrated; without this refusal the login
+        would create a user and then fail on the (provider, uid) unique
+        constraint: an IntegrityError (a 500) and an orphan user.
+        """
+        found = self.strategy.storage.user.get_social_auth(self.name, uid, id_key=None)
+        if found is None:
+            return None
+        raise AuthAssociationError(
+            self,
+            f"association #{found.pk} holds this sub under id_key {found.id_key!r}, "
+            f"which is not {self.ID_KEY!r} nor one of {list(self.LEGACY_ID_KEYS)}; "
+            f"if its uid is this user's Auth0 sub, set its id_key to {self.ID_KEY!r}",
+            code="identifier_migration_conflict",
+            stage="pipeline",
+        )
 
     def extra_data(
         self,
@@ -513,16 +746,33 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         With ``STORE_TOKENS`` the tokens go to ``Auth0Token``, encrypted
         (access.py); plaintext ones an older backend left here are removed.
         """
-        from .access import scrub_extra_data, store_login_tokens
-
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
         for name in TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
             data.pop(name, None)
-        scrub_extra_data(pipeline_kwargs.get("social"))
-        if self.setting("STORE_TOKENS", False) and user is not None:
-            store_login_tokens(self, user, uid, response)
+        login_tokens.send(
+            sender=type(self),
+            backend=self,
+            user=user,
+            uid=uid,
+            response=response,
+            social=pipeline_kwargs.get("social"),
+        )
         return data
+
+
+def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:
+    """The ``auth0`` backend for ``request``'s strategy (settings read through it)."""
+    from social_django.utils import load_backend, load_strategy
+
+    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
+    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
+    return cast("Auth0OAuth2[Any]", backend)
 
 
 def _string_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+# Listed in AUTHENTICATION_BACKENDS without the app installed, the backend is
+# first imported by a request (or by the URLconf at manage.py check): say so.
+require_app_installed()

@@ -1,12 +1,17 @@
-"""Django system checks: misconfiguration is caught at startup, naming the setting.
+"""Django system checks of the backend's settings and the installation around it.
 
-Settings are resolved as the backend's ``self.setting()`` resolves them:
-``SOCIAL_AUTH_AUTH0_<NAME>``, then ``SOCIAL_AUTH_<NAME>``, then ``<NAME>``.
+Misconfiguration is caught at startup, naming the setting. Settings are
+resolved as the backend's ``self.setting()`` resolves them:
+``SOCIAL_AUTH_AUTH0_<NAME>``, then ``SOCIAL_AUTH_<NAME>``, then ``<NAME>``
+(``resolve_setting``, which the other ``*_checks`` modules use too). Defaults
+and allowed values are read from ``Auth0OAuth2``, which declares them.
+
+Nothing here registers itself: ``apps.py`` registers ``CHECKS``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core import checks
@@ -17,6 +22,9 @@ from .backend import Auth0OAuth2, normalize_domain
 
 BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
+BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
 PROCESS_LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", DUMMY_CACHE)
 _UNSET = object()
@@ -32,14 +40,14 @@ def resolve_setting(name: str, default: Any = None) -> tuple[Any, str]:
     return default, preferred
 
 
-@checks.register("social_auth0")
+BARE_HOST_HINT = (
+    "Give the bare host, e.g. 'tenant.eu.auth0.com' or 'https://tenant.eu.auth0.com/'."
+)
+
+
 def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
     """DOMAIN is set, is a bare host, and is https unless on loopback."""
     value, name = resolve_setting("DOMAIN")
-    bare_host_hint = (
-        "Give the bare host, e.g. 'tenant.eu.auth0.com' or "
-        "'https://tenant.eu.auth0.com/'."
-    )
     if value is None or (isinstance(value, str) and not value.strip()):
         return [
             checks.Error(
@@ -53,22 +61,24 @@ def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"{name} must be a string, not {value!r}.",
-                hint=bare_host_hint,
+                hint=BARE_HOST_HINT,
                 id="social_auth0.E002",
             )
         ]
+    return _check_domain_value(value, name)
+
+
+def _check_domain_value(value: str, name: str) -> list[checks.CheckMessage]:
     try:
         normalize_domain(value)
     except ValueError as error:
-        insecure = _only_fault_is_http(value)
+        if _only_fault_is_http(value):
+            hint = "Use https, or http only for a local emulator on "
+            hint += "localhost/127.0.0.1/[::1]."
+            return [checks.Error(f"{name} {error}.", hint=hint, id="social_auth0.E003")]
         return [
             checks.Error(
-                f"{name} {error}.",
-                hint="Use https, or http only for a local emulator on "
-                "localhost/127.0.0.1/[::1]."
-                if insecure
-                else bare_host_hint,
-                id="social_auth0.E003" if insecure else "social_auth0.E002",
+                f"{name} {error}.", hint=BARE_HOST_HINT, id="social_auth0.E002"
             )
         ]
     return []
@@ -86,7 +96,6 @@ def _only_fault_is_http(domain: str) -> bool:
     return True
 
 
-@checks.register("social_auth0")
 def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
     """KEY (client id) and SECRET (client secret) are non-empty strings."""
     errors: list[checks.CheckMessage] = []
@@ -107,23 +116,23 @@ def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
-@checks.register("social_auth0")
 def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
     """PKCE stays on, with S256."""
-    use_pkce, use_name = resolve_setting("USE_PKCE", True)
-    method, method_name = resolve_setting("PKCE_CODE_CHALLENGE_METHOD", "S256")
+    allowed = Auth0OAuth2.PKCE_DEFAULT_CODE_CHALLENGE_METHOD
+    use_pkce, use_name = resolve_setting("USE_PKCE", Auth0OAuth2.DEFAULT_USE_PKCE)
+    method, method_name = resolve_setting("PKCE_CODE_CHALLENGE_METHOD", allowed)
     if not use_pkce:
         return [
             checks.Error(
                 f"{use_name} switches PKCE off.",
-                hint=f"Remove {use_name}: social_auth0 always uses PKCE (S256).",
+                hint=f"Remove {use_name}: social_auth0 always uses PKCE ({allowed}).",
                 id="social_auth0.E006",
             )
         ]
-    if method != "S256":
+    if method != allowed:
         return [
             checks.Error(
-                f"{method_name} is {method!r}; only 'S256' is allowed.",
+                f"{method_name} is {method!r}; only {allowed!r} is allowed.",
                 hint=f"Remove {method_name} ('plain' sends the verifier in clear).",
                 id="social_auth0.E006",
             )
@@ -131,17 +140,10 @@ def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
-@checks.register("social_auth0")
 def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     """LEEWAY, MAX_AGE, JWKS_CACHE_TTL, JWKS_REFETCH_INTERVAL are whole seconds."""
     errors: list[checks.CheckMessage] = []
-    # 0 would switch off the JWKS cache and its refetch rate limit.
-    for setting, minimum in (
-        ("LEEWAY", 0),
-        ("MAX_AGE", 0),
-        ("JWKS_CACHE_TTL", 1),
-        ("JWKS_REFETCH_INTERVAL", 1),
-    ):
+    for setting, minimum in Auth0OAuth2.SECONDS_MINIMUMS.items():
         value, name = resolve_setting(setting)
         if value is None:
             continue
@@ -156,7 +158,6 @@ def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
-@checks.register("social_auth0")
 def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     """JWKS_CACHE names a configured cache, preferably a shared one."""
     alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
@@ -172,6 +173,12 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     backend = caches[alias].get(
         "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
     )
+    return _check_jwks_cache_is_shared(alias, name, backend)
+
+
+def _check_jwks_cache_is_shared(
+    alias: str, name: str, backend: str
+) -> list[checks.CheckMessage]:
     if backend == DUMMY_CACHE:
         return [
             checks.Warning(
@@ -198,34 +205,33 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
-def _auth0_backends() -> list[tuple[str, type]]:
+def _listed_backends() -> list[tuple[str, type]]:
     found = []
     for path in getattr(settings, "AUTHENTICATION_BACKENDS", []):
         try:
             backend = import_string(path)
         except ImportError:
             continue  # Django reports unimportable backends itself.
-        if getattr(backend, "name", None) == Auth0OAuth2.name:
+        if isinstance(backend, type):
             found.append((path, backend))
     return found
 
 
-@checks.register("social_auth0")
 def check_backends(**kwargs: Any) -> list[checks.CheckMessage]:
-    """Our backend is listed, and no other backend is named ``auth0``."""
-    backends = _auth0_backends()
-    ours = [path for path, cls in backends if issubclass(cls, Auth0OAuth2)]
-    others = [path for path, cls in backends if not issubclass(cls, Auth0OAuth2)]
-    if others:
-        return [
-            checks.Error(
-                f"AUTHENTICATION_BACKENDS lists {', '.join(others)}, also named "
-                "'auth0'; one shadows the other.",
-                hint=f"Replace it with {BACKEND_PATH!r}; existing users keep their "
-                "accounts.",
-                id="social_auth0.E008",
-            )
+    """Our backend (or a subclass, whatever its name) is listed, and no other
+    backend has its name."""
+    backends = _listed_backends()
+    ours = {cls.name for _, cls in backends if issubclass(cls, Auth0OAuth2)}
+    # social-core keeps one backend per name: one shadows the other. Without
+    # ours, social-core's own "auth0" is what a site switching over still lists.
+    for name in sorted(ours or {Auth0OAuth2.name}):
+        others = [
+            path
+            for path, cls in backends
+            if not issubclass(cls, Auth0OAuth2) and getattr(cls, "name", None) == name
         ]
+        if others:
+            return [_shadowed_backend_error(others, name)]
     if not ours:
         return [
             checks.Error(
@@ -237,7 +243,15 @@ def check_backends(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
-@checks.register("social_auth0")
+def _shadowed_backend_error(paths: list[str], name: str) -> checks.Error:
+    return checks.Error(
+        f"AUTHENTICATION_BACKENDS lists {', '.join(map(repr, paths))}, also named "
+        f"{name!r}; one shadows the other.",
+        hint=f"Replace it with {BACKEND_PATH!r}; existing users keep their accounts.",
+        id="social_auth0.E008",
+    )
+
+
 def check_installed_apps(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -255,12 +269,10 @@ def check_installed_apps(
     return []
 
 
-@checks.register("social_auth0")
 def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
     """A rejected login should be a redirect with a message, never a 500."""
     warnings: list[checks.CheckMessage] = []
-    middleware = getattr(settings, "MIDDLEWARE", None) or []
-    if not any(_is_exception_middleware(path) for path in middleware):
+    if _middleware_index(EXCEPTION_MIDDLEWARE) is None:
         warnings.append(
             checks.Warning(
                 f"{EXCEPTION_MIDDLEWARE!r} is not in MIDDLEWARE.",
@@ -274,8 +286,7 @@ def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
         warnings.append(
             checks.Warning(
                 f"{name} is not set.",
-                hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the "
-                "login error message.",
+                hint=f"Set {name} to a page that shows the login error message.",
                 id="social_auth0.W002",
             )
         )
@@ -285,53 +296,37 @@ def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Warning(
                 f"{raise_name} is on (it defaults to DEBUG): rejected logins raise "
                 "instead of redirecting with a message.",
-                hint="Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False.",
+                hint=f"Set {raise_name} = False.",
                 id="social_auth0.W003",
             )
         )
     return warnings
 
 
-def _is_exception_middleware(path: str) -> bool:
-    if path == EXCEPTION_MIDDLEWARE:
-        return True
-    try:
-        cls = import_string(path)
-        base = import_string(EXCEPTION_MIDDLEWARE)
-    except ImportError:
-        return False
-    return isinstance(cls, type) and issubclass(cls, base)
+def _middleware_index(class_path: str) -> int | None:
+    """Where ``class_path`` or a subclass of it is in MIDDLEWARE, if anywhere
+    (as contrib.auth's ``_subclass_index``)."""
+    cls = import_string(class_path)
+    for index, path in enumerate(getattr(settings, "MIDDLEWARE", None) or []):
+        try:
+            candidate = import_string(path)
+        except ImportError:
+            continue  # Django reports an unimportable middleware itself.
+        if isinstance(candidate, type) and issubclass(candidate, cls):
+            return index
+    return None
 
 
-BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+# LOGOUT_ENDPOINT values, in the words the E012 hint uses.
+LOGOUT_ENDPOINT_LABELS = {
+    "oidc": "OIDC RP-initiated logout",
+    "v2": "Auth0's /v2/logout",
+}
 
 
-@checks.register("social_auth0")
 def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
     """LOGOUT_ENDPOINT is known; back-channel logout can reach every session."""
-    messages: list[checks.CheckMessage] = []
-    endpoint, endpoint_name = resolve_setting("LOGOUT_ENDPOINT", "oidc")
-    if endpoint not in ("oidc", "v2"):
-        messages.append(
-            checks.Error(
-                f"{endpoint_name} is {endpoint!r}.",
-                hint="Use 'oidc' (OIDC RP-initiated logout, the default) or 'v2' "
-                "(Auth0's /v2/logout).",
-                id="social_auth0.E012",
-            )
-        )
-    middleware = getattr(settings, "MIDDLEWARE", None) or []
-    if BACKCHANNEL_MIDDLEWARE not in middleware:
-        messages.append(
-            checks.Warning(
-                f"{BACKCHANNEL_MIDDLEWARE!r} is not in MIDDLEWARE.",
-                hint="Without it, sessions that Auth0 ends by back-channel logout "
-                "survive when they cannot be deleted server-side (signed cookies, "
-                "or a session key changed since login). Add it after "
-                "AuthenticationMiddleware.",
-                id="social_auth0.W005",
-            )
-        )
+    messages = [*_check_logout_endpoint(), *_check_backchannel_middleware()]
     if _session_store_is_process_local():
         messages.append(
             checks.Warning(
@@ -345,6 +340,68 @@ def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
     return messages
 
 
+def _check_logout_endpoint() -> list[checks.CheckMessage]:
+    endpoint, name = resolve_setting("LOGOUT_ENDPOINT", Auth0OAuth2.LOGOUT_ENDPOINT)
+    if endpoint in Auth0OAuth2.LOGOUT_ENDPOINTS:
+        return []
+    uses = [
+        f"{value!r} ({LOGOUT_ENDPOINT_LABELS[value]}"
+        + (", the default)" if value == Auth0OAuth2.LOGOUT_ENDPOINT else ")")
+        for value in Auth0OAuth2.LOGOUT_ENDPOINTS
+    ]
+    return [
+        checks.Error(
+            f"{name} is {endpoint!r}.",
+            hint=f"Use {' or '.join(uses)}.",
+            id="social_auth0.E012",
+        )
+    ]
+
+
+def _check_backchannel_middleware() -> list[checks.CheckMessage]:
+    index = _middleware_index(BACKCHANNEL_MIDDLEWARE)
+    if index is None:
+        return [
+            checks.Warning(
+                f"{BACKCHANNEL_MIDDLEWARE!r} is not in MIDDLEWARE.",
+                hint="Without it, sessions that Auth0 ends by back-channel logout "
+                "survive when they cannot be deleted server-side (signed cookies, "
+                "or a session key changed since login). Add it after "
+                "AuthenticationMiddleware.",
+                id="social_auth0.W005",
+            )
+        ]
+    return _check_backchannel_middleware_order(index)
+
+
+def _check_backchannel_middleware_order(index: int) -> list[checks.CheckMessage]:
+    sessions = _middleware_index(SESSION_MIDDLEWARE)
+    if sessions is None or sessions > index:
+        return [
+            checks.Error(
+                f"{BACKCHANNEL_MIDDLEWARE!r} needs {SESSION_MIDDLEWARE!r} before it "
+                "in MIDDLEWARE.",
+                hint="Without request.session it cannot end a session: every "
+                "request would fail with ImproperlyConfigured. Put it after "
+                "SessionMiddleware and AuthenticationMiddleware.",
+                id="social_auth0.E016",
+            )
+        ]
+    authentication = _middleware_index(AUTHENTICATION_MIDDLEWARE)
+    if authentication is None or authentication > index:
+        return [
+            checks.Warning(
+                f"{BACKCHANNEL_MIDDLEWARE!r} needs {AUTHENTICATION_MIDDLEWARE!r} "
+                "before it in MIDDLEWARE.",
+                hint="It then logs out sessions before request.user is set, so "
+                "user_logged_out receivers are not told who logged out. Move it "
+                "after AuthenticationMiddleware.",
+                id="social_auth0.W007",
+            )
+        ]
+    return []
+
+
 def _session_store_is_process_local() -> bool:
     # cached_db is fine: its database copy is authoritative.
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.cache":
@@ -354,96 +411,171 @@ def _session_store_is_process_local() -> bool:
     return backend in PROCESS_LOCAL_CACHES
 
 
-@checks.register("social_auth0")
-def check_pipeline_settings(**kwargs: Any) -> list[checks.CheckMessage]:
-    """CLAIM_FIELDS name real user fields; role settings are well formed."""
-    return [*_check_claim_fields(), *_check_roles()]
-
-
-def _check_claim_fields() -> list[checks.CheckMessage]:
-    from django.contrib.auth import get_user_model
-    from django.core.exceptions import FieldDoesNotExist
-
-    mapping, name = resolve_setting("CLAIM_FIELDS")
-    if mapping is None:
+def check_tls_verification(**kwargs: Any) -> list[checks.CheckMessage]:
+    """VERIFY_SSL stays on, unless the tenant is a loopback emulator over http."""
+    value, name = resolve_setting("VERIFY_SSL", True)
+    # None lets requests use its default (verify); a path names a CA bundle.
+    if value is None or value:
         return []
-    if not isinstance(mapping, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
-    ):
-        return [
-            checks.Error(
-                f"{name} must map user model field names to claim names.",
-                hint='e.g. {"first_name": "given_name", '
-                '"department": "https://example.com/department"}',
-                id="social_auth0.E013",
+    domain, _ = resolve_setting("DOMAIN")
+    if _is_loopback_http(domain):
+        return []  # no TLS to verify, and nobody between us and loopback
+    return [
+        checks.Error(
+            f"{name} = {value!r} switches off TLS certificate verification.",
+            hint="Anyone on the network path could then serve their own tokens "
+            f"and keys. Remove {name}, or set it to the path of a CA bundle "
+            "that signs the tenant's certificate.",
+            id="social_auth0.E030",
+        )
+    ]
+
+
+def _is_loopback_http(domain: object) -> bool:
+    try:
+        base = normalize_domain(domain)
+    except ValueError:
+        return False  # check_domain reports it
+    return base.startswith("http://")  # normalize_domain allows http on loopback only
+
+
+def check_security_ranges(**kwargs: Any) -> list[checks.CheckMessage]:
+    """LEEWAY, JWKS_CACHE_TTL and MAX_AGE within the range that keeps them useful."""
+    leeway, leeway_name = resolve_setting("LEEWAY", Auth0OAuth2.LEEWAY)
+    return [
+        *_check_leeway_range(leeway, leeway_name),
+        *_check_jwks_cache_ttl_range(),
+        *_check_authentication_window(leeway, leeway_name),
+    ]
+
+
+def _check_leeway_range(leeway: object, name: str) -> list[checks.CheckMessage]:
+    most = Auth0OAuth2.SECONDS_MAXIMUMS["LEEWAY"]
+    if not _is_seconds(leeway) or leeway <= most:
+        return []
+    return [
+        checks.Warning(
+            f"{name} is {leeway} seconds: expired tokens stay accepted that long.",
+            hint=f"Keep it between {Auth0OAuth2.SECONDS_MINIMUMS['LEEWAY']} and "
+            f"{most} seconds (default {Auth0OAuth2.LEEWAY}); fix the server's "
+            "clock instead (NTP).",
+            id="social_auth0.W030",
+        )
+    ]
+
+
+def _check_jwks_cache_ttl_range() -> list[checks.CheckMessage]:
+    ttl, name = resolve_setting("JWKS_CACHE_TTL", Auth0OAuth2.JWKS_CACHE_TTL)
+    most = Auth0OAuth2.SECONDS_MAXIMUMS["JWKS_CACHE_TTL"]
+    if not _is_seconds(ttl) or ttl <= most:
+        return []
+    return [
+        checks.Warning(
+            f"{name} is {ttl} seconds: a signing key removed from the tenant "
+            "keeps verifying tokens that long.",
+            hint=f"Keep it between {Auth0OAuth2.SECONDS_MINIMUMS['JWKS_CACHE_TTL']} "
+            f"and {most} seconds (a day; default {Auth0OAuth2.JWKS_CACHE_TTL}).",
+            id="social_auth0.W031",
+        )
+    ]
+
+
+def _check_authentication_window(
+    leeway: object, leeway_name: str
+) -> list[checks.CheckMessage]:
+    max_age, name = resolve_setting("MAX_AGE", Auth0OAuth2.MAX_AGE)
+    window = Auth0OAuth2.MIN_AUTHENTICATION_WINDOW
+    if not (_is_seconds(max_age) and _is_seconds(leeway)):
+        return []
+    if max_age + leeway >= window:
+        return []
+    return [
+        checks.Warning(
+            f"{name} is {max_age} seconds with {leeway_name} {leeway}: a user who "
+            "has just signed in is rejected, since the redirect back and the code "
+            "exchange take longer.",
+            hint=f"Make {name} + {leeway_name} at least {window} seconds "
+            "(MAX_AGE = 0 forces a fresh sign-in only with the default LEEWAY).",
+            id="social_auth0.W032",
+        )
+    ]
+
+
+def _is_seconds(value: object) -> TypeGuard[int]:
+    """A valid whole number of seconds (anything else is E010's to report)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_redirects(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Redirects after login stay sanitized, to this site's own hosts."""
+    warnings: list[checks.CheckMessage] = []
+    sanitize, sanitize_name = resolve_setting("SANITIZE_REDIRECTS", True)
+    if not sanitize:
+        warnings.append(
+            checks.Warning(
+                f"{sanitize_name} is off: a login link can send the user "
+                "anywhere after login (an open redirect).",
+                hint=f"Remove {sanitize_name}; list other hosts of your own in "
+                "SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS instead.",
+                id="social_auth0.W033",
             )
-        ]
-    model = get_user_model()
-    errors: list[checks.CheckMessage] = []
-    for field_name in mapping:
-        try:
-            model._meta.get_field(field_name)
-        except FieldDoesNotExist:
-            errors.append(
-                checks.Error(
-                    f"{name} maps to {field_name!r}, which "
-                    f"{model._meta.label} does not have.",
-                    hint="Use a field of your user model (AUTH_USER_MODEL).",
-                    id="social_auth0.E013",
+        )
+    for name in _names_of("ALLOWED_REDIRECT_HOSTS"):
+        foreign = _hosts_outside_allowed_hosts(getattr(settings, name))
+        if foreign:
+            warnings.append(
+                checks.Warning(
+                    f"{name} names {', '.join(map(repr, foreign))}, not in "
+                    "ALLOWED_HOSTS: logins can redirect to a site this project "
+                    "does not serve.",
+                    hint="List only hosts that ALLOWED_HOSTS also matches (hosts "
+                    "of this site), or add them to ALLOWED_HOSTS if they are.",
+                    id="social_auth0.W034",
                 )
             )
-    return errors
+    return warnings
 
 
-def _check_roles() -> list[checks.CheckMessage]:
-    errors: list[checks.CheckMessage] = []
-    roles_token, token_name = resolve_setting("ROLES_TOKEN", "id_token")
-    audience, _ = resolve_setting("AUDIENCE")
-    if roles_token not in ("id_token", "access_token"):
-        errors.append(
-            checks.Error(
-                f"{token_name} is {roles_token!r}.",
-                hint="Use 'id_token' (default) or 'access_token'.",
-                id="social_auth0.E014",
-            )
-        )
-    elif roles_token == "access_token" and not audience:  # noqa: S105 (a name)
-        errors.append(
-            checks.Error(
-                f"{token_name} is 'access_token' but SOCIAL_AUTH_AUTH0_AUDIENCE is "
-                "not set.",
-                hint="Auth0 issues a JWT access token (with roles or permissions) "
-                "only for an API audience: set SOCIAL_AUTH_AUTH0_AUDIENCE.",
-                id="social_auth0.E014",
-            )
-        )
-    for setting in ("STAFF_ROLES", "SUPERUSER_ROLES"):
-        value, name = resolve_setting(setting)
-        if value is not None and not _is_names(value):
-            errors.append(
-                checks.Error(
-                    f"{name} must be a list of role names.",
-                    id="social_auth0.E015",
-                )
-            )
-    groups, groups_name = resolve_setting("GROUPS")
-    if groups not in (None, "mirror") and not (
-        isinstance(groups, dict)
-        and all(isinstance(k, str) and _is_names(v) for k, v in groups.items())
-    ):
-        errors.append(
-            checks.Error(
-                f"{groups_name} must map role names to group names, or be 'mirror'.",
-                hint='e.g. {"editor": ["Editors"], "admin": ["Editors", "Admins"]}',
-                id="social_auth0.E015",
-            )
-        )
-    return errors
-
-
-def _is_names(value: object) -> bool:
-    if isinstance(value, str):
-        return bool(value)
-    return isinstance(value, list | tuple | set | frozenset) and all(
-        isinstance(item, str) and item for item in value
+def _names_of(name: str) -> list[str]:
+    """Every form of ``name`` that is set (social_django reads more than one)."""
+    names = dict.fromkeys(
+        (setting_name(Auth0OAuth2.name, name), setting_name(name), name)
     )
+    return [candidate for candidate in names if hasattr(settings, candidate)]
+
+
+def _hosts_outside_allowed_hosts(hosts: object) -> list[str]:
+    from django.http.request import split_domain_port, validate_host
+
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not isinstance(hosts, list | tuple | set | frozenset):
+        return []
+    if isinstance(hosts, set | frozenset):
+        hosts = sorted(hosts, key=str)
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:  # what Django allows then
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return [
+        str(host)
+        for host in hosts
+        if not isinstance(host, str)
+        or not validate_host(split_domain_port(host)[0] or host, allowed)
+    ]
+
+
+# Registered by apps.py, in this order.
+CHECKS = (
+    check_domain,
+    check_credentials,
+    check_pkce,
+    check_numbers,
+    check_jwks_cache,
+    check_backends,
+    check_installed_apps,
+    check_error_handling,
+    check_logout,
+    check_tls_verification,
+    check_security_ranges,
+    check_redirects,
+)

@@ -12,6 +12,10 @@ Two layers, because python-jose key objects do not pickle:
   Auth0 (whose JWKS endpoint is rate limited);
 * each process keeps the parsed keys by ``kid``. A login whose ``kid`` is
   known and fresh touches neither the network nor the cache.
+
+When the shared cache is down, the document and the stamp live in a
+process-local fallback (cache.py): logins still work, and refetches are then
+rate limited per process instead of per deployment.
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from .cache import PROCESS_LOCAL, SharedCache, forget_degradation
 from .tokens import ALGORITHM
 
 if TYPE_CHECKING:
-    from django.core.cache.backends.base import BaseCache
     from jose.backends.base import Key
     from social_core.backends.base import BaseAuth
 
@@ -71,8 +75,10 @@ _process_keys: dict[str, KeySet] = {}
 
 
 def forget_keys() -> None:
-    """Drop this process's parsed keys (tests; the shared cache is untouched)."""
+    """Drop this process's parsed keys and cache fallback (tests; the shared
+    cache is untouched)."""
     _process_keys.clear()
+    forget_degradation()
 
 
 def parse_jwks(
@@ -143,9 +149,9 @@ class TenantKeys:
         self.document_key = f"social_auth0:jwks:{digest}"
         self.stamp_key = f"social_auth0:jwks-fetch:{digest}"
 
-    def _cache(self, alias: str) -> BaseCache:
+    def _cache(self, alias: str) -> SharedCache:
         try:
-            return caches[alias]
+            cache = caches[alias]
         except InvalidCacheBackendError as error:
             raise AuthConfigurationError(
                 self.backend,
@@ -154,6 +160,14 @@ class TenantKeys:
                 parameter="JWKS_CACHE",
                 stage="token_validation",
             ) from error
+        return SharedCache(
+            cache,
+            alias,
+            "the tenant's JWKS",
+            consequence="each process fetches the keys itself, at most once "
+            "per JWKS_REFETCH_INTERVAL",
+            fallback=PROCESS_LOCAL,
+        )
 
     def lookup(self, kid: str | None) -> Iterator[Key]:
         """Yield the keys to try for a token with this ``kid`` (or none).

@@ -6,29 +6,43 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
-from .sessions import SESSION_KEY, is_revoked
+from .sessions import SESSION_KEY, login_is_active
 
 
 class BackchannelLogoutMiddleware:
-    """Log out a request whose Auth0 login was revoked by back-channel logout.
+    """Log out a request whose Auth0 login is no longer active.
 
     Server-side sessions are deleted when the logout token arrives; signed-
-    cookie sessions cannot be, so they end here, at their next request. One
-    indexed query per request of a user who logged in through Auth0. Place it
-    after ``AuthenticationMiddleware``.
+    cookie sessions cannot be, so they end here, at their next request. The
+    check is one read of the shared cache (``JWKS_CACHE``), no database query;
+    the database answers when the cache has no entry or is down. A login id
+    without an active record (revoked, or its record deleted) is logged out.
+    Place it after ``SessionMiddleware`` and ``AuthenticationMiddleware``
+    (system checks E016, W007).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # As AuthenticationMiddleware does; hasattr does not load the session.
+        if not hasattr(request, "session"):
+            raise ImproperlyConfigured(
+                "BackchannelLogoutMiddleware requires session middleware. Edit "
+                "your MIDDLEWARE setting to insert "
+                "'django.contrib.sessions.middleware.SessionMiddleware' before "
+                "'social_auth0.middleware.BackchannelLogoutMiddleware'."
+            )
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             # No session: don't load one (nor add Vary: Cookie).
             return self.get_response(request)
         login = request.session.get(SESSION_KEY)
-        if isinstance(login, dict) and login.get("login_id"):
-            if is_revoked(login["login_id"]):
-                logout(request)
+        login_id = login.get("login_id") if isinstance(login, dict) else None
+        if isinstance(login_id, str) and not login_is_active(request.session, login_id):
+            # Nothing left to settle: spare forget_login its query.
+            del request.session[SESSION_KEY]
+            logout(request)
         return self.get_response(request)

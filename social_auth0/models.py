@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Auth0Session(models.Model):
@@ -17,6 +18,10 @@ class Auth0Session(models.Model):
     """
 
     login_id = models.CharField(max_length=64, unique=True)
+    # The tenant that opened the login (the ID token's ``iss``): a logout
+    # token ends only its own tenant's sessions. Blank on rows recorded
+    # before issuers were, which any tenant's token may end.
+    issuer = models.CharField(max_length=255, blank=True)
     sid = models.CharField(max_length=255, blank=True, db_index=True)
     sub = models.CharField(max_length=255, db_index=True)
     user = models.ForeignKey(
@@ -25,6 +30,10 @@ class Auth0Session(models.Model):
     session_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When a request last kept this login alive (refreshed at most hourly) or
+    # it was revoked: clearauth0sessions keeps the row while a copy of its
+    # cookie could still be accepted (sessions.retention_cutoff).
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "Auth0 session"

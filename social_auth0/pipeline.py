@@ -3,7 +3,9 @@
 ``PIPELINE`` is social-core's default pipeline with these changes: the roles
 are read (and an access token verified) before anything is written; a login
 of a user an admin deactivated is refused before anything is synced; accounts
-are linked by *verified* email only; the user and its association are created
+are linked by *verified* email only, and only to an account no identity opens
+without having proven that address (``record_verified_email`` keeps what each
+identity proved); the user and its association are created
 in one transaction, so concurrent first logins of one user end with one user;
 and ``user_details`` is replaced by ``sync_user`` (details, ``CLAIM_FIELDS``,
 staff/superuser from roles, one save) followed by ``sync_groups``::
@@ -16,26 +18,26 @@ This module imports no models at import time, so settings can import it.
 
 from __future__ import annotations
 
-import datetime
 import logging
-from collections.abc import Iterable, Mapping
+import string
+from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from social_core.exceptions import AuthAssociationError, AuthPolicyError
 from social_core.pipeline.user import create_user
 
-from .tokens import token_error, verify_access_token
+from .backend import Auth0OAuth2
+from .fields import SKIP, fit_to_field, protected_fields, writable_field
+from .organizations import organization_groups
+from .roles import MIRROR, group_mapping, role_flags, roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
     from social_core.backends.base import BaseAuth
     from social_core.strategy import BaseStrategy
 
-    from .backend import Auth0OAuth2
 
 logger = logging.getLogger(__name__)
 
@@ -51,33 +53,17 @@ PIPELINE = (
     "social_auth0.pipeline.associate_by_verified_email",
     "social_auth0.pipeline.create_user_and_association",
     "social_core.pipeline.social_auth.load_extra_data",
+    "social_auth0.pipeline.record_verified_email",
     "social_auth0.pipeline.sync_user",
     "social_auth0.pipeline.sync_groups",
 )
 
-# social-core's user_details protects these unless
-# NO_DEFAULT_PROTECTED_USER_FIELDS is True (social_core/pipeline/user.py).
-DEFAULT_PROTECTED = (
-    "username",
-    "id",
-    "pk",
-    "email",
-    "password",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-)
-# Never written from details or CLAIM_FIELDS, whatever the settings say:
-# is_active is a local decision, and the flags belong to the role settings.
-NEVER_FROM_CLAIMS = frozenset(
-    {"id", "pk", "password", "is_active", "is_staff", "is_superuser"}
-)
-ROLE_FLAGS = (("is_staff", "STAFF_ROLES"), ("is_superuser", "SUPERUSER_ROLES"))
-MIRROR = "mirror"
 # Where sync_groups remembers the groups it granted in "mirror" mode: the only
 # way to tell them from groups an admin set by hand once the role is gone.
 MIRRORED_GROUPS_KEY = "auth0_groups"
 ROLES_KEY = "auth0_roles"  # pipeline kwarg read_roles hands to later steps
+# extra_data key: the address the identity proved at its last login, or None.
+VERIFIED_EMAIL_KEY = "auth0_verified_email"
 
 
 # Refusals and linking ----------------------------------------------------------
@@ -108,19 +94,21 @@ def associate_by_verified_email(
     *args: Any,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
-    """Link to the one existing account with this email, if Auth0 verified it.
+    """Link to the one account that owns this email, if Auth0 verified it.
 
     social-core's ``associate_by_email`` trusts any email: whoever signs up at
     Auth0 with someone else's unverified address would take over the account.
-    Deactivated accounts count too: a match that is deactivated is refused
-    rather than shadowed by a fresh account with the same address.
+    Here only a verified address is a key, and it only finds accounts that no
+    identity can open without having proven that same address (see
+    ``proven_owner``): an account a squatter's unverified identity opens is
+    neither a target nor a rival. Deactivated accounts count: a match that is
+    deactivated is refused rather than shadowed by a fresh account.
     """
-    if user is not None or details.get("email_verified") is not True:
+    email = verified_email(details)
+    if user is not None or email is None:
         return None
-    email = details.get("email")
-    if not isinstance(email, str) or not email:
-        return None
-    users = users_with_email(email)
+    storage = backend.strategy.storage.user
+    users = [u for u in users_with_email(email) if proven_owner(storage, u, email)]
     if len(users) > 1:
         raise AuthAssociationError(
             backend,
@@ -134,14 +122,78 @@ def associate_by_verified_email(
     return {"user": users[0], "is_new": False}
 
 
+def verified_email(details: Mapping[str, Any]) -> str | None:
+    """The details' email if the provider verified it (the JSON ``true``), else None."""
+    email = details.get("email")
+    if details.get("email_verified") is not True or not isinstance(email, str):
+        return None
+    return email or None
+
+
+# A case fold that only folds A-Z: Unicode folds merge different addresses
+# ("ſ".casefold() == "s", "\u212a".lower() == "k"), and so does PostgreSQL's
+# UPPER() behind __iexact ("ı" -> "I").
+ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def same_address(stored: object, email: str) -> bool:
+    """Whether two addresses are the same, ignoring the case of A-Z only."""
+    return isinstance(stored, str) and (
+        stored.translate(ASCII_FOLD) == email.translate(ASCII_FOLD)
+    )
+
+
 def users_with_email(email: str) -> list[Any]:
     """Every user with this email, active or not (social_django's lookup
-    skips inactive users, which would let a login create a second account)."""
+    skips inactive users, which would let a login create a second account).
+
+    ``__iexact`` narrows the search in SQL; each candidate is then compared
+    again with ``same_address``, so a look-alike (``bob@gmaıl.com`` is
+    ``bob@gmail.com`` to PostgreSQL's ``UPPER()``) never matches.
+    """
     from django.contrib.auth import get_user_model
 
     model = get_user_model()
     field = model.get_email_field_name()
-    return list(model._default_manager.filter(**{f"{field}__iexact": email})[:2])
+    candidates = model._default_manager.filter(**{f"{field}__iexact": email})
+    return [u for u in candidates if same_address(getattr(u, field), email)]
+
+
+def proven_owner(storage: Any, user: Any, email: str) -> bool:
+    """Whether every identity that opens ``user`` has proven ``email``.
+
+    Proven means its last login carried this address verified
+    (``record_verified_email`` keeps it in ``extra_data``). An account with
+    no identity at all is a local account of the site: its own. One with an
+    identity that never proved the address (a squatter's unverified sign-up,
+    an identity whose address changed, a row from before this rule, another
+    backend's identity) could be opened by someone else: never linked.
+    """
+    for social in storage.get_social_auth_for_user(user):
+        data = social.extra_data if isinstance(social.extra_data, dict) else {}
+        if not same_address(data.get(VERIFIED_EMAIL_KEY), email):
+            return False
+    return True
+
+
+def record_verified_email(
+    backend: BaseAuth[Any],
+    details: Mapping[str, Any],
+    social: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Keep the address this identity proved at this login (None: none).
+
+    ``associate_by_verified_email`` links to an account only if each of its
+    identities proved the address; saved only when it changes.
+    """
+    if social is None:
+        return
+    email = verified_email(details)
+    data = social.extra_data if isinstance(social.extra_data, dict) else {}
+    if VERIFIED_EMAIL_KEY not in data or data[VERIFIED_EMAIL_KEY] != email:
+        social.set_extra_data({VERIFIED_EMAIL_KEY: email})
 
 
 def create_user_and_association(
@@ -232,7 +284,7 @@ def read_roles(
 ) -> dict[str, Any]:
     """Read the roles once, early: a bad access token fails the login before
     any user or association is created. Later steps reuse the result."""
-    return {ROLES_KEY: roles_of(backend, response or {})}
+    return {ROLES_KEY: roles_for(backend, response or {})}
 
 
 def known_roles(
@@ -241,115 +293,12 @@ def known_roles(
     """The roles ``read_roles`` found, or read now (pipelines without it)."""
     if ROLES_KEY in kwargs:
         return cast("list[str] | None", kwargs[ROLES_KEY])
-    return roles_of(backend, response)
+    return roles_for(backend, response)
 
 
-def parse_roles(value: object, claim: str) -> list[str] | None:
-    """Roles from a claim value: a list of strings, one string, or "a, b".
-
-    None means "unknown, change nothing": a number, a dict, null, or a list
-    holding anything but strings (role objects instead of names, say) would
-    otherwise read as "no roles" and revoke everything. An empty list or
-    string is known and empty: it revokes.
-    """
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        logger.warning(
-            "Roles claim %r is malformed (%s, not a list of strings or a string): "
-            "ignored, roles left unchanged",
-            claim,
-            type(value).__name__,
-        )
-        return None
-    return sorted({item.strip() for item in value if item.strip()})
-
-
-def roles_of(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
-    """The user's roles per ``ROLES_CLAIM``, or None when they are unknown.
-
-    Read from the verified ID-token claims, or from the access token when
-    ``ROLES_TOKEN = "access_token"`` (verified first).
-    """
-    claim = backend.setting("ROLES_CLAIM")
-    if not claim:
-        return None
-    source = response
-    if backend.setting("ROLES_TOKEN", "id_token") == "access_token":  # noqa: S105
-        if not response.get("access_token"):
-            logger.warning("No access token in the token response: roles unchanged")
-            return None
-        source = verified_access_token_claims(
-            cast("Auth0OAuth2[Any]", backend), response
-        )
-    if claim not in source:
-        logger.warning(
-            "Roles claim %r is absent (is the Auth0 Action deployed?): "
-            "staff, superuser and groups left unchanged",
-            claim,
-        )
-        return None
-    return parse_roles(source[claim], claim)
-
-
-def verified_access_token_claims(
-    backend: Auth0OAuth2[Any], response: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Claims of the access token issued for ``AUDIENCE``, verified first.
-
-    Its rules differ from an ID token's: RS256 from the same key cache, ``iss``,
-    ``exp``, ``aud`` containing ``AUDIENCE``, ``azp`` the client id, no nonce;
-    and its ``sub`` must be the ID token's, so roles land on the right user.
-    """
-    audience = backend.setting("AUDIENCE")
-    if not audience:
-        raise token_error(
-            backend,
-            "ROLES_TOKEN = 'access_token' needs SOCIAL_AUTH_AUTH0_AUDIENCE",
-            code="invalid_claim",
-            claim="aud",
-            stage="pipeline",
-        )
-    claims = verify_access_token(
-        backend,
-        response.get("access_token"),
-        backend.tenant_keys().lookup,
-        issuer=backend.id_token_issuer(),
-        client_id=backend.client_id(),
-        audience=str(audience),
-        leeway=backend.leeway(),
-    )
-    if claims["sub"] != response.get("sub"):  # roles must land on the right user
-        raise token_error(
-            backend,
-            "access token sub differs from the ID token's",
-            code="invalid_claim",
-            claim="sub",
-        )
-    return claims
-
-
-def role_flags(backend: BaseAuth[Any], roles: Iterable[str] | None) -> dict[str, bool]:
-    """``is_staff``/``is_superuser`` per ``STAFF_ROLES``/``SUPERUSER_ROLES``.
-
-    Only flags whose setting is set, and none when the roles are unknown.
-    """
-    if roles is None:
-        return {}
-    held = set(roles)
-    flags = {}
-    for field, setting in ROLE_FLAGS:
-        granting = backend.setting(setting)
-        if granting:
-            flags[field] = bool(held & set(as_names(granting)))
-    return flags
-
-
-def as_names(value: object) -> list[str]:
-    """A setting holding one name or several, as a list."""
-    if isinstance(value, str):
-        return [value]
-    return list(cast("Iterable[str]", value or []))
+def roles_for(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
+    """Roles of an Auth0 login; other backends sharing the pipeline have none."""
+    return roles_of(backend, response) if isinstance(backend, Auth0OAuth2) else None
 
 
 # Fields ----------------------------------------------------------------------------
@@ -368,57 +317,77 @@ def sync_user(
 
     Replaces social-core's ``user_details`` (same rules for ``details``:
     ``USER_FIELD_MAPPING``, ``PROTECTED_USER_FIELDS``, ``IMMUTABLE_USER_FIELDS``).
-    A claim that is absent never blanks a field.
+    A claim that is absent never blanks a field. The email field only ever
+    receives a verified address (``get_user_details`` withholds others), and
+    a blank one is filled once the address is verified.
     """
     if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
-    wanted = detail_values(strategy, backend, user, details)
-    wanted.update(claim_values(backend, user, response))
-    protected = protected_fields(strategy, backend)
-    immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
-    changed = []
-    for name, value in wanted.items():
-        current = getattr(user, name)
-        if name in protected or current == value or (name in immutable and current):
-            continue
-        setattr(user, name, value)
-        changed.append(name)
     roles = known_roles(backend, response, kwargs)
-    for name, value in role_flags(backend, roles).items():
-        if getattr(user, name) != value:
-            setattr(user, name, value)
-            changed.append(name)
+    changed = set_fields(user, field_values(strategy, backend, user, details, response))
+    changed += set_fields(user, role_flags(backend, roles))
     if changed:
         user.save(update_fields=sorted(set(changed)))
     return {ROLES_KEY: roles}
 
 
-def protected_fields(strategy: BaseStrategy[Any], backend: BaseAuth[Any]) -> set[str]:
-    """social-core's protected fields, plus the ones only roles may write."""
-    defaults = (
-        ()
-        if strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend) is True
-        else DEFAULT_PROTECTED
+def field_values(
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
+    response: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Field -> value that details and claims may write now, protection and
+    immutability applied (a blank email field takes a verified address)."""
+    wanted = detail_values(strategy, backend, user, details)
+    wanted.update(claim_values(backend, user, response))
+    fill = email_to_fill(strategy, backend, user, details)
+    wanted.update(fill)
+    protected = (
+        protected_fields(
+            strategy.setting("NO_DEFAULT_PROTECTED_USER_FIELDS", backend=backend),
+            strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend),
+        )
+        - fill.keys()
     )
-    extra = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
-    return {*defaults, *extra, *NEVER_FROM_CLAIMS}
+    immutable = set(backend.setting("IMMUTABLE_USER_FIELDS", []))
+    return {
+        name: value
+        for name, value in wanted.items()
+        if name not in protected and not (name in immutable and getattr(user, name))
+    }
 
 
-def writable_field(user: Any, name: str) -> models.Field[Any, Any] | None:
-    """The concrete, non-relational, non-key field ``name`` of the user, or None."""
-    try:
-        field = user._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    if (
-        not getattr(field, "concrete", False)
-        or field.is_relation
-        or field.primary_key
-        or name in NEVER_FROM_CLAIMS
-    ):
-        return None
-    return cast("models.Field[Any, Any]", field)
+def set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
+    """Set the values that differ; the names of the fields changed."""
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
+    return changed
+
+
+def email_to_fill(
+    strategy: BaseStrategy[Any],
+    backend: BaseAuth[Any],
+    user: Any,
+    details: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The verified address for a blank email field, default protection or not.
+
+    A user created while the address was unproven has none (it could have been
+    anyone's); once Auth0 verified it, it is written like ``create_user`` would
+    have, unless ``PROTECTED_USER_FIELDS`` names the field.
+    """
+    email = verified_email(details)
+    name = user.get_email_field_name()
+    explicit = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
+    field = writable_field(user, name)
+    if email is None or field is None or getattr(user, name) or name in explicit:
+        return {}
+    fitted = fit_to_field(field, email)
+    return {} if fitted is SKIP else {field.attname: fitted}
 
 
 def detail_values(
@@ -452,8 +421,10 @@ def claim_values(
         if claim not in response:
             continue  # a missing claim never blanks a field
         field = writable_field(user, field_name)
-        if field is None:
-            continue  # a system check (social_auth0.E013/E022) reports it
+        if field is None or field_name == user.get_email_field_name():
+            # a system check (social_auth0.E013/E022/E040) reports it; the
+            # email field takes verified addresses only (sync_user).
+            continue
         fitted = fit_to_field(field, response[claim])
         if fitted is SKIP:
             logger.warning(
@@ -467,79 +438,7 @@ def claim_values(
     return values
 
 
-SKIP = object()  # fit_to_field's "does not fit"
-
-
-def fit_to_field(field: models.Field[Any, Any], value: object) -> object:
-    """``value`` made fit for ``field`` (strings cut to max_length), or SKIP.
-
-    Type-strict on purpose: ``"yes"`` is not a boolean and ``3.7`` is not an
-    integer; a value that would need guessing is skipped, not coerced.
-    """
-    if value is None:
-        return None if field.null else SKIP
-    if isinstance(field, models.CharField | models.TextField):
-        if not isinstance(value, str):
-            return SKIP
-        value = value[: field.max_length] if field.max_length else value
-    elif isinstance(field, models.BooleanField):
-        if not isinstance(value, bool):
-            return SKIP
-    elif isinstance(field, models.IntegerField):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return SKIP
-    elif isinstance(field, models.DateTimeField | models.DateField):
-        value = to_date(field, value)
-    elif not isinstance(field, models.JSONField):
-        value = to_python(field, value)
-    if value is SKIP:
-        return SKIP
-    try:
-        field.run_validators(value)  # max/min values, email/URL syntax
-        if field.choices and value not in {k for k, _ in field.flatchoices}:
-            return SKIP
-    except (ValidationError, TypeError, ValueError):
-        return SKIP
-    return value
-
-
-def to_python(field: models.Field[Any, Any], value: object) -> object:
-    """``field.to_python(value)``, or SKIP if it refuses."""
-    if isinstance(value, dict | list | bool):
-        return SKIP  # never coerce structures or booleans into scalars
-    try:
-        return field.to_python(value)
-    except (ValidationError, TypeError, ValueError):
-        return SKIP
-
-
-def to_date(field: models.Field[Any, Any], value: object) -> object:
-    """An ISO 8601 string as a date/datetime (aware when ``USE_TZ``), or SKIP."""
-    if not isinstance(value, str):
-        return SKIP
-    parsed = to_python(field, value)
-    if (
-        isinstance(parsed, datetime.datetime)
-        and settings.USE_TZ
-        and parsed.tzinfo is None
-    ):
-        parsed = parsed.replace(tzinfo=datetime.UTC)  # Auth0 times are UTC
-    return parsed
-
-
 # Groups -----------------------------------------------------------------------------
-
-
-def group_mapping(
-    backend: BaseAuth[Any], roles: Iterable[str]
-) -> dict[str, set[str]] | None:
-    """role -> Django group names from ``GROUPS`` ("mirror": the same names)."""
-    setting = backend.setting("GROUPS")
-    if not setting:
-        return None
-    if setting == MIRROR:
-        return {role: {role} for role in roles}
-    return {role: set(as_names(groups)) for role, groups in setting.items()}
 
 
 def sync_groups(
@@ -622,12 +521,38 @@ def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]
     return groups
 
 
+def sync_organization_groups(
+    backend: BaseAuth[Any],
+    user: Any = None,
+    response: Mapping[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Pipeline step: the groups of the login's organization (``ORGANIZATION_GROUPS``).
+
+    The managed set is every group the setting names: a login in another
+    organization (or none) removes them; groups set by hand stay. Missing
+    groups follow ``GROUPS_CREATE``, like ``sync_groups``.
+    """
+    setting = backend.setting("ORGANIZATION_GROUPS")
+    if user is None or not isinstance(setting, dict) or not hasattr(user, "groups"):
+        return  # unset, or malformed (E086)
+    claims = response or {}
+    desired, managed = organization_groups(
+        setting, claims.get("org_id"), claims.get("org_name")
+    )
+    groups = existing_groups(backend, managed)
+    apply_memberships(user, groups, desired & groups.keys(), managed)
+
+
 __all__ = [
     "PIPELINE",
     "associate_by_verified_email",
     "create_user_and_association",
     "read_roles",
+    "record_verified_email",
     "refuse_inactive_user",
     "sync_groups",
+    "sync_organization_groups",
     "sync_user",
 ]

@@ -1,27 +1,125 @@
-"""System checks for the pipeline settings that ``checks.py`` leaves out.
+"""System checks of the pipeline settings (ids social_auth0.E013-E015, E020-E029,
+W020-W029, E040, W040).
 
-``checks.py`` checks the shape of ``CLAIM_FIELDS`` (E013), ``ROLES_TOKEN``
-(E014) and the role/group settings (E015). These check what those settings
-meet: the user model, the configured pipeline, and settings that do nothing.
-Registered from ``apps.py``.
+``check_pipeline_settings`` checks their shape: ``CLAIM_FIELDS`` (E013),
+``ROLES_TOKEN`` (E014), the role and group settings (E015).
+``check_pipeline_setup`` checks what they meet: the user model, the configured
+pipeline, and settings that do nothing. ``apps.py`` registers ``CHECKS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.core import checks
 
+from .backend import Auth0OAuth2
 from .checks import resolve_setting
-from .pipeline import DEFAULT_PROTECTED, NEVER_FROM_CLAIMS
+from .fields import claims_may_write, model_field, protected_fields
+from .roles import MIRROR
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
 UNSAFE_LINKING = "social_core.pipeline.social_auth.associate_by_email"
+LINKING = "social_auth0.pipeline.associate_by_verified_email"
+RECORD_EMAIL = "social_auth0.pipeline.record_verified_email"
 ROLE_SETTINGS = ("STAFF_ROLES", "SUPERUSER_ROLES", "GROUPS")
 
 
-@checks.register("social_auth0")
+def check_pipeline_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """CLAIM_FIELDS name real user fields; role settings are well formed."""
+    return [*_check_claim_fields(), *_check_roles_token(), *_check_role_names()]
+
+
+def _check_claim_fields() -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+
+    mapping, name = resolve_setting("CLAIM_FIELDS")
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
+    ):
+        return [
+            checks.Error(
+                f"{name} must map user model field names to claim names.",
+                hint='e.g. {"first_name": "given_name", '
+                '"department": "https://example.com/department"}',
+                id="social_auth0.E013",
+            )
+        ]
+    model = get_user_model()
+    return [
+        checks.Error(
+            f"{name} maps to {field_name!r}, which {model._meta.label} does not have.",
+            hint="Use a field of your user model (AUTH_USER_MODEL).",
+            id="social_auth0.E013",
+        )
+        for field_name in mapping
+        if not _has_field(model, field_name)
+    ]
+
+
+def _check_roles_token() -> list[checks.CheckMessage]:
+    roles_token, name = resolve_setting("ROLES_TOKEN", Auth0OAuth2.ROLES_TOKEN)
+    if roles_token not in Auth0OAuth2.ROLES_TOKENS:
+        default = Auth0OAuth2.ROLES_TOKEN
+        others = [token for token in Auth0OAuth2.ROLES_TOKENS if token != default]
+        return [
+            checks.Error(
+                f"{name} is {roles_token!r}.",
+                hint=f"Use {default!r} (default) or {' or '.join(map(repr, others))}.",
+                id="social_auth0.E014",
+            )
+        ]
+    audience, _ = resolve_setting("AUDIENCE")
+    if roles_token == "access_token" and not audience:  # noqa: S105 (a name)
+        return [
+            checks.Error(
+                f"{name} is 'access_token' but SOCIAL_AUTH_AUTH0_AUDIENCE is not set.",
+                hint="Auth0 issues a JWT access token (with roles or permissions) "
+                "only for an API audience: set SOCIAL_AUTH_AUTH0_AUDIENCE.",
+                id="social_auth0.E014",
+            )
+        ]
+    return []
+
+
+def _check_role_names() -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for setting in ("STAFF_ROLES", "SUPERUSER_ROLES"):
+        value, name = resolve_setting(setting)
+        if value is not None and not _is_names(value):
+            errors.append(
+                checks.Error(
+                    f"{name} must be a list of role names.",
+                    id="social_auth0.E015",
+                )
+            )
+    groups, groups_name = resolve_setting("GROUPS")
+    if groups not in (None, MIRROR) and not (
+        isinstance(groups, dict)
+        and all(isinstance(k, str) and _is_names(v) for k, v in groups.items())
+    ):
+        errors.append(
+            checks.Error(
+                f"{groups_name} must map role names to group names, or be {MIRROR!r}.",
+                hint='e.g. {"editor": ["Editors"], "admin": ["Editors", "Admins"]}',
+                id="social_auth0.E015",
+            )
+        )
+    return errors
+
+
+def _is_names(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(item, str) and item for item in value
+    )
+
+
 def check_pipeline_setup(**kwargs: Any) -> list[checks.CheckMessage]:
     """Role settings meet the user model and the pipeline that applies them."""
     return [
@@ -89,7 +187,7 @@ def _check_user_model_for_roles() -> list[checks.CheckMessage]:
             )
     groups, name = resolve_setting("GROUPS")
     if groups:
-        field = _field(model, "groups")
+        field = model_field(model, "groups")
         if field is None or getattr(field, "related_model", None) is not Group:
             errors.append(
                 checks.Error(
@@ -102,17 +200,8 @@ def _check_user_model_for_roles() -> list[checks.CheckMessage]:
     return errors
 
 
-def _field(model: Any, name: str) -> Any:
-    from django.core.exceptions import FieldDoesNotExist
-
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
 def _has_field(model: Any, name: str) -> bool:
-    return _field(model, name) is not None
+    return model_field(model, name) is not None
 
 
 def _check_claim_field_targets() -> list[checks.CheckMessage]:
@@ -122,46 +211,49 @@ def _check_claim_field_targets() -> list[checks.CheckMessage]:
     if not isinstance(mapping, dict):
         return []  # E013 reports the shape
     model = get_user_model()
-    protected = _protected_by_settings()
+    no_defaults, _ = resolve_setting("NO_DEFAULT_PROTECTED_USER_FIELDS")
+    extra, _ = resolve_setting("PROTECTED_USER_FIELDS", [])
+    protected = protected_fields(no_defaults, extra)
     messages: list[checks.CheckMessage] = []
     for field_name in mapping:
-        field = _field(model, field_name)
-        if field is None:
-            continue  # E013 reports it
-        if (
-            field_name in NEVER_FROM_CLAIMS
-            or field.primary_key
-            or field.is_relation
-            or not field.concrete
-        ):
-            messages.append(
-                checks.Error(
-                    f"{name} maps {field_name!r}, which claims never write.",
-                    hint="is_active is a local decision, is_staff/is_superuser "
-                    "come from STAFF_ROLES/SUPERUSER_ROLES, groups from GROUPS; "
-                    "keys, passwords and relations are not claims.",
-                    id="social_auth0.E022",
-                )
-            )
-        elif field_name in protected:
-            messages.append(
-                checks.Warning(
-                    f"{name} maps {field_name!r}, a protected user field: it "
-                    "is never synced.",
-                    hint="Remove it from SOCIAL_AUTH_PROTECTED_USER_FIELDS (or, "
-                    "for username/email, set "
-                    "SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True).",
-                    id="social_auth0.W021",
-                )
-            )
+        message = _claim_field_target(model, field_name, name, protected)
+        if message is not None:
+            messages.append(message)
     return messages
 
 
-def _protected_by_settings() -> set[str]:
-    no_defaults, _ = resolve_setting("NO_DEFAULT_PROTECTED_USER_FIELDS")
-    extra, _ = resolve_setting("PROTECTED_USER_FIELDS", [])
-    defaults = () if no_defaults is True else DEFAULT_PROTECTED
-    return {*defaults, *(extra or [])}
+def _claim_field_target(
+    model: Any, field_name: str, name: str, protected: Collection[str]
+) -> checks.CheckMessage | None:
+    """What is wrong with CLAIM_FIELDS writing ``field_name``, if anything."""
+    field = model_field(model, field_name)
+    if field is None:
+        return None  # E013 reports it
+    if field_name == model.get_email_field_name():
+        return checks.Error(
+            f"{name} maps {field_name!r}, the email field: it takes "
+            "only the address Auth0 verified, never another claim.",
+            hint="Remove it; the verified email is written by sync_user "
+            "(unverified addresses never are: they could be anyone's).",
+            id="social_auth0.E040",
+        )
+    if not claims_may_write(field):
+        return checks.Error(
+            f"{name} maps {field_name!r}, which claims never write.",
+            hint="is_active is a local decision, is_staff/is_superuser "
+            "come from STAFF_ROLES/SUPERUSER_ROLES, groups from GROUPS; "
+            "keys, passwords and relations are not claims.",
+            id="social_auth0.E022",
+        )
+    if field_name in protected:
+        return checks.Warning(
+            f"{name} maps {field_name!r}, a protected user field: it is never synced.",
+            hint="Remove it from SOCIAL_AUTH_PROTECTED_USER_FIELDS (or, "
+            "for username/email, set "
+            "SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True).",
+            id="social_auth0.W021",
+        )
+    return None
 
 
 def _check_pipeline_steps() -> list[checks.CheckMessage]:
@@ -173,6 +265,12 @@ def _check_pipeline_steps() -> list[checks.CheckMessage]:
         name = "social-core's default pipeline (SOCIAL_AUTH_PIPELINE is unset)"
     if not isinstance(pipeline, list | tuple):
         return []
+    return [*_check_linking_steps(pipeline, name), *_check_sync_steps(pipeline, name)]
+
+
+def _check_linking_steps(
+    pipeline: Sequence[str], name: str
+) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     if UNSAFE_LINKING in pipeline:
         messages.append(
@@ -184,6 +282,22 @@ def _check_pipeline_steps() -> list[checks.CheckMessage]:
                 id="social_auth0.W022",
             )
         )
+    if LINKING in pipeline and RECORD_EMAIL not in pipeline:
+        messages.append(
+            checks.Warning(
+                f"{name} has {LINKING} but not {RECORD_EMAIL}: no identity is "
+                "known to have proven its address, so only accounts without "
+                "any social login are ever linked.",
+                hint=f"Add {RECORD_EMAIL} after load_extra_data, or use "
+                "social_auth0.pipeline.PIPELINE.",
+                id="social_auth0.W040",
+            )
+        )
+    return messages
+
+
+def _check_sync_steps(pipeline: Sequence[str], name: str) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
     for step, names in (
         (SYNC_USER, ("CLAIM_FIELDS", "STAFF_ROLES", "SUPERUSER_ROLES")),
         (SYNC_GROUPS, ("GROUPS",)),
@@ -218,3 +332,7 @@ def _check_social_core_groups() -> list[checks.CheckMessage]:
                 )
             )
     return messages
+
+
+# Registered by apps.py, in this order.
+CHECKS = (check_pipeline_settings, check_pipeline_setup)

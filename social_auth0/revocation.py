@@ -12,11 +12,12 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from social_core.exceptions import SocialAuthBaseException
 
 from . import token_store
-from .backend import log_rejection
+from .backend import backend_for, log_rejection
 from .models import Auth0Session, Auth0Token
 
 if TYPE_CHECKING:
@@ -57,19 +58,13 @@ def revoke_refresh_tokens(backend: Auth0OAuth2[Any], tokens: Iterable[str]) -> i
     return revoked
 
 
-def _backend(request: HttpRequest | None) -> Auth0OAuth2[Any]:
-    from .access import _backend as load
-
-    return load(request)
-
-
 def on_logout(
     sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
 ) -> None:
     """``user_logged_out`` receiver: revoke and delete the user's stored tokens."""
     if user is None or not Auth0Token.objects.filter(user_id=user.pk).exists():
         return
-    revoke_tokens(_backend(request), [user.pk])
+    revoke_tokens(backend_for(request), [user.pk])
 
 
 def on_backchannel_logout(
@@ -77,16 +72,26 @@ def on_backchannel_logout(
     backend: Auth0OAuth2[Any],
     sid: str | None = None,
     sub: str | None = None,
+    issuer: str = "",
     **kwargs: Any,
 ) -> None:
-    """``backchannel_logout`` receiver: the same for the users it names."""
+    """``backchannel_logout`` receiver: the same for the users it names, of
+    the token's own tenant only (``issuer``, as ``sessions.end_sessions``)."""
     if sub:
+        # Stored tokens carry no issuer: the user's identity at this backend
+        # (the tenant the logout token came from) must be this sub.
         user_ids = set(
-            Auth0Token.objects.filter(sub=sub).values_list("user_id", flat=True)
+            Auth0Token.objects.filter(
+                sub=sub,
+                user__social_auth__provider=backend.name,
+                user__social_auth__uid=sub,
+            ).values_list("user_id", flat=True)
         )
     elif sid:
         user_ids = set(
-            Auth0Session.objects.filter(sid=sid).values_list("user_id", flat=True)
+            Auth0Session.objects.filter(
+                Q(issuer=issuer) | Q(issuer=""), sid=sid
+            ).values_list("user_id", flat=True)
         )
     else:
         return

@@ -1,33 +1,57 @@
 """Recording the Django sessions Auth0 logins open, and ending them on demand.
 
-The backend leaves the verified ``sid`` and ``sub`` in the session under
-``SESSION_KEY``; the ``user_logged_in`` receiver below records them with the
-session key. It must be a receiver, not a pipeline step: ``login()`` cycles the
-session key after the pipeline has run.
+The backend leaves the verified ``sid``, ``sub`` and ``iss`` in the session
+under ``PENDING_SESSION_KEY``; the ``user_logged_in`` receiver below records
+them with the session key. It must be a receiver, not a pipeline step:
+``login()`` cycles the session key after the pipeline has run.
+
+Each login's state (active or revoked) is also kept in the shared cache, so
+that the middleware's check costs no database query: revocations write
+"revoked" there at once; a missing entry (evicted, flushed) or an unreachable
+cache sends the check to the database, which is the truth. The check fails
+closed: a login id without an active record is logged out.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db.models import Q
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from social_core.utils import setting_name
 
-from .backend import PENDING_SESSION_KEY, SESSION_KEY, Auth0OAuth2
+from .backend import Auth0OAuth2
+from .cache import UNAVAILABLE, SharedCache
+from .login_context import CONTEXT_KEY, PENDING_KEY, PENDING_SESSION_KEY, SESSION_KEY
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SESSION_KEY", "end_sessions", "is_revoked", "record_login"]
+__all__ = ["SESSION_KEY", "end_sessions", "login_is_active", "record_login"]
 
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+ACTIVE, REVOKED = "active", "revoked"
+# Seconds a worker trusts the cache's "active" before asking the database
+# again. It bounds the one case the cache can still get wrong: a revocation
+# whose cache write was lost (the cache was unreachable for a moment, then came
+# back with its old entries).
+RECHECK_AFTER = 60
+# A revoked login's entry; when it is gone the database says "revoked" again.
+REVOKED_TTL = 24 * 3600
+# How stale ``seen_at`` may get before a database check refreshes it.
+SEEN_RESOLUTION = 3600
 
 
 def logged_in_with_auth0(user: Any) -> bool:
@@ -61,12 +85,32 @@ def record_login(
     login_id = secrets.token_urlsafe(32)
     Auth0Session.objects.create(
         login_id=login_id,
+        issuer=login.get("iss") or "",
         sid=login.get("sid") or "",
         sub=login["sub"],
         user=user,
         session_key=server_side_key(session),
     )
-    session[SESSION_KEY] = {**login, "login_id": login_id}
+    login_state().add(state_key(login_id), ACTIVE, RECHECK_AFTER)
+    session[SESSION_KEY] = {
+        "sid": login.get("sid"),
+        "sub": login["sub"],
+        "login_id": login_id,
+    }
+
+
+def record_on_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: the pending record becomes this session's."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    pending = session.pop(PENDING_KEY, None)
+    if not logged_in_with_auth0(user) or not isinstance(pending, dict):
+        session.pop(CONTEXT_KEY, None)  # another backend's login: nothing proven
+        return
+    session[CONTEXT_KEY] = pending
 
 
 def server_side_key(session: SessionBase) -> str:
@@ -81,9 +125,9 @@ def server_side_key(session: SessionBase) -> str:
 def forget_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
     """``user_logged_out`` receiver: this session ended; settle its record.
 
-    A revoked record stays (until ``clearauth0sessions``): deleting it would
-    let an old copy of a signed cookie back in. A signed-cookie session that
-    logs out normally is revoked rather than deleted, for the same reason.
+    A server-side session is gone with its record. A signed-cookie one is
+    revoked rather than deleted: copies of the cookie stay valid (see
+    ``retention_cutoff``).
     """
     session = getattr(request, "session", None)
     login = session.get(SESSION_KEY) if session is not None else None
@@ -93,17 +137,21 @@ def forget_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> Non
         login_id=login["login_id"], revoked_at__isnull=True
     )
     if settings.SESSION_ENGINE == SIGNED_COOKIES:
-        active.update(revoked_at=timezone.now())
+        now = timezone.now()
+        active.update(revoked_at=now, seen_at=now)
     else:
         active.delete()
+    mark_revoked([login["login_id"]])
 
 
-def end_sessions(*, sid: str | None, sub: str | None) -> int:
+def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
     """Revoke the sessions of an Auth0 session (or of a user) and delete the
     server-side ones. Returns how many Django sessions were ended.
 
-    With a ``sid`` only that tenant session's logins end (and, when ``sub`` is
-    given too, only if it matches); with only ``sub``, every login of the user.
+    Only logins of ``issuer`` (the logout token's tenant) end, and those
+    recorded before issuers were. With a ``sid`` only that tenant session's
+    logins end (and, when ``sub`` is given too, only if it matches); with only
+    ``sub``, every login of the user.
     """
     if sid:
         matches = Q(sid=sid) & (Q(sub=sub) if sub else Q())
@@ -111,25 +159,119 @@ def end_sessions(*, sid: str | None, sub: str | None) -> int:
         matches = Q(sub=sub)
     else:
         return 0
+    matches &= Q(issuer=issuer) | Q(issuer="")
     rows = list(
         Auth0Session.objects.filter(matches, revoked_at__isnull=True).values_list(
-            "pk", "session_key"
+            "pk", "login_id", "session_key"
         )
     )
     if not rows:
         return 0
-    Auth0Session.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-        revoked_at=timezone.now()
+    now = timezone.now()
+    Auth0Session.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+        revoked_at=now, seen_at=now
     )
+    mark_revoked([login_id for _, login_id, _ in rows])
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    for _pk, session_key in rows:
+    for _pk, _login_id, session_key in rows:
         if session_key:
             store(session_key).delete()
     return len(rows)
 
 
-def is_revoked(login_id: str) -> bool:
-    """True when back-channel logout revoked this login."""
-    return Auth0Session.objects.filter(
-        login_id=login_id, revoked_at__isnull=False
-    ).exists()
+# The login state in the shared cache ------------------------------------------
+
+
+@functools.cache
+def cache_alias() -> str:
+    """``JWKS_CACHE`` as the backend reads it (``SOCIAL_AUTH_AUTH0_JWKS_CACHE``,
+    ``SOCIAL_AUTH_JWKS_CACHE``, ``JWKS_CACHE``), without a backend at hand.
+    Memoized (three failed settings lookups per request add up); forgotten
+    when a setting changes."""
+    for name in (
+        setting_name(Auth0OAuth2.name, "JWKS_CACHE"),
+        setting_name("JWKS_CACHE"),
+        "JWKS_CACHE",
+    ):
+        value = getattr(settings, name, None)
+        if value is not None:
+            return str(value)
+    return Auth0OAuth2.JWKS_CACHE
+
+
+@receiver(setting_changed)
+def _forget_cache_alias(**kwargs: Any) -> None:
+    cache_alias.cache_clear()
+
+
+def login_state() -> SharedCache:
+    """The shared cache holding each login's state; no fallback: when it is
+    down the database answers (a per-process copy would miss revocations)."""
+    alias = cache_alias()
+    return SharedCache(
+        caches[alias],
+        alias,
+        "Auth0 session state",
+        consequence="sessions are checked in the database on every request",
+    )
+
+
+def state_key(login_id: str) -> str:
+    return f"social_auth0:login:{login_id}"
+
+
+def mark_revoked(login_ids: list[str]) -> None:
+    """Tell every worker at its next request (after the database says so)."""
+    login_state().set_many(
+        {state_key(login_id): REVOKED for login_id in login_ids}, REVOKED_TTL
+    )
+
+
+def login_is_active(session: SessionBase, login_id: str) -> bool:
+    """Whether this login still has an active record: one cache read, and
+    the database when the cache has no answer. Fails closed."""
+    cache = login_state()
+    key = state_key(login_id)
+    state = cache.get(key)
+    if state in (ACTIVE, REVOKED):
+        return bool(state == ACTIVE)
+    active = _active_in_database(session, login_id)
+    if state is not UNAVAILABLE:
+        # add, not set: a revocation written meanwhile must win.
+        cache.add(
+            key,
+            ACTIVE if active else REVOKED,
+            RECHECK_AFTER if active else REVOKED_TTL,
+        )
+    return active
+
+
+def _active_in_database(session: SessionBase, login_id: str) -> bool:
+    """Look the login up; keep its ``seen_at`` (and a cycled session key) fresh."""
+    row = (
+        Auth0Session.objects.filter(login_id=login_id, revoked_at__isnull=True)
+        .values("pk", "seen_at", "session_key")
+        .first()
+    )
+    if row is None:
+        return False
+    now = timezone.now()
+    key = "" if settings.SESSION_ENGINE == SIGNED_COOKIES else session.session_key
+    stale = row["seen_at"] < now - timedelta(seconds=SEEN_RESOLUTION)
+    if stale or (key and key != row["session_key"]):
+        Auth0Session.objects.filter(pk=row["pk"], revoked_at__isnull=True).update(
+            seen_at=now, session_key=key or row["session_key"]
+        )
+    return True
+
+
+def retention_cutoff() -> datetime:
+    """Records whose ``seen_at`` is older can have no cookie still accepted.
+
+    A cookie is re-signed (re-dated) only by a request the middleware let
+    through, so it is valid until at most ``SESSION_COOKIE_AGE`` after the
+    last such request. The middleware trusts the cache for ``RECHECK_AFTER``
+    and refreshes ``seen_at`` every ``SEEN_RESOLUTION``: both are slack.
+    """
+    slack = settings.SESSION_COOKIE_AGE + RECHECK_AFTER + SEEN_RESOLUTION
+    return timezone.now() - timedelta(seconds=slack)

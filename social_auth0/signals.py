@@ -5,3 +5,9 @@ from django.dispatch import Signal
 #: Sent by the back-channel logout view after a valid logout token ended its
 #: sessions, with ``backend``, ``sid`` and ``sub`` (either may be None).
 backchannel_logout = Signal()
+
+#: Sent by ``Auth0OAuth2.extra_data`` at each login, with ``backend``, ``user``,
+#: ``uid``, ``response`` (the token response and verified claims) and
+#: ``social``: access.py stores the tokens (encrypted) from here, so the
+#: backend never imports the storage.
+login_tokens = Signal()

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,21 +22,23 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from social_core.exceptions import SocialAuthBaseException
+from social_django import views as social_views
 from social_django.utils import (
     apply_framing_protection,
     check_fetch_metadata,
-    load_backend,
-    load_strategy,
 )
 
-from .backend import SESSION_KEY, Auth0OAuth2, log_rejection
-from .sessions import end_sessions
+from .backend import Auth0OAuth2, backend_for, log_rejection
+from .login_params import allowed_names, forwarded_params
+from .sessions import SESSION_KEY, end_sessions
 from .signals import backchannel_logout as backchannel_logout_sent
 
 logger = logging.getLogger(__name__)
 
 # Session key for a same-site `next` carried across Auth0's logout.
 LOGOUT_NEXT_KEY = "_social_auth0_logout_next"
+# Sec-Fetch-Site values (and absent) for which the login page submits itself.
+AUTO_SUBMIT_SITES = frozenset({None, "same-origin", "same-site", "none"})
 
 
 def safe_next_url(
@@ -51,16 +55,22 @@ def safe_next_url(
 
 
 def is_top_level_navigation(request: HttpRequest) -> bool:
-    """Whether Fetch Metadata allows a top-level navigation (or is absent).
+    """Whether Fetch Metadata allows a top-level navigation from this site or
+    the user (or is absent).
 
-    ``Sec-Fetch-Dest`` must be ``document`` and ``Sec-Fetch-Mode`` ``navigate``
-    when sent. social_django's ``check_fetch_metadata`` tests the mode against
-    destination names (``iframe``, ``frame``, ``embed``), so on its own it lets
-    a ``Sec-Fetch-Mode: cors`` request through; it still logs what it sees.
+    ``Sec-Fetch-Dest`` must be ``document``, ``Sec-Fetch-Mode`` ``navigate`` and
+    ``Sec-Fetch-Site`` ``same-origin``, ``same-site`` or ``none`` (the address
+    bar, a bookmark) when sent. A ``cross-site`` navigation gets the button:
+    otherwise any site could link here and silently log a user with a live
+    Auth0 session back in. social_django's ``check_fetch_metadata`` tests the
+    mode against destination names (``iframe``, ``frame``, ``embed``), so on
+    its own it lets a ``Sec-Fetch-Mode: cors`` request through; it still logs
+    what it sees.
     """
     auto_submit, _ = check_fetch_metadata(request, "social_auth0.login")
     mode = request.headers.get("Sec-Fetch-Mode")
-    return auto_submit and mode in (None, "navigate")
+    site = request.headers.get("Sec-Fetch-Site")
+    return auto_submit and mode in (None, "navigate") and site in AUTO_SUBMIT_SITES
 
 
 @never_cache
@@ -77,6 +87,12 @@ def login(request: HttpRequest) -> HttpResponse:
     """
     namespace = getattr(settings, "SOCIAL_AUTH_URL_NAMESPACE", None) or "social"
     next_url = safe_next_url(request)
+    # Allow-listed parameters (sign-up links, invitations) ride along in the
+    # form; the login start checks them again (it can be posted to directly).
+    login_params = forwarded_params(
+        request.GET,
+        allowed_names(backend_for(request).setting("REQUEST_PARAMS")),
+    )
     auto_submit = is_top_level_navigation(request)
     response = render(
         request,
@@ -85,17 +101,11 @@ def login(request: HttpRequest) -> HttpResponse:
             "action_url": reverse(f"{namespace}:begin", args=[Auth0OAuth2.name]),
             "next_url": next_url,
             "redirect_field_name": REDIRECT_FIELD_NAME,
+            "login_params": login_params,
             "auto_submit": auto_submit and not request.user.is_authenticated,
         },
     )
     return apply_framing_protection(response)
-
-
-def _auth0_backend(request: HttpRequest) -> Auth0OAuth2[Any]:
-    """Our backend bound to this request (settings are read through it)."""
-    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
-    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    return cast("Auth0OAuth2[Any]", backend)
 
 
 def logout_return_url(request: HttpRequest, backend: Auth0OAuth2[Any]) -> str:
@@ -132,7 +142,7 @@ def logout(request: HttpRequest) -> HttpResponse:
         )
     login = request.session.get(SESSION_KEY)
     sid = login.get("sid") if isinstance(login, dict) else None
-    backend = _auth0_backend(request)
+    backend = backend_for(request)
     auth_logout(request)
     if next_url:
         request.session[LOGOUT_NEXT_KEY] = next_url
@@ -166,6 +176,12 @@ def _backchannel_answer(
     return response
 
 
+def _invalid_logout_token() -> HttpResponse:
+    return _backchannel_answer(
+        400, {"error": "invalid_request", "error_description": "invalid logout token"}
+    )
+
+
 @csrf_exempt  # Auth0 posts here server to server, without our cookies
 @login_not_required
 @require_POST
@@ -174,23 +190,44 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
 
     The token is verified like an ID token (same keys, RS256) with the logout
     token's own rules, and a replayed ``jti`` is refused. 200 on success, 400
-    with an error body otherwise; never cached.
+    with an error body otherwise (whatever arrives: an unreadable body, a
+    token too large or too deeply nested to parse); never cached.
     """
-    backend = _auth0_backend(request)
     try:
-        claims = backend.verify_logout_token(request.POST.get("logout_token"))
+        token = request.POST.get("logout_token")
+    except (SuspiciousOperation, MultiPartParserError) as error:
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a broken
+        # multipart body: Django would answer 400 itself, but log it at ERROR.
+        logger.warning(
+            "Auth0 back-channel logout rejected: unreadable body (%s)",
+            type(error).__name__,
+        )
+        return _invalid_logout_token()
+    backend = backend_for(request)  # reads request.POST too
+    try:
+        claims = backend.verify_logout_token(token)
     except SocialAuthBaseException as error:
         log_rejection(error, "back-channel logout")
-        return _backchannel_answer(
-            400,
-            {"error": "invalid_request", "error_description": "invalid logout token"},
-        )
-    ended = end_sessions(sid=claims.get("sid"), sub=claims.get("sub"))
+        return _invalid_logout_token()
+    ended = end_sessions(
+        issuer=claims["iss"], sid=claims.get("sid"), sub=claims.get("sub")
+    )
     backchannel_logout_sent.send(
         sender=type(backend),
         backend=backend,
+        issuer=claims["iss"],
         sid=claims.get("sid"),
         sub=claims.get("sub"),
     )
     logger.info("Back-channel logout ended %d session(s)", ended)
     return _backchannel_answer(200)
+
+
+@login_not_required
+def begin(request: HttpRequest, backend: str) -> HttpResponse:
+    """``/login/<backend>/``: social_django's POST-only view that starts a login,
+    and for a GET of ``/login/auth0`` (the older quickstarts' links and
+    ``LOGIN_URL``) the login page instead of an empty 405 (``social_urls``)."""
+    if request.method == "GET" and backend == Auth0OAuth2.name:
+        return login(request)
+    return cast("HttpResponse", social_views.auth(request, backend))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import glob
 import json
 import os
@@ -15,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import caches
 from jose import jwk
 
 from social_auth0 import jwks
+from social_auth0.testing.keys import SigningKey, b64url
 
 pytest_plugins = ["social_auth0.testing.pytest_plugin"]
 
@@ -28,42 +26,19 @@ ISSUER = "https://tenant.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_uint(value: int) -> str:
-    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-
 class Signer:
-    """An RSA key pair that signs tokens and publishes its public JWK."""
+    """A tenant signing key (the emulator's ``SigningKey``) that signs test
+    tokens as given, and its public JWK (``kid=None``: a JWK without kid)."""
 
     def __init__(self, kid: str | None) -> None:
         self.kid = kid
-        self.private_key = rsa.generate_private_key(
-            public_exponent=65537, key_size=2048
-        )
-        self.private_pem = self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        self.public_pem = (
-            self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM,
-                serialization.PublicFormat.SubjectPublicKeyInfo,
-            )
-            .decode()
-        )
-        numbers = self.private_key.public_key().public_numbers()
+        self.signing_key = SigningKey.generate("test-tenant")
+        self.private_key = self.signing_key.private_key
+        self.public_pem = self.signing_key.public_pem()
         self.jwk: dict[str, Any] = {
-            "kty": "RSA",
-            "use": "sig",
-            "alg": "RS256",
-            "n": b64url_uint(numbers.n),
-            "e": b64url_uint(numbers.e),
+            name: value
+            for name, value in self.signing_key.public_jwk().items()
+            if name in ("kty", "use", "alg", "n", "e")
         }
         if kid is not None:
             self.jwk["kid"] = kid
@@ -79,15 +54,10 @@ class Signer:
 
 def raw_token(header: dict[str, Any], payload: bytes, signer: Signer | None) -> str:
     """Assemble a compact JWS by hand (for payloads jose would not encode)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(payload)}"
     if signer is None:
         return f"{signing_input}."
-    signature = signer.private_key.sign(
-        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
-    )
+    signature = signer.signing_key.sign(signing_input.encode(), "RS256")
     return f"{signing_input}.{b64url(signature)}"
 
 
@@ -173,6 +143,20 @@ def point_django_at(tenant, settings) -> None:
     tenant.misbehave.reset()
     tenant.browser.cookies.clear()
     tenant.clear_requests()
+
+
+E2E_TESTS = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need a server from Debian, by what they use: a run on a
+    machine without Chromium or PostgreSQL deselects them with
+    ``-m "not e2e and not postgres"`` (under CI=true a missing server fails)."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+        if E2E_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def postgres_bin() -> Path | None:

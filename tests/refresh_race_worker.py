@@ -88,7 +88,7 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
     from django.db import close_old_connections, connection
     from django.test import RequestFactory
 
-    from social_auth0.access import _backend, get_access_token
+    from social_auth0.access import backend_for, get_access_token
     from social_auth0.tokens import verify_access_token
 
     close_old_connections()
@@ -97,7 +97,7 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
         request.user = get_user_model().objects.get(pk=user_id)
         barrier.wait(timeout=WAIT)
         token = get_access_token(request)
-        backend = _backend(None)
+        backend = backend_for(None)
         claims = verify_access_token(
             backend,
             token,

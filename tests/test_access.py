@@ -91,9 +91,9 @@ def later(monkeypatch, seconds: float) -> None:
 
 
 def verify(tenant, token: str) -> dict:
-    from social_auth0.access import _backend
+    from social_auth0.access import backend_for
 
-    backend = _backend(None)
+    backend = backend_for(None)
     return verify_access_token(
         backend,
         token,
@@ -359,7 +359,7 @@ def test_a_dead_lock_holder_is_taken_over_after_the_timeout(
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     # A process took the lock and died before releasing it.
-    lock = access.RefreshLock(access._backend(None), request.user.pk, API)
+    lock = access.RefreshLock(access.backend_for(None), request.user.pk, API)
     assert cache.add(lock.key, "dead-holder", 1)
     waits = []
     wait = access.RefreshLock._wait

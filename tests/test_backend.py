@@ -210,7 +210,7 @@ def test_details_of_a_database_user_do_not_turn_the_email_into_a_name():
     assert details == {
         "user_id": "auth0|65f0c0ffee0000000000abcd",
         "username": "ada.l",
-        "email": "ada@example.com",
+        "email": None,  # unverified: withheld (the claim could be anyone's)
         "email_verified": False,
         "fullname": None,
         "first_name": None,

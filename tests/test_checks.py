@@ -13,16 +13,20 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.core.signals import setting_changed
 from django.test import modify_settings, override_settings
+from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0OAuth2
+from social_core.exceptions import AuthConfigurationError
 from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0 import checks as auth0_checks
 from social_auth0.backend import Auth0OAuth2
+from social_auth0.middleware import BackchannelLogoutMiddleware
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
 CORE_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
@@ -78,6 +82,26 @@ class SiteAuth0(Auth0OAuth2):
     """A site's own subclass of our backend."""
 
 
+class RenamedAuth0(Auth0OAuth2):
+    """A subclass under a name of its own (e.g. a second tenant)."""
+
+    name = "auth0-eu"
+
+
+class CoreAuth0EU(CoreAuth0OAuth2):
+    """social-core's backend under the renamed subclass's name."""
+
+    name = "auth0-eu"
+
+
+class SiteBackchannelMiddleware(BackchannelLogoutMiddleware):
+    """A site's own subclass of the back-channel logout middleware."""
+
+
+class SiteSessionMiddleware(SessionMiddleware):
+    """A site's own subclass of Django's session middleware."""
+
+
 class SiteExceptionMiddleware(SocialAuthExceptionMiddleware):
     """A site's own subclass of social_django's exception middleware."""
 
@@ -114,7 +138,7 @@ def raise_exceptions_warning(name: str) -> checks.Warning:
     return checks.Warning(
         f"{name} is on (it defaults to DEBUG): rejected logins raise instead of "
         "redirecting with a message.",
-        hint="Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False.",
+        hint=f"Set {name} = False.",
         id="social_auth0.W003",
     )
 
@@ -394,6 +418,53 @@ def test_accepts_whole_seconds():
         assert auth0_checks.check_numbers() == []
 
 
+# The checks and the backend read one declaration of each rule ------------------------
+
+
+def backend_refuses(read) -> bool:
+    """Whether the backend, reading the current settings, refuses them."""
+    backend = load_backend(load_strategy(), "auth0", None)
+    try:
+        read(backend)
+    except AuthConfigurationError:
+        return True
+    return False
+
+
+SECONDS_READERS = {
+    "LEEWAY": lambda backend: backend.leeway(),
+    "MAX_AGE": lambda backend: backend.max_age(),
+    "JWKS_CACHE_TTL": lambda backend: backend.tenant_keys(),
+    "JWKS_REFETCH_INTERVAL": lambda backend: backend.tenant_keys(),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(Auth0OAuth2.SECONDS_MINIMUMS))
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_e010_and_the_backend_agree_on_the_least_seconds(setting, offset):
+    assert set(SECONDS_READERS) == set(Auth0OAuth2.SECONDS_MINIMUMS)
+    value = Auth0OAuth2.SECONDS_MINIMUMS[setting] + offset
+    with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
+        reported = "social_auth0.E010" in ids(auth0_checks.check_numbers())
+        assert reported == backend_refuses(SECONDS_READERS[setting]) == (offset < 0)
+
+
+@pytest.mark.parametrize("endpoint", [*Auth0OAuth2.LOGOUT_ENDPOINTS, "v3", None])
+def test_e012_and_the_backend_agree_on_logout_endpoints(endpoint):
+    with configured(SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT=endpoint):
+        reported = "social_auth0.E012" in ids(auth0_checks.check_logout())
+        refused = backend_refuses(lambda backend: backend.logout_url("/"))
+        assert reported == refused == (endpoint not in Auth0OAuth2.LOGOUT_ENDPOINTS)
+
+
+@pytest.mark.parametrize("method", ["S256", "s256", "plain", None])
+def test_e006_and_the_backend_agree_on_pkce_methods(method):
+    with configured(SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD=method):
+        reported = "social_auth0.E006" in ids(auth0_checks.check_pkce())
+        assert reported == backend_refuses(lambda backend: backend.check_pkce())
+        assert reported == (method != "S256")
+
+
 # JWKS cache (E011, W004) ------------------------------------------------------------
 
 
@@ -471,8 +542,8 @@ def test_rejects_social_core_auth0_backend_listed(backends):
     with configured(AUTHENTICATION_BACKENDS=backends):
         assert auth0_checks.check_backends() == [
             checks.Error(
-                f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND}, also named 'auth0'; "
-                "one shadows the other.",
+                f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND!r}, also named "
+                "'auth0'; one shadows the other.",
                 hint=f"Replace it with {OUR_BACKEND!r}; existing users keep their "
                 "accounts.",
                 id="social_auth0.E008",
@@ -485,6 +556,29 @@ def test_accepts_our_backend_or_a_subclass():
     subclass = f"{__name__}.SiteAuth0"
     with configured(AUTHENTICATION_BACKENDS=[subclass, MODEL_BACKEND]):
         assert auth0_checks.check_backends() == []
+
+
+def test_accepts_a_subclass_of_our_backend_under_another_name():
+    renamed = f"{__name__}.RenamedAuth0"
+    with configured(AUTHENTICATION_BACKENDS=[renamed, MODEL_BACKEND]):
+        assert auth0_checks.check_backends() == []
+    # social-core's backend keeps its own name then: nothing is shadowed.
+    with configured(AUTHENTICATION_BACKENDS=[renamed, CORE_BACKEND]):
+        assert auth0_checks.check_backends() == []
+
+
+def test_rejects_another_backend_under_the_name_of_a_renamed_subclass():
+    renamed, other = f"{__name__}.RenamedAuth0", f"{__name__}.CoreAuth0EU"
+    with configured(AUTHENTICATION_BACKENDS=[renamed, other]):
+        assert auth0_checks.check_backends() == [
+            checks.Error(
+                f"AUTHENTICATION_BACKENDS lists {other!r}, also named 'auth0-eu'; "
+                "one shadows the other.",
+                hint=f"Replace it with {OUR_BACKEND!r}; existing users keep their "
+                "accounts.",
+                id="social_auth0.E008",
+            )
+        ]
 
 
 def test_ignores_an_unimportable_backend():
@@ -535,8 +629,7 @@ def test_warns_without_login_error_url(value, name):
         assert auth0_checks.check_error_handling() == [
             checks.Warning(
                 f"{name} is not set.",
-                hint="Set SOCIAL_AUTH_LOGIN_ERROR_URL to a page that shows the "
-                "login error message.",
+                hint=f"Set {name} to a page that shows the login error message.",
                 id="social_auth0.W002",
             )
         ]
@@ -563,6 +656,28 @@ def test_warns_when_raise_exceptions_is_left_to_debug_and_debug_is_on():
         assert auth0_checks.check_error_handling() == [
             raise_exceptions_warning("SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS")
         ]
+
+
+@pytest.mark.parametrize(
+    "on", [{"DEBUG": True}, {"SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS": True}]
+)
+def test_following_the_raise_exceptions_hint_clears_w003(on):
+    # social_django reads SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS before the
+    # global name: a hint naming the global one would leave this on.
+    with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=ABSENT, **on):
+        (warning,) = auth0_checks.check_error_handling()
+        name = re.fullmatch(r"Set (\w+) = False\.", warning.hint)[1]
+        with configured(**{name: False}):
+            assert auth0_checks.check_error_handling() == []
+
+
+def test_following_the_login_error_url_hint_clears_w002():
+    with configured(SOCIAL_AUTH_LOGIN_ERROR_URL=ABSENT):
+        (warning,) = auth0_checks.check_error_handling()
+        name = re.match(r"Set (\w+) to a page", warning.hint)[1]
+        assert warning.msg == f"{name} is not set."
+        with configured(**{name: "/oops/"}):
+            assert auth0_checks.check_error_handling() == []
 
 
 def test_accepts_raise_exceptions_off_even_with_debug_on():
@@ -614,6 +729,78 @@ def test_warns_without_backchannel_middleware():
         ]
 
 
+BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+def moved_to_front(path: str) -> list[str]:
+    return [path, *(m for m in settings.MIDDLEWARE if m != path)]
+
+
+def replaced(path: str, by: str) -> list[str]:
+    return [by if m == path else m for m in settings.MIDDLEWARE]
+
+
+SESSIONS_FIRST_ERROR = checks.Error(
+    f"{BACKCHANNEL_MIDDLEWARE!r} needs {SESSION_MIDDLEWARE!r} before it in MIDDLEWARE.",
+    hint="Without request.session it cannot end a session: every request would "
+    "fail with ImproperlyConfigured. Put it after SessionMiddleware and "
+    "AuthenticationMiddleware.",
+    id="social_auth0.E016",
+)
+
+
+def test_accepts_a_subclass_of_the_backchannel_middleware():
+    subclass = f"{__name__}.SiteBackchannelMiddleware"
+    with configured(MIDDLEWARE=replaced(BACKCHANNEL_MIDDLEWARE, subclass)):
+        assert auth0_checks.check_logout() == []
+
+
+def test_accepts_a_subclass_of_the_session_middleware_before_it():
+    subclass = f"{__name__}.SiteSessionMiddleware"
+    with configured(MIDDLEWARE=replaced(SESSION_MIDDLEWARE, subclass)):
+        assert auth0_checks.check_logout() == []
+
+
+def test_rejects_backchannel_middleware_before_the_session_middleware():
+    with configured(MIDDLEWARE=moved_to_front(BACKCHANNEL_MIDDLEWARE)):
+        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+
+
+def test_rejects_backchannel_middleware_without_a_session_middleware():
+    with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "sessions")):
+        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        pytest.param(lambda: without(settings.MIDDLEWARE, "auth."), id="missing"),
+        pytest.param(
+            lambda: [
+                SESSION_MIDDLEWARE,
+                BACKCHANNEL_MIDDLEWARE,
+                *without(settings.MIDDLEWARE, "sessions")[:-1],
+            ],
+            id="after",
+        ),
+    ],
+)
+def test_warns_about_backchannel_middleware_before_authentication(middleware):
+    with configured(MIDDLEWARE=middleware()):
+        assert auth0_checks.check_logout() == [
+            checks.Warning(
+                f"{BACKCHANNEL_MIDDLEWARE!r} needs {AUTH_MIDDLEWARE!r} before it "
+                "in MIDDLEWARE.",
+                hint="It then logs out sessions before request.user is set, so "
+                "user_logged_out receivers are not told who logged out. Move it "
+                "after AuthenticationMiddleware.",
+                id="social_auth0.W007",
+            )
+        ]
+
+
 def test_warns_about_a_process_local_session_store():
     with configured(SESSION_ENGINE="django.contrib.sessions.backends.cache"):
         assert auth0_checks.check_logout() == [
@@ -650,12 +837,16 @@ def test_accepts_a_cache_session_store_on_a_shared_cache():
 
 
 # The whole set, as manage.py check runs it ------------------------------------------
+# From Django 6.1 on, ``manage.py check`` hands every database alias to the model
+# checks, and JSONField's (social_django's extra_data) asks the database whether
+# it supports JSON: the command opens the database, so these tests allow it.
 
 
 def test_test_settings_give_only_the_locmem_warning():
     assert checks.run_checks(tags=["social_auth0"]) == [locmem_warning()]
 
 
+@pytest.mark.django_db
 def test_check_command_passes_on_the_test_settings_apart_from_w004():
     out, err = StringIO(), StringIO()
     call_command("check", stdout=out, stderr=err)
@@ -664,11 +855,13 @@ def test_check_command_passes_on_the_test_settings_apart_from_w004():
     assert "System check identified 1 issue (0 silenced)." in report
 
 
+@pytest.mark.django_db
 def test_check_command_fails_on_w004_at_warning_level():
     with pytest.raises(SystemCheckError, match=r"social_auth0\.W004"):
         call_command("check", fail_level="WARNING", stdout=StringIO())
 
 
+@pytest.mark.django_db
 def test_check_command_is_clean_with_a_shared_cache():
     out = StringIO()
     with configured(CACHES={"default": DATABASE_CACHE}):
@@ -685,3 +878,201 @@ def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
 def test_rejects_zero_which_would_switch_off_the_jwks_rate_limit(setting):
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": 0}):
         assert [m.id for m in auth0_checks.check_numbers()] == ["social_auth0.E010"]
+
+
+# TLS verification (E030) ------------------------------------------------------------
+
+
+def tls_error(name: str, value) -> checks.Error:
+    return checks.Error(
+        f"{name} = {value!r} switches off TLS certificate verification.",
+        hint="Anyone on the network path could then serve their own tokens and "
+        f"keys. Remove {name}, or set it to the path of a CA bundle that signs "
+        "the tenant's certificate.",
+        id="social_auth0.E030",
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["SOCIAL_AUTH_AUTH0_VERIFY_SSL", "SOCIAL_AUTH_VERIFY_SSL", "VERIFY_SSL"]
+)
+@pytest.mark.parametrize("value", [False, 0, ""])
+def test_rejects_tls_verification_switched_off(name, value):
+    with configured(**{name: value}):
+        assert auth0_checks.check_tls_verification() == [tls_error(name, value)]
+        assert "social_auth0.E030" in ids(checks.run_checks(tags=["social_auth0"]))
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://localhost:8443", "login.example.com", "http://evil.example"]
+)
+def test_rejects_tls_verification_off_for_any_tenant_but_loopback_http(domain):
+    with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_VERIFY_SSL=False):
+        assert auth0_checks.check_tls_verification() == [
+            tls_error("SOCIAL_AUTH_VERIFY_SSL", False)
+        ]
+
+
+@pytest.mark.parametrize(
+    "domain", ["http://127.0.0.1:8001", "http://localhost:9", "http://[::1]:8000"]
+)
+def test_accepts_tls_verification_off_for_a_loopback_emulator_over_http(domain):
+    with configured(
+        SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_AUTH0_VERIFY_SSL=False
+    ):
+        assert auth0_checks.check_tls_verification() == []
+
+
+@pytest.mark.parametrize("value", [True, None, "/etc/ssl/certs/ca-certificates.crt"])
+def test_accepts_tls_verification_on_or_with_a_ca_bundle(value):
+    with configured(SOCIAL_AUTH_VERIFY_SSL=value):
+        assert auth0_checks.check_tls_verification() == []
+
+
+def test_backend_specific_verify_ssl_wins_over_the_global_one():
+    with configured(SOCIAL_AUTH_VERIFY_SSL=False, SOCIAL_AUTH_AUTH0_VERIFY_SSL=True):
+        assert auth0_checks.check_tls_verification() == []
+
+
+# Ranges that keep a setting useful (W030-W032) --------------------------------------
+
+
+def test_warns_about_a_leeway_of_more_than_five_minutes():
+    with configured(SOCIAL_AUTH_AUTH0_LEEWAY=301):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                "SOCIAL_AUTH_AUTH0_LEEWAY is 301 seconds: expired tokens stay "
+                "accepted that long.",
+                hint="Keep it between 0 and 300 seconds (default 60); fix the "
+                "server's clock instead (NTP).",
+                id="social_auth0.W030",
+            )
+        ]
+
+
+def test_warns_about_a_jwks_cache_ttl_of_more_than_a_day():
+    with configured(SOCIAL_AUTH_JWKS_CACHE_TTL=86401):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                "SOCIAL_AUTH_JWKS_CACHE_TTL is 86401 seconds: a signing key "
+                "removed from the tenant keeps verifying tokens that long.",
+                hint="Keep it between 1 and 86400 seconds (a day; default 600).",
+                id="social_auth0.W031",
+            )
+        ]
+
+
+@pytest.mark.parametrize(("max_age", "leeway"), [(0, 0), (29, 0), (0, 20), (10, 19)])
+def test_warns_about_a_max_age_no_login_can_meet(max_age, leeway):
+    with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=max_age, SOCIAL_AUTH_AUTH0_LEEWAY=leeway):
+        assert auth0_checks.check_security_ranges() == [
+            checks.Warning(
+                f"SOCIAL_AUTH_AUTH0_MAX_AGE is {max_age} seconds with "
+                f"SOCIAL_AUTH_AUTH0_LEEWAY {leeway}: a user who has just signed in "
+                "is rejected, since the redirect back and the code exchange take "
+                "longer.",
+                hint="Make SOCIAL_AUTH_AUTH0_MAX_AGE + SOCIAL_AUTH_AUTH0_LEEWAY at "
+                "least 30 seconds (MAX_AGE = 0 forces a fresh sign-in only with the "
+                "default LEEWAY).",
+                id="social_auth0.W032",
+            )
+        ]
+
+
+def test_max_age_zero_with_the_default_leeway_is_accepted():
+    # max_age=0 is how a site forces a fresh sign-in: the default leeway covers it.
+    with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=0):
+        assert auth0_checks.check_security_ranges() == []
+
+
+def test_accepts_settings_at_the_edges_of_their_ranges():
+    with configured(
+        SOCIAL_AUTH_AUTH0_LEEWAY=300,
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=86400,
+        SOCIAL_AUTH_AUTH0_MAX_AGE=0,
+    ):
+        assert auth0_checks.check_security_ranges() == []
+    with configured(SOCIAL_AUTH_AUTH0_LEEWAY=0, SOCIAL_AUTH_AUTH0_MAX_AGE=30):
+        assert auth0_checks.check_security_ranges() == []
+
+
+@pytest.mark.parametrize("value", ["600", -5, True, None])
+def test_range_checks_leave_malformed_seconds_to_e010(value):
+    with configured(
+        SOCIAL_AUTH_AUTH0_LEEWAY=value,
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=value,
+        SOCIAL_AUTH_AUTH0_MAX_AGE=value,
+    ):
+        assert auth0_checks.check_security_ranges() == []
+
+
+# Redirects (W033, W034) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SOCIAL_AUTH_AUTH0_SANITIZE_REDIRECTS",
+        "SOCIAL_AUTH_SANITIZE_REDIRECTS",
+        "SANITIZE_REDIRECTS",
+    ],
+)
+def test_warns_when_redirects_are_not_sanitized(name):
+    with configured(**{name: False}):
+        assert auth0_checks.check_redirects() == [
+            checks.Warning(
+                f"{name} is off: a login link can send the user anywhere after "
+                "login (an open redirect).",
+                hint=f"Remove {name}; list other hosts of your own in "
+                "SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS instead.",
+                id="social_auth0.W033",
+            )
+        ]
+
+
+def foreign_hosts_warning(name: str, hosts: str) -> checks.Warning:
+    return checks.Warning(
+        f"{name} names {hosts}, not in ALLOWED_HOSTS: logins can redirect to a "
+        "site this project does not serve.",
+        hint="List only hosts that ALLOWED_HOSTS also matches (hosts of this "
+        "site), or add them to ALLOWED_HOSTS if they are.",
+        id="social_auth0.W034",
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "SOCIAL_AUTH_AUTH0_ALLOWED_REDIRECT_HOSTS"],
+)
+def test_warns_about_redirect_hosts_outside_allowed_hosts(name):
+    with configured(
+        ALLOWED_HOSTS=["testserver", ".example.com"],
+        **{name: ["app.example.com", "evil.example", "testserver:8000", "x.test"]},
+    ):
+        assert auth0_checks.check_redirects() == [
+            foreign_hosts_warning(name, "'evil.example', 'x.test'")
+        ]
+
+
+def test_accepts_redirect_hosts_that_allowed_hosts_matches():
+    with configured(
+        ALLOWED_HOSTS=["testserver", ".example.com"],
+        SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["example.com", "a.b.example.com:443"],
+        SOCIAL_AUTH_AUTH0_ALLOWED_REDIRECT_HOSTS="testserver",
+    ):
+        assert auth0_checks.check_redirects() == []
+    with configured(ALLOWED_HOSTS=["*"], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["x.test"]):
+        assert auth0_checks.check_redirects() == []
+
+
+def test_redirect_hosts_follow_djangos_debug_default_for_allowed_hosts():
+    with configured(
+        DEBUG=True, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
+    ):
+        assert auth0_checks.check_redirects() == []
+    with configured(
+        DEBUG=False, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
+    ):
+        assert auth0_checks.check_redirects() == [
+            foreign_hosts_warning("SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "'localhost'")
+        ]

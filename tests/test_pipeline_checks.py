@@ -1,14 +1,13 @@
-"""System checks of the pipeline settings: checks.py's E013-E015 and
-pipeline_checks.py's E020-E022/W020-W024, compared as whole messages."""
+"""System checks of the pipeline settings (pipeline_checks.py): the shapes
+E013-E015 and E020-E022/W020-W024/E040/W040, compared as whole messages."""
 
 from __future__ import annotations
 
 import pytest
 from django.core import checks
 
-from social_auth0.checks import check_pipeline_settings
 from social_auth0.pipeline import PIPELINE
-from social_auth0.pipeline_checks import check_pipeline_setup
+from social_auth0.pipeline_checks import check_pipeline_settings, check_pipeline_setup
 
 ROLES = "https://example.com/roles"
 
@@ -40,15 +39,7 @@ def test_nothing_configured_gives_no_message():
     assert messages() == []
 
 
-def test_both_are_registered():
-    registered = checks.registry.registry.get_checks()
-    assert check_pipeline_settings in registered
-    # pipeline_checks is registered from apps.py by the lead; until then the
-    # decorator registers it on import (this module imports it).
-    assert check_pipeline_setup in registered
-
-
-# checks.py: E013, E014, E015 --------------------------------------------------------
+# Shapes: E013, E014, E015 ----------------------------------------------------------
 
 
 def test_claim_fields_naming_a_missing_field(ours):
@@ -111,7 +102,7 @@ def test_role_settings_of_the_wrong_shape(ours, setting, value):
     assert [m.id for m in check_pipeline_settings()] == ["social_auth0.E015"]
 
 
-# pipeline_checks.py ------------------------------------------------------------------
+# What they meet: the user model, the pipeline --------------------------------------
 
 
 @pytest.mark.parametrize("value", ["", "  ", 3, ["roles"]])
@@ -156,7 +147,7 @@ def test_claim_fields_never_write_local_decisions(ours, field):
 
 
 def test_claim_fields_naming_a_protected_field(ours):
-    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"username": "nickname"}
     ours.SOCIAL_AUTH_PROTECTED_USER_FIELDS = ["last_name"]
     expected = [
         checks.Warning(
@@ -167,15 +158,49 @@ def test_claim_fields_naming_a_protected_field(ours):
             "True).",
             id="social_auth0.W021",
         )
-        for name in ("email", "last_name")
+        for name in ("username", "last_name")
     ]
     assert check_pipeline_setup() == expected[:1]
     ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"last_name": "family_name"}
     assert check_pipeline_setup() == expected[1:]
     ours.SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True
     ours.SOCIAL_AUTH_PROTECTED_USER_FIELDS = []
-    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"username": "nickname"}
     assert check_pipeline_setup() == []
+
+
+@pytest.mark.parametrize("unprotected", [False, True])
+def test_claim_fields_naming_the_email_field(ours, unprotected):
+    """Whatever the protection: the email field takes verified addresses only."""
+    ours.SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = unprotected
+    ours.SOCIAL_AUTH_AUTH0_CLAIM_FIELDS = {"email": "email"}
+    assert check_pipeline_setup() == [
+        checks.Error(
+            "SOCIAL_AUTH_AUTH0_CLAIM_FIELDS maps 'email', the email field: it "
+            "takes only the address Auth0 verified, never another claim.",
+            hint="Remove it; the verified email is written by sync_user "
+            "(unverified addresses never are: they could be anyone's).",
+            id="social_auth0.E040",
+        )
+    ]
+
+
+def test_linking_without_recording_verified_emails(ours):
+    ours.SOCIAL_AUTH_PIPELINE = [
+        step for step in PIPELINE if not step.endswith(".record_verified_email")
+    ]
+    assert check_pipeline_setup() == [
+        checks.Warning(
+            "SOCIAL_AUTH_PIPELINE has "
+            "social_auth0.pipeline.associate_by_verified_email but not "
+            "social_auth0.pipeline.record_verified_email: no identity is known "
+            "to have proven its address, so only accounts without any social "
+            "login are ever linked.",
+            hint="Add social_auth0.pipeline.record_verified_email after "
+            "load_extra_data, or use social_auth0.pipeline.PIPELINE.",
+            id="social_auth0.W040",
+        )
+    ]
 
 
 def test_unverified_email_linking_in_the_pipeline(ours):
@@ -248,7 +273,7 @@ def test_global_group_settings_of_other_backends_are_not_ours(ours):
 def test_role_settings_on_a_user_model_without_the_fields(ours, monkeypatch):
     from social_auth0 import pipeline_checks
 
-    monkeypatch.setattr(pipeline_checks, "_field", lambda model, name: None)
+    monkeypatch.setattr(pipeline_checks, "model_field", lambda model, name: None)
     assert [m.msg for m in pipeline_checks._check_user_model_for_roles()] == [
         "SOCIAL_AUTH_AUTH0_STAFF_ROLES is set but auth.User has no 'is_staff' field.",
         "SOCIAL_AUTH_AUTH0_SUPERUSER_ROLES is set but auth.User has no "

@@ -876,3 +876,47 @@ def test_cli_serves_discovery(tmp_path: Any) -> None:
     assert document["issuer"] == domain + "/"
     assert "a@example.com / pw (roles: admin, staff)" in output
     assert "b@example.com / pw" in output
+
+
+def test_cli_prints_the_settings_in_use() -> None:
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "social_auth0.testing",
+            "--port",
+            "0",
+            "--client-id",
+            "my-client",
+            "--client-secret",
+            "my-secret",
+            "--roles-claim",
+            "https://example.com/roles",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(4)]
+    finally:
+        process.terminate()
+        process.wait(timeout=TIMEOUT)
+    assert lines[0].startswith("SOCIAL_AUTH_AUTH0_DOMAIN = 'http://127.0.0.1:")
+    assert lines[1:] == [
+        "SOCIAL_AUTH_AUTH0_KEY = 'my-client'",
+        "SOCIAL_AUTH_AUTH0_SECRET = 'my-secret'",
+        "SOCIAL_AUTH_AUTH0_ROLES_CLAIM = 'https://example.com/roles'",
+    ]
+
+
+def test_cli_help_documents_the_users_file_format(tmp_path: Any) -> None:
+    from social_auth0.testing.__main__ import USERS_FILE_HELP, build_parser, load_users
+
+    assert USERS_FILE_HELP in " ".join(build_parser().format_help().split())
+    example = USERS_FILE_HELP.split(": ", 1)[1].split("; ", 1)[0]
+    (tmp_path / "users.json").write_text(example)
+    users = load_users(tmp_path / "users.json")
+    assert [u.email for u in users] == ["ada@example.com", "grace@example.com"]
+    assert users[0].roles == ["staff"]
+    assert users[1].is_social

@@ -12,18 +12,27 @@ import time
 import pytest
 from social_core.exceptions import AuthResponseError
 
-from social_auth0.tokens import verify_id_token
+from social_auth0.tokens import (
+    BACKCHANNEL_LOGOUT_EVENT,
+    verify_access_token,
+    verify_id_token,
+    verify_logout_token,
+)
 
-from .conftest import CLIENT_ID, ISSUER, Signer, b64url, id_token_claims, raw_token
+from .conftest import CLIENT_ID, ISSUER, Signer, b64url, raw_token
+from .conftest import id_token_claims as claims_issued_now
 
+# Every token here is verified at NOW, fixed when the module is imported; a
+# test may run minutes later in a full suite, so the claims' times are pinned
+# to NOW too (with "issued at test time" a test run more than LEEWAY after
+# import saw a token issued in the future).
 NOW = time.time()
 
 
-@pytest.fixture(autouse=True)
-def _now_is_this_tests_time(monkeypatch):
-    """id_token_claims() stamps tokens with the time they are made: NOW must be
-    the test's time, not the import's (a long suite made them a minute apart)."""
-    monkeypatch.setattr(f"{__name__}.NOW", time.time())
+def id_token_claims(**overrides):
+    """Claims of a valid ID token issued at NOW; ``name=None`` removes ``name``."""
+    pinned = {"iat": int(NOW), "exp": int(NOW) + 36000, "auth_time": int(NOW)}
+    return claims_issued_now(**{**pinned, **overrides})
 
 
 def verify(token, signers, **kwargs):
@@ -318,3 +327,246 @@ def test_errors_carry_the_token_validation_stage_and_a_generic_message(signer):
 def test_rejects_non_finite_times(signer, claim, value):
     error = rejected(signer.sign(id_token_claims(**{claim: value})), [signer])
     assert (error.code, error.claim) == ("invalid_claim", claim)
+
+
+# Size bounds and parse failures -------------------------------------------------
+
+
+def test_accepts_a_token_with_auth0s_largest_payload(signer):
+    # Auth0 allows 100 KB of payload (custom claims included).
+    claims = id_token_claims(**{"https://example.com/blob": ""})
+    size = len(json.dumps(claims))
+    claims["https://example.com/blob"] = "x" * (100 * 1024 - size)
+    assert len(json.dumps(claims)) == 100 * 1024
+    assert verify(signer.sign(claims), [signer])["sub"]
+
+
+def test_rejects_a_token_over_the_id_token_bound_before_verifying_it(signer):
+    # The bound is 100 KB of payload plus room for the largest header allowed.
+    claims = id_token_claims(**{"https://example.com/blob": "x" * 106_000})
+    lookups = []
+    token = signer.sign(claims)
+    with pytest.raises(AuthResponseError) as info:
+        verify_id_token(
+            None,
+            token,
+            lambda kid: lookups.append(kid) or [signer.key],
+            issuer=ISSUER,
+            client_id=CLIENT_ID,
+            nonce="the-nonce",
+            leeway=60,
+            now=NOW,
+        )
+    assert info.value.code == "malformed_response"
+    assert "larger than allowed" in info.value.detail
+    assert lookups == []  # refused before any key was looked up
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "RS256", "kid": "key-1", "x": "y" * 1600},  # over 2048 characters
+        {"alg": "RS256", "kid": "key-1", "x5c": ["A" * 3000]},
+    ],
+)
+def test_rejects_a_header_over_its_limit(signer, header):
+    error = rejected(signer.sign(id_token_claims(), headers=header), [signer])
+    assert error.code == "malformed_response"
+
+
+def test_rejects_a_signature_over_its_limit(signer):
+    header, payload, _ = signer.sign(id_token_claims()).split(".")
+    error = rejected(f"{header}.{payload}.{'A' * 1367}", [signer])
+    assert error.code == "malformed_response"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"[" * 1500 + b"]" * 1500,  # within the size bound, past the recursion limit
+        b'{"a":' * 400 + b"1" + b"}" * 400,
+        b"[" * 200_000,
+    ],
+    ids=["list 1500 deep", "object 400 deep", "200 KB of ["],
+)
+def test_rejects_a_header_nested_too_deeply(signer, header):
+    payload = b64url(json.dumps(id_token_claims()).encode())
+    error = rejected(f"{b64url(header)}.{payload}.sig", [signer])
+    assert error.code == "malformed_response"
+
+
+def test_rejects_a_signed_payload_nested_too_deeply(signer):
+    body = json.dumps(id_token_claims()).encode()[:-1]
+    body += b', "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    token = raw_token({"alg": "RS256", "kid": "key-1"}, body, signer)
+    error = rejected(token, [signer])
+    assert error.code == "malformed_response"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf", "auth_time"])
+@pytest.mark.parametrize(
+    "value", [10**400, -(10**400), 253_402_300_800, -1, 1e308], ids=str
+)
+def test_rejects_times_outside_0_to_the_year_9999(signer, claim, value):
+    body = json.dumps(id_token_claims(**{claim: value})).encode()
+    token = raw_token({"alg": "RS256", "kid": "key-1"}, body, signer)
+    error = rejected(token, [signer], max_age=3600)
+    assert (error.code, error.claim) == ("invalid_claim", claim)
+
+
+def test_accepts_an_exp_in_the_year_9999(signer):
+    assert verify(signer.sign(id_token_claims(exp=253_402_300_799)), [signer])
+
+
+def test_logout_tokens_have_a_smaller_bound(signer):
+    from social_auth0.tokens import verify_logout_token
+
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "iat": int(NOW),
+        "exp": int(NOW) + 120,
+        "jti": "j",
+        "sid": "s",
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    }
+
+    def check(token):
+        return verify_logout_token(
+            None,
+            token,
+            lambda kid: [signer.key],
+            issuer=ISSUER,
+            client_id=CLIENT_ID,
+            leeway=60,
+            now=NOW,
+        )
+
+    assert check(signer.sign({**claims, "pad": "x" * 5000}))["sid"] == "s"
+    with pytest.raises(AuthResponseError) as info:
+        check(signer.sign({**claims, "pad": "x" * 7000}))
+    assert info.value.code == "malformed_response"
+
+
+# Access tokens (ROLES_TOKEN = "access_token") ---------------------------------------
+
+API = "https://api.example.com/"
+
+
+def access_claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": "auth0|65f0c0ffee0000000000abcd",
+        "aud": [API, f"{ISSUER}userinfo"],
+        "azp": CLIENT_ID,
+        "iat": now,
+        "exp": now + 600,
+        "scope": "openid read:reports",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def verify_access(token, signer):
+    return verify_access_token(
+        None,
+        token,
+        lambda kid: [signer.key] if kid == signer.kid else [],
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        audience=API,
+        leeway=60,
+    )
+
+
+def test_accepts_valid_access_token(signer):
+    assert verify_access(signer.sign(access_claims()), signer)["scope"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "claim"),
+    [
+        ({"iss": "https://evil.example/"}, "invalid_claim", "iss"),
+        ({"aud": CLIENT_ID}, "invalid_claim", "aud"),
+        ({"azp": "another-client"}, "invalid_claim", "azp"),
+        ({"exp": int(time.time()) - 3600}, "response_expired", "exp"),
+        ({"iat": int(time.time()) + 3600}, "response_not_yet_valid", "iat"),
+        ({"sub": ""}, "invalid_claim", "sub"),
+        ({"sub": None}, "missing_claim", "sub"),
+        ({"azp": None}, "missing_claim", "azp"),
+        # An ID token passed off as an access token carries a nonce.
+        ({"nonce": "n"}, "invalid_claim", "nonce"),
+    ],
+)
+def test_access_token_rules(signer, overrides, code, claim):
+    with pytest.raises(AuthResponseError) as info:
+        verify_access(signer.sign(access_claims(**overrides)), signer)
+    assert (info.value.code, info.value.claim) == (code, claim)
+
+
+def test_access_token_alg_is_pinned(signer):
+    token = raw_token({"alg": "none", "kid": signer.kid}, b"{}", None)
+    with pytest.raises(AuthResponseError) as info:
+        verify_access(token, signer)
+    assert (info.value.code, info.value.claim) == ("invalid_signature", "alg")
+
+
+# Logout tokens (OIDC Back-Channel Logout 1.0, section 2.6) --------------------------
+
+
+def logout_claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 120,
+        "jti": "a-unique-id",
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        "sid": "tenant-session-id",
+        "sub": "auth0|65f0c0ffee0000000000abcd",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def verify_logout(token, signer):
+    return verify_logout_token(
+        None,
+        token,
+        lambda kid: [signer.key] if kid == signer.kid else [],
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        leeway=60,
+    )
+
+
+@pytest.mark.parametrize("overrides", [{}, {"sid": None}, {"sub": None}])
+def test_accepts_valid_logout_token(signer, overrides):
+    assert verify_logout(signer.sign(logout_claims(**overrides)), signer)["jti"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "claim"),
+    [
+        ({"iss": "https://evil.example/"}, "invalid_claim", "iss"),
+        ({"aud": "another-client"}, "invalid_claim", "aud"),
+        ({"exp": int(time.time()) - 3600}, "response_expired", "exp"),
+        ({"jti": None}, "missing_claim", "jti"),
+        ({"jti": ""}, "invalid_claim", "jti"),
+        ({"jti": 7}, "invalid_claim", "jti"),
+        ({"events": None}, "missing_claim", "events"),
+        ({"events": {"other": {}}}, "invalid_claim", "events"),
+        ({"events": {BACKCHANNEL_LOGOUT_EVENT: "yes"}}, "invalid_claim", "events"),
+        ({"sid": None, "sub": None}, "missing_claim", "sid"),
+        ({"sid": " "}, "invalid_claim", "sid"),
+        ({"sub": 12}, "invalid_claim", "sub"),
+        # An ID token passed off as a logout token carries a nonce.
+        ({"nonce": "n"}, "invalid_claim", "nonce"),
+    ],
+)
+def test_logout_token_rules(signer, overrides, code, claim):
+    with pytest.raises(AuthResponseError) as info:
+        verify_logout(signer.sign(logout_claims(**overrides)), signer)
+    assert (info.value.code, info.value.claim) == (code, claim)

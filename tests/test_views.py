@@ -161,6 +161,23 @@ def test_login_page_does_not_auto_submit_when_framed_or_fetched(client, headers)
     assert {"type": "submit", "id": "social-auth0-login-button"} in form.buttons
 
 
+@pytest.mark.parametrize("site", ["same-origin", "same-site", "none"])
+def test_login_page_auto_submits_a_navigation_from_this_site_or_the_user(client, site):
+    headers = {**TOP_LEVEL, "Sec-Fetch-Site": site}
+    assert Form(client.get(LOGIN_PAGE, headers=headers).content).auto_submits
+
+
+@pytest.mark.parametrize("site", ["cross-site", "something-new"])
+def test_login_page_shows_the_button_to_a_cross_site_navigation(client, site):
+    # Any site could link here and silently log back in a user with a live
+    # Auth0 session: a navigation from elsewhere must be confirmed by a click.
+    response = client.get(LOGIN_PAGE, headers={**TOP_LEVEL, "Sec-Fetch-Site": site})
+    form = Form(response.content)
+    assert not form.scripts
+    assert form.attrs["action"] == BEGIN
+    assert {"type": "submit", "id": "social-auth0-login-button"} in form.buttons
+
+
 def test_login_page_does_not_auto_submit_for_a_logged_in_user(client):
     client.force_login(get_user_model().objects.create_user("ada"))
     response = client.get(LOGIN_PAGE, {"next": "/dashboard/"}, headers=TOP_LEVEL)
@@ -381,3 +398,38 @@ def test_idp_launch_bridge_stays_off_unless_enabled(client):
     # Only "app_launch" is in SOCIAL_AUTH_ENABLE_LAUNCH_BRIDGES.
     response = client.get("/idp-launch/auth0/", {"iss": "https://tenant.eu.auth0.com/"})
     assert response.status_code == 404
+
+
+def write_mo(path, catalog: dict[str, str]) -> None:
+    """A GNU gettext catalog (.mo) holding ``catalog`` (msgid -> msgstr)."""
+    import struct
+
+    items = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **catalog}.items())
+    ids = [key.encode() for key, _ in items]
+    strs = [value.encode() for _, value in items]
+    start = 7 * 4 + 16 * len(items)  # header, then the two offset tables
+    offsets, blob = [], b""
+    for data in ids + strs:
+        offsets.append((len(data), start + len(blob)))
+        blob += data + b"\0"
+    header = struct.pack(
+        "<7I", 0x950412DE, 0, len(items), 28, 28 + 8 * len(items), 0, 0
+    )
+    table = b"".join(struct.pack("<2I", *pair) for pair in offsets)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(header + table + blob)
+
+
+def test_pages_are_translatable(client, tmp_path):
+    from django.utils import translation
+
+    write_mo(
+        tmp_path / "de" / "LC_MESSAGES" / "django.mo",
+        {"Log in with Auth0": "Mit Auth0 anmelden", "Log out": "Abmelden"},
+    )
+    with override_settings(LOCALE_PATHS=[str(tmp_path)]), translation.override("de"):
+        login_page = client.get("/auth0/login/").content.decode()
+        logout_page = client.get("/auth0/logout/").content.decode()
+    assert 'lang="de"' in login_page
+    assert "Mit Auth0 anmelden" in login_page
+    assert "Abmelden" in logout_page

@@ -18,3 +18,17 @@ urlpatterns = [
     path("done/", done),
     path("login-error/", login_error),
 ]
+
+
+def touch(request):
+    """A page that writes the session (so a signed cookie is re-signed)."""
+    request.session["touched"] = request.session.get("touched", 0) + 1
+    return HttpResponse("touched")
+
+
+def plain(request):
+    """A page that reads neither the user nor the database."""
+    return HttpResponse("plain")
+
+
+urlpatterns += [path("touch/", touch), path("plain/", plain)]

@@ -99,8 +99,14 @@ SOCIAL_AUTH_AUTH0_DOMAIN = _env("SOCIAL_AUTH_AUTH0_DOMAIN", "AUTH0_DOMAIN")
 SOCIAL_AUTH_AUTH0_KEY = _env("SOCIAL_AUTH_AUTH0_KEY", "AUTH0_CLIENT_ID")
 SOCIAL_AUTH_AUTH0_SECRET = _env("SOCIAL_AUTH_AUTH0_SECRET", "AUTH0_CLIENT_SECRET")
 
-# Where an Auth0 Action puts the user's roles (see README.rst, "Roles").
+# Where an Auth0 Action puts the user's roles (see docs/pipeline.rst).
 AUTH0_ROLES_CLAIM = "https://example.com/roles"
+
+# Organizations whose invitation links and logins are accepted (docs/organizations.rst,
+# "Organizations"): ids or names, space separated.
+SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = (
+    os.environ.get("AUTH0_ALLOWED_ORGANIZATIONS", "").split() or None
+)
 
 # No tenant configured: run against the local emulator (home/apps.py starts it
 # when runserver serves). Its port can be moved with AUTH0_EMULATOR_PORT.
@@ -110,10 +116,16 @@ if not SOCIAL_AUTH_AUTH0_DOMAIN:
         "port": int(os.environ.get("AUTH0_EMULATOR_PORT", "8001")),
         "client_id": "example-client-id",
         "client_secret": "example-client-secret",
+        # A demo organization (admin@example.com is a member).
+        "organization": {"id": "org_exampleacme0001", "name": "acme"},
     }
     SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{AUTH0_EMULATOR['port']}"
     SOCIAL_AUTH_AUTH0_KEY = AUTH0_EMULATOR["client_id"]
     SOCIAL_AUTH_AUTH0_SECRET = AUTH0_EMULATOR["client_secret"]
+    # The emulator's demo organization, by id (invitation links) and by name.
+    SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = list(
+        AUTH0_EMULATOR["organization"].values()
+    )
 
 # "Calling your API" (README.rst): the reports page calls this project's own
 # small API (home/api.py) with the user's access token, refreshed as needed.

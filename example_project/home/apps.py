@@ -68,6 +68,10 @@ def start_emulator(config: dict) -> None:
     )
     # Short-lived API tokens, so the reports page shows refreshes happening.
     tenant.applications[config["client_id"]].access_token_lifetime = 300
+    organization = config["organization"]
+    tenant.add_organization(
+        organization["name"], org_id=organization["id"], members=["admin@example.com"]
+    )
     tenant.start()  # a daemon thread: it ends with the server
     lines = [
         f"Auth0 tenant emulator: {tenant.base_url} (no AUTH0_DOMAIN set)",
@@ -76,6 +80,8 @@ def start_emulator(config: dict) -> None:
             f"  {email} / {password}   roles: {', '.join(roles) or '-'}"
             for email, password, roles, _ in DEMO_USERS
         ),
+        f"Organization {organization['name']!r} (member: admin@example.com); "
+        "MFA code: 123456.",
         "Set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET to use a real tenant.",
     ]
     sys.stdout.write("\n".join(lines) + "\n")

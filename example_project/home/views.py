@@ -14,6 +14,8 @@ from django.urls import reverse
 from social_core.exceptions import AuthProviderError
 
 from social_auth0.access import BearerAuth, ReauthenticationRequired
+from social_auth0.decorators import mfa_required
+from social_auth0.organizations import current_organization
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -34,8 +36,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "picture": social.extra_data.get("picture") if social else None,
             "roles": roles if isinstance(roles, list) else [roles],
             "claims_pretty": json.dumps(claims, indent=2, sort_keys=True),
+            "organization": current_organization(request),
         },
     )
+
+
+@mfa_required
+def security(request: HttpRequest) -> HttpResponse:
+    """A sensitive page: only after MFA (a step-up through Auth0 if needed)."""
+    return render(request, "home/security.html")
 
 
 def login_error(request: HttpRequest) -> HttpResponse:

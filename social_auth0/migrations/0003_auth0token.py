@@ -33,7 +33,7 @@ def scrub_plaintext_tokens(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("social_auth0", "0001_initial"),
+        ("social_auth0", "0002_issuer_seen_at"),
         ("social_django", "0016_alter_usersocialauth_extra_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

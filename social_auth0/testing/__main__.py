@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from .defaults import CLIENT_ID, CLIENT_SECRET, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ROLES
-from .tenant import Auth0Tenant
+from .tenant import WILDCARD_HOSTS, Auth0Tenant
 from .users import TenantUser
 
 
@@ -24,8 +26,19 @@ def parse_user(value: str) -> TenantUser:
     return TenantUser(email, password, roles=[r for r in roles.split(",") if r])
 
 
+USERS_FILE_HELP = (
+    "a JSON list of users, each an object with TenantUser's fields: "
+    '[{"email": "ada@example.com", "password": "pw", "roles": ["staff"]}, '
+    '{"email": "grace@example.com", "connection": "google-oauth2", '
+    '"given_name": "Grace", "family_name": "Hopper"}]; only "email" is '
+    'required; no "password": log in with the page\'s quick-pick button. Other '
+    "fields: sub, name, nickname, picture, email_verified, permissions, "
+    "app_metadata, extra_claims"
+)
+
+
 def load_users(path: Path) -> list[TenantUser]:
-    """Users from a JSON list of objects with ``TenantUser`` fields."""
+    """Users from a JSON list of objects with ``TenantUser`` fields (see the help)."""
     return [TenantUser(**fields) for fields in json.loads(path.read_text())]
 
 
@@ -58,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="EMAIL:PASSWORD[:ROLE,ROLE]",
     )
-    parser.add_argument("--users-file", type=Path, help="JSON list of users")
+    parser.add_argument("--users-file", type=Path, help=USERS_FILE_HELP)
     parser.add_argument("--roles-claim", help="e.g. https://example.com/roles")
     return parser
 
@@ -84,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         backchannel_logout_urls=args.backchannel_logout_url,
     )
     with tenant:
+        warn_if_exposed(args.host, tenant)
         print_summary(tenant)
         try:
             threading.Event().wait()
@@ -91,12 +105,55 @@ def main(argv: Sequence[str] | None = None) -> None:
             print("\nStopped.")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_exposed(host: str, tenant: Auth0Tenant) -> None:
+    """Say loudly, on stderr, when the emulator listens beyond loopback."""
+    if is_loopback(host):
+        return
+    where = (
+        "every network interface"
+        if host.strip("[]") in WILDCARD_HOSTS
+        else f"{host}, reachable from other machines"
+    )
+    lines = [
+        f"WARNING: --host {host} binds {where}.",
+        "The tenant emulator is for loopback development only: anyone who can",
+        "reach it can sign in as the demo users printed below and get tokens it",
+        "signs. Use --host 127.0.0.1 (the default).",
+    ]
+    if host.strip("[]") in WILDCARD_HOSTS:
+        lines.append(
+            f"The domain printed below, {tenant.domain}, is where a browser on this "
+            "machine reaches it."
+        )
+    else:
+        lines.append(
+            "social_auth0 accepts an http:// domain only on loopback (system check "
+            "social_auth0.E003): a site using this one will not start."
+        )
+    banner = "!" * 72
+    print("\n".join([banner, *lines, banner]), file=sys.stderr, flush=True)
+
+
 def print_summary(tenant: Auth0Tenant) -> None:
     """What to put in settings, and who can log in (the demo passwords on purpose)."""
     app = next(iter(tenant.applications.values()))
     print(f"SOCIAL_AUTH_AUTH0_DOMAIN = {tenant.domain!r}", flush=True)
     print(f"SOCIAL_AUTH_AUTH0_KEY = {app.client_id!r}")
-    print(f"SOCIAL_AUTH_AUTH0_SECRET = <--client-secret, {CLIENT_SECRET!r} if unset>")
+    # The emulator's own secret, as given (or its published default): the
+    # settings printed are the ones this tenant answers to.
+    print(f"SOCIAL_AUTH_AUTH0_SECRET = {app.client_secret!r}")
+    if tenant.roles_claim:
+        print(f"SOCIAL_AUTH_AUTH0_ROLES_CLAIM = {tenant.roles_claim!r}")
     print(f"Allowed Callback URLs: {', '.join(app.callback_urls)}")
     print(f"Allowed Logout URLs: {', '.join(app.logout_urls)}")
     print("Demo logins:")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from . import mfa
 from .claims import Grant
 from .pages import message_page
 from .state import AuthorizeRequest, TenantSession
@@ -32,7 +33,9 @@ def authorize(tenant: Auth0Tenant, request: Request) -> Response:
             f"of {app.name}.",
         )
     auth = authorize_request(params)
-    problem = _invalid_parameters(params)
+    problem = _invalid_parameters(params) or tenant.organizations.authorize_problem(
+        app, params
+    )
     if problem:
         return redirect(
             auth.redirect_with(error=problem[0], error_description=problem[1])
@@ -72,6 +75,7 @@ def authorize_request(params: dict[str, str]) -> AuthorizeRequest:
         prompt=params.get("prompt") or None,
         screen_hint=params.get("screen_hint") or None,
         login_hint=params.get("login_hint") or None,
+        acr_values=params.get("acr_values") or None,
     )
 
 
@@ -105,8 +109,18 @@ def complete_login(
     *,
     set_cookie: bool = False,
 ) -> Response:
-    """Issue a code for the session's user and send the browser back to the app."""
+    """Issue a code for the session's user and send the browser back to the app
+    (after the organization's admission and, when asked, the MFA step)."""
     user = tenant.user(session.email)
+    headers = [("Set-Cookie", session_cookie(session.sid))] if set_cookie else []
+    denied = tenant.organizations.admit(auth, user)
+    if denied is not None:
+        return redirect(
+            auth.redirect_with(error="access_denied", error_description=denied),
+            headers,
+        )
+    if mfa.needed(tenant, auth, session):
+        return mfa.challenge(tenant, auth, session, headers)
     grant = Grant(
         user=user,
         client_id=auth.client_id,
@@ -115,12 +129,26 @@ def complete_login(
         auth_time=session.auth_time,
         nonce=auth.nonce,
         audience=auth.audience,
-        organization=auth.organization,
+        **_grant_extras(tenant, auth, session),
     )
     tenant.state.add_client(session.sid, auth.client_id)
     code = tenant.state.issue_code(auth, grant)
-    headers = [("Set-Cookie", session_cookie(session.sid))] if set_cookie else []
     return redirect(auth.redirect_with(code=code), headers)
+
+
+def _grant_extras(
+    tenant: Auth0Tenant, auth: AuthorizeRequest, session: TenantSession
+) -> dict[str, Any]:
+    """The registered organization (id and name) and how the user authenticated."""
+    extras: dict[str, Any] = {"organization": auth.organization}
+    organization = tenant.organizations.find(auth.organization)
+    if organization is not None:
+        extras.update(organization=organization.id, organization_name=organization.name)
+    if session.mfa:
+        extras["amr"] = ("mfa",)
+        if mfa.requested(auth):
+            extras["acr"] = mfa.MFA_ACR
+    return extras
 
 
 def session_cookie(sid: str) -> str:

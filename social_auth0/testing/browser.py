@@ -22,17 +22,52 @@ def login(
     authorize_url: str,
     email: str,
     password: str | None,
+    *,
+    mfa_code: str | None = None,
 ) -> str:
-    """Open ``authorize_url``, submit the form; return the application callback URL."""
-    page = _open(session, base_url, authorize_url)
-    if isinstance(page, str):
-        return page  # single sign-on or prompt=none: no page at all
+    """Open ``authorize_url``, submit the form (and, given ``mfa_code``, the
+    MFA page); return the application callback URL."""
+    opened = _open(session, base_url, authorize_url)
+    if isinstance(opened, str):
+        return opened  # single sign-on or prompt=none: no page at all
+    page = opened
+    if not _is_mfa_page(opened):
+        url, after_login = _submit_login(session, base_url, opened, email, password)
+        if after_login is None:
+            return url
+        page = after_login
+    if mfa_code is None or not _is_mfa_page(page):
+        raise LoginError(f"the tenant showed a page instead: {_page_message(page)}")
+    return _pass_mfa(session, base_url, page, mfa_code)
+
+
+def _submit_login(
+    session: requests.Session,
+    base_url: str,
+    page: requests.Response,
+    email: str,
+    password: str | None,
+) -> tuple[str, requests.Response | None]:
     form = {"state": _transaction_id(page), "email": email, "password": password or ""}
     if password is None:
         form = {"state": form["state"], "login_as": email}  # the quick-pick button
     answer = session.post(page.url, data=form, allow_redirects=False, timeout=TIMEOUT)
     if not answer.is_redirect:
         raise LoginError(f"login as {email!r} refused: {_page_message(answer)}")
+    return _walk(session, base_url, urljoin(page.url, answer.headers["Location"]))
+
+
+def _is_mfa_page(page: requests.Response) -> bool:
+    return urlsplit(page.url).path == "/u/mfa"
+
+
+def _pass_mfa(
+    session: requests.Session, base_url: str, page: requests.Response, code: str
+) -> str:
+    form = {"state": _transaction_id(page), "code": code}
+    answer = session.post(page.url, data=form, allow_redirects=False, timeout=TIMEOUT)
+    if not answer.is_redirect:
+        raise LoginError(f"MFA code refused: {_page_message(answer)}")
     return _follow(session, base_url, urljoin(page.url, answer.headers["Location"]))
 
 

@@ -28,6 +28,9 @@ class Grant:
     nonce: str | None = None
     audience: str | None = None
     organization: str | None = None
+    organization_name: str | None = None  # set when the organization is registered
+    amr: tuple[str, ...] = ()  # ("mfa",) after the MFA step
+    acr: str | None = None
 
     @property
     def scopes(self) -> set[str]:
@@ -55,6 +58,23 @@ def organization_claims(organization: str | None) -> dict[str, Any]:
     # Asked by name: Auth0 then sends both; the id is stable for the name.
     digest = hashlib.sha256(organization.encode()).hexdigest()[:16]
     return {"org_id": f"org_{digest}", "org_name": organization}
+
+
+def grant_organization_claims(grant: Grant) -> dict[str, Any]:
+    """``org_id``/``org_name`` of a registered organization, else as requested."""
+    if grant.organization and grant.organization_name:
+        return {"org_id": grant.organization, "org_name": grant.organization_name}
+    return organization_claims(grant.organization)
+
+
+def authentication_claims(grant: Grant) -> dict[str, Any]:
+    """``amr`` (and ``acr``) once the user passed a second factor."""
+    claims: dict[str, Any] = {}
+    if grant.amr:
+        claims["amr"] = list(grant.amr)
+    if grant.acr:
+        claims["acr"] = grant.acr
+    return claims
 
 
 def custom_claims(
@@ -86,7 +106,8 @@ def id_token_claims(
         "auth_time": grant.auth_time,
         "sid": grant.sid,
         **user_claims(grant.user, grant.scopes),
-        **organization_claims(grant.organization),
+        **grant_organization_claims(grant),
+        **authentication_claims(grant),
     }
     if grant.nonce is not None:
         claims["nonce"] = grant.nonce

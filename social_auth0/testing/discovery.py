@@ -21,7 +21,8 @@ def openid_configuration(tenant: Auth0Tenant, request: Request) -> Response:
     """The discovery document, with the values Auth0 publishes."""
     base = tenant.base_url
     document: dict[str, Any] = {
-        "issuer": tenant.issuer,
+        # A misconfigured custom domain: the tenant names another issuer.
+        "issuer": tenant.misbehave.discovery_issuer or tenant.issuer,
         "authorization_endpoint": f"{base}/authorize",
         "token_endpoint": f"{base}/oauth/token",
         "userinfo_endpoint": f"{base}/userinfo",

@@ -57,7 +57,12 @@ def cancel(tenant: Auth0Tenant, request: Request) -> Response:
 def _authenticate(
     tenant: Auth0Tenant, auth: AuthorizeRequest, form: dict[str, str]
 ) -> TenantUser:
-    if auth.screen_hint == "signup" and not form.get("login_as"):
+    form = _with_invitee(tenant, auth, form)
+    signing_up = auth.screen_hint == "signup" or (
+        auth.invitation is not None
+        and form.get("email", "").strip().lower() not in tenant.users
+    )
+    if signing_up and not form.get("login_as"):
         return _sign_up(tenant, form)
     email = form.get("login_as") or form.get("email", "")
     user = tenant.users.get(email.strip().lower())
@@ -73,6 +78,24 @@ def _authenticate(
             f"This user does not belong to the {auth.connection} connection."
         )
     return user
+
+
+def _with_invitee(
+    tenant: Auth0Tenant, auth: AuthorizeRequest, form: dict[str, str]
+) -> dict[str, str]:
+    """An invitation's page has the invitee's email filled in."""
+    invitee = tenant.organizations.invitee(auth)
+    if invitee and not form.get("login_as") and not form.get("email", "").strip():
+        return {**form, "email": invitee}
+    return form
+
+
+def wants_signup(tenant: Auth0Tenant, auth: AuthorizeRequest) -> bool:
+    """``screen_hint=signup``, or an invitation for someone not yet a user."""
+    if auth.screen_hint == "signup":
+        return True
+    invitee = tenant.organizations.invitee(auth)
+    return invitee is not None and invitee not in tenant.users
 
 
 def _sign_up(tenant: Auth0Tenant, form: dict[str, str]) -> TenantUser:
@@ -108,8 +131,11 @@ def _page(
         app_name=tenant.applications[auth.client_id].name,
         users=users,
         error=error,
-        login_hint=request.form.get("email") or auth.login_hint or "",
-        signup=auth.screen_hint == "signup",
+        login_hint=request.form.get("email")
+        or auth.login_hint
+        or tenant.organizations.invitee(auth)
+        or "",
+        signup=wants_signup(tenant, auth),
     )
     return html_response(page, status)
 

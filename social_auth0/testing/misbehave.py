@@ -45,6 +45,7 @@ class Misbehaviour:
 
     clock_skew: int = 0  # seconds added to iat/exp/auth_time/nbf of issued tokens
     bad_signature: bool = False  # flip a bit of the ID token signature
+    discovery_issuer: str | None = None  # "issuer" the discovery document names
     jwks_down: bool = False  # /.well-known/jwks.json answers 503
     jwks_garbage: bool = False  # /.well-known/jwks.json answers 200, not JSON
     jwks_body: bytes | None = None  # raw 200 JWKS body, e.g. b'{"nokeys": []}'

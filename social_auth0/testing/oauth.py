@@ -1,4 +1,5 @@
-"""``POST /oauth/token`` (code and refresh grants) and ``GET /userinfo``."""
+"""``POST /oauth/token`` (code, refresh and client-credentials grants) and
+``GET /userinfo``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from .apis import client_credentials
 from .claims import custom_claims, user_claims
 from .keys import b64url
 from .state import AuthorizeRequest
@@ -155,6 +157,7 @@ GRANT_TYPES: dict[
 ] = {
     "authorization_code": _authorization_code,
     "refresh_token": _refresh_token,
+    "client_credentials": client_credentials,
 }
 
 

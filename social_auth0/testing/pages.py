@@ -111,6 +111,34 @@ def login_page(
     return layout(heading, content)
 
 
+_MFA = Template("""<h1 id="heading">Verify your identity</h1>
+<p class="note">Enter the one-time code from your authenticator app
+(this emulator's code is $code).</p>
+$error
+<form method="post" action="/u/mfa" id="mfa-form">
+  <input type="hidden" name="state" value="$state">
+  <label for="mfa-code">Code</label>
+  <input id="mfa-code" name="code" inputmode="numeric" autocomplete="one-time-code"
+         required>
+  <button id="mfa-submit" type="submit">Continue</button>
+</form>
+""")
+
+
+def mfa_page(*, transaction_id: str, error: str = "") -> str:
+    """The second-factor page of an MFA step (see mfa.py)."""
+    from .mfa import MFA_CODE
+
+    content = _MFA.substitute(
+        code=MFA_CODE,
+        state=escape(transaction_id),
+        error=f'<p class="error" id="error" role="alert">{escape(error)}</p>'
+        if error
+        else "",
+    )
+    return layout("Verify your identity", content)
+
+
 def _label(user: TenantUser) -> str:
     if user.name in (None, user.email):
         return user.email

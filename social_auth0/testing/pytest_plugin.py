@@ -1,7 +1,8 @@
 """pytest fixture ``auth0_tenant``: enable with ``pytest_plugins = [...pytest_plugin]``.
 
 Django is touched only when pytest-django is active and configured; then the
-``SOCIAL_AUTH_AUTH0_DOMAIN``/``KEY``/``SECRET`` settings point at the tenant.
+``SOCIAL_AUTH_AUTH0_DOMAIN``/``KEY``/``SECRET`` settings point at the tenant,
+and each ``SOCIAL_AUTH_AUTH0_API_AUDIENCE`` identifier is one of its APIs.
 Override the ``auth0_tenant_options`` fixture to change the defaults.
 """
 
@@ -63,3 +64,8 @@ def _point_django_at(request: pytest.FixtureRequest, tenant: Auth0Tenant) -> Non
     if app is not None:
         settings.SOCIAL_AUTH_AUTH0_KEY = app.client_id
         settings.SOCIAL_AUTH_AUTH0_SECRET = app.client_secret
+    # The site's API is an API of the tenant: access_token_for() mints for it.
+    audience = getattr(settings, "SOCIAL_AUTH_AUTH0_API_AUDIENCE", None)
+    for identifier in [audience] if isinstance(audience, str) else audience or ():
+        if isinstance(identifier, str) and identifier not in tenant.apis:
+            tenant.add_api(identifier)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from . import authorize, discovery, login, logout, oauth
+from . import authorize, discovery, login, logout, mfa, oauth
 from .wire import Request, Response, oauth_error, parse_request
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/u/login"): login.show,
     ("POST", "/u/login"): login.submit,
     ("GET", "/u/login/cancel"): login.cancel,
+    ("GET", "/u/mfa"): mfa.show,
+    ("POST", "/u/mfa"): mfa.submit,
     ("POST", "/oauth/token"): oauth.token,
     ("POST", "/oauth/revoke"): oauth.revoke,
     ("GET", "/userinfo"): oauth.userinfo,

@@ -32,6 +32,7 @@ class AuthorizeRequest:
     prompt: str | None = None
     screen_hint: str | None = None
     login_hint: str | None = None
+    acr_values: str | None = None
 
     def redirect_with(self, **params: str | None) -> str:
         """The ``redirect_uri`` carrying ``params`` and the client's ``state``."""
@@ -56,6 +57,7 @@ class TenantSession:
     email: str
     auth_time: int
     client_ids: set[str] = field(default_factory=set)
+    mfa: bool = False  # a second factor was passed in this session (mfa.py)
 
 
 @dataclass

@@ -11,16 +11,22 @@ from typing import Any
 import requests
 
 from . import browser
+from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
 from .claims import Grant, logout_token_claims
 from .keys import KeyRing, encode_jws
+from .mfa import MFA_CODE, MfaState
 from .misbehave import Misbehaviour, apply_overrides
+from .organizations import Organization, Organizations
 from .requestlog import RequestLog, RequestRecord
 from .server import TenantHTTPServer
 from .state import TenantState
 from .tokens import id_claims
 from .users import Application, TenantUser
 from .wire import add_query
+
+# Bind addresses meaning "every interface" -> the loopback address that reaches them.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
 
 
 class Auth0Tenant:
@@ -45,6 +51,7 @@ class Auth0Tenant:
         backchannel_logout_urls: Iterable[str] = (),
         app_metadata_claim: str | None = None,
         clock: Callable[[], float] = time.time,
+        apis: Iterable[str | Api] = (),
     ) -> None:
         self.roles_claim = roles_claim
         self.app_metadata_claim = app_metadata_claim
@@ -52,8 +59,14 @@ class Auth0Tenant:
         self.misbehave = Misbehaviour()
         self.applications: dict[str, Application] = {}
         self.users: dict[str, TenantUser] = {}
+        #: the tenant's APIs (resource servers) by identifier
+        self.apis: dict[str, Api] = {}
         self.log = RequestLog()
         self.state = TenantState(clock)
+        #: Auth0 Organizations: members, invitations (organizations.py)
+        self.organizations = Organizations()
+        #: the MFA step (mfa.py); ``tenant.mfa.action_deployed = False``: no Action
+        self.mfa = MfaState()
         #: (url, HTTP status or None when unreachable) of automatic back-channel logouts
         self.backchannel_deliveries: list[tuple[str, int | None]] = []
         self.keys = KeyRing(f"{host}.local-auth0-tenant")
@@ -75,6 +88,8 @@ class Auth0Tenant:
             )
         for user in users:
             self.add_user(user)
+        for api in apis:
+            self.add_api(api)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -82,7 +97,9 @@ class Auth0Tenant:
         """Bind the port and serve in a daemon thread."""
         if self._server is None:
             self._server = TenantHTTPServer(self._address, self)
-            host = self._address[0]
+            # A wildcard bind is not an address to browse to or put in an
+            # issuer: it is reached through loopback.
+            host = WILDCARD_HOSTS.get(self._address[0], self._address[0])
             host = f"[{host}]" if ":" in host else host  # IPv6 literal (RFC 3986)
             self._base_url = f"http://{host}:{self._server.server_port}"
             self._thread = threading.Thread(
@@ -149,6 +166,25 @@ class Auth0Tenant:
         """Register another application (client)."""
         self.applications[application.client_id] = application
         return application
+
+    def add_organization(
+        self, name: str, *, members: Iterable[str] = (), org_id: str = ""
+    ) -> Organization:
+        """Register an organization (``org_id`` derived from ``name`` if not given)."""
+        return self.organizations.add(Organization(name, org_id, members={*members}))
+
+    def invitation_link(
+        self,
+        organization: str,
+        email: str,
+        login_url: str,
+        client_id: str | None = None,
+    ) -> str:
+        """Invite ``email``; the link Auth0's email holds (the app's login route)."""
+        invitation = self.organizations.invite(
+            organization, email, client_id or self._default_client_id()
+        )
+        return self.organizations.invitation_link(invitation, login_url)
 
     def user(self, user_or_email: TenantUser | str) -> TenantUser:
         """The registered user for an email (or the user itself)."""
@@ -234,6 +270,98 @@ class Auth0Tenant:
             nonce=nonce,
         )
         return self.sign(apply_overrides(id_claims(self, grant), claim_overrides))
+
+    # -- APIs and their access tokens -------------------------------------------
+
+    def add_api(
+        self, api: str | Api, scopes: Iterable[str] = (), **options: Any
+    ) -> Api:
+        """Register an API (resource server); a string is its identifier."""
+        if isinstance(api, str):
+            api = Api(api, tuple(scopes), **options)
+        self.apis[api.identifier] = api
+        return api
+
+    def authorize_client(
+        self, client_id: str, audience: str, scopes: Iterable[str] = ()
+    ) -> None:
+        """A client grant: ``client_id`` may get tokens for ``audience`` by the
+        client_credentials grant, with at most ``scopes``."""
+        self.applications[client_id].api_grants[audience] = list(scopes)
+
+    def access_token_for(
+        self,
+        user_or_email: TenantUser | str | None = None,
+        *,
+        scopes: Iterable[str] = (),
+        permissions: Iterable[str] | None = None,
+        audience: str | None = None,
+        client_id: str | None = None,
+        sub: str | None = None,
+        openid: bool = False,
+        **claim_overrides: Any,
+    ) -> str:
+        """A signed access token for a user calling an API, valid now.
+
+        ``audience`` defaults to the first registered API; ``permissions``
+        adds RBAC's list (also added, equal to ``scopes``, when the API has
+        ``add_permissions``). ``sub`` without a user names any subject.
+        ``claim_overrides`` merge last (``REMOVE`` deletes a claim).
+        """
+        if sub is None:
+            if user_or_email is None:
+                raise ValueError("pass a user (or email) or sub=")
+            sub = str(self.user(user_or_email).sub)
+        api = self._api(audience)
+        claims = api_token_claims(
+            self,
+            api,
+            sub=sub,
+            client_id=client_id or self._default_client_id(),
+            scopes=list(scopes),
+            permissions=None if permissions is None else list(permissions),
+            openid=openid,
+        )
+        return self.sign(
+            apply_overrides(claims, claim_overrides), headers=token_header(api)
+        )
+
+    def machine_token(
+        self,
+        client_id: str | None = None,
+        *,
+        audience: str | None = None,
+        scopes: Iterable[str] = (),
+        **claim_overrides: Any,
+    ) -> str:
+        """A machine-to-machine token (client credentials): ``sub`` is
+        ``{client_id}@clients``, as Auth0 issues it. No client grant needed."""
+        client_id = client_id or self._default_client_id()
+        api = self._api(audience)
+        claims = api_token_claims(
+            self,
+            api,
+            sub=f"{client_id}@clients",
+            client_id=client_id,
+            scopes=list(scopes),
+            permissions=None,
+            machine=True,
+        )
+        return self.sign(
+            apply_overrides(claims, claim_overrides), headers=token_header(api)
+        )
+
+    def bearer_headers(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+        """``{"Authorization": "Bearer <access_token_for(...)>"}``, for
+        ``client.get(url, headers=...)`` (Django's test client or requests)."""
+        return {"Authorization": f"Bearer {self.access_token_for(*args, **kwargs)}"}
+
+    def _api(self, audience: str | None) -> Api:
+        if audience is None:
+            if not self.apis:
+                raise ValueError("register an API (add_api) or pass audience=")
+            return next(iter(self.apis.values()))
+        return self.apis.get(audience) or self.add_api(audience)
 
     def _default_client_id(self) -> str:
         if not self.applications:
@@ -337,6 +465,18 @@ class Auth0Tenant:
         """
         return browser.login(
             self.browser, self.base_url, authorize_url, email, password
+        )
+
+    def login_with_mfa(
+        self,
+        authorize_url: str,
+        email: str,
+        password: str | None = None,
+        code: str = MFA_CODE,
+    ) -> str:
+        """Like :meth:`login`, then pass the MFA page with ``code``."""
+        return browser.login(
+            self.browser, self.base_url, authorize_url, email, password, mfa_code=code
         )
 
     def cancel(self, authorize_url: str) -> str:

@@ -122,6 +122,8 @@ class Application:
     logout_urls: list[str] = field(default_factory=list)
     backchannel_logout_urls: list[str] = field(default_factory=list)
     name: str = "Test Application"
+    #: client grants: API identifier -> scopes the client_credentials grant may get
+    api_grants: dict[str, list[str]] = field(default_factory=dict)
     #: Refresh Token Rotation (Auth0's recommended setting): every refresh
     #: answers a new refresh token; reusing a spent one revokes the family.
     refresh_token_rotation: bool = True

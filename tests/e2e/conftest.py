@@ -31,6 +31,7 @@ CLIENT_ID = "e2e-client-id"
 CLIENT_SECRET = "e2e-client-secret"
 ROLES_CLAIM = "https://example.com/roles"  # the example's AUTH0_ROLES_CLAIM
 API_AUDIENCE = "https://api.example.local/"
+ORGANIZATION_ID = "org_e2eacme0000001"  # the example trusts it (AUTH0_ALLOWED_...)
 # Playwright cannot download its own browser here. Without the
 # background-networking switches Chromium keeps knocking on the closed network.
 CHROMIUM_ARGS = [
@@ -144,6 +145,7 @@ def example_site(
         "AUTH0_CLIENT_ID": CLIENT_ID,
         "AUTH0_CLIENT_SECRET": CLIENT_SECRET,
         "AUTH0_AUDIENCE": API_AUDIENCE,  # the reports page calls the example's API
+        "AUTH0_ALLOWED_ORGANIZATIONS": ORGANIZATION_ID,
         "EXAMPLE_DATABASE": str(workdir / "db.sqlite3"),
         "EXAMPLE_CACHE": str(workdir / "cache"),
         "DJANGO_DEBUG": "0",

@@ -1,0 +1,163 @@
+"""Step-up for sensitive views: ``recent_login_required`` and ``mfa_required``.
+
+::
+
+    @recent_login_required(max_age=300)
+    def change_email(request): ...
+
+    @mfa_required
+    def delete_account(request): ...
+
+    class Billing(MFARequiredMixin, View): ...
+
+A logged-in user whose Auth0 login is too old (or did not do MFA) is sent
+through Auth0 again and comes back to the view; the ID token of that login is
+checked at the callback (same ``sub``, ``auth_time``, ``amr``/``acr``, see
+``stepup.py``). A failed step-up never logs anyone out. A request that is not a
+GET or HEAD gets 403: a redirect would drop its body. An anonymous user goes to
+the login page, as with ``login_required``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast, overload
+
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import reverse
+
+from . import tokens
+from .login_context import SESSION_KEY, login_context
+from .stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+SAFE_METHODS = ("GET", "HEAD")
+DEFAULT_MAX_AGE = 300  # seconds
+
+
+def _leeway(request: HttpRequest) -> int:
+    """The backend's ``LEEWAY`` (the callback accepted ``auth_time`` with it)."""
+    from social_django.utils import load_backend, load_strategy
+
+    from .backend import Auth0OAuth2
+
+    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
+    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
+    return cast("Auth0OAuth2[Any]", backend).leeway()
+
+
+def _auth0_sub(request: HttpRequest) -> str | None:
+    """The Auth0 ``sub`` of this session's login (also for sessions opened
+    before the login record existed: the logout record has it too)."""
+    record = login_context(request)
+    if record is not None:
+        return cast("str", record["sub"])
+    logout_record = request.session.get(SESSION_KEY)
+    sub = logout_record.get("sub") if isinstance(logout_record, dict) else None
+    return sub if isinstance(sub, str) and sub else None
+
+
+def satisfied(request: HttpRequest, *, max_age: int | None, mfa: bool) -> bool:
+    """Whether this session's Auth0 login meets the requirement already."""
+    record = login_context(request)
+    if record is None or record.get("sub") != _auth0_sub(request):
+        return False
+    if mfa and not has_mfa(record):
+        return False
+    if max_age is not None:
+        return is_recent(record, max_age, leeway=_leeway(request), now=tokens._now())
+    return True
+
+
+def step_up(
+    request: HttpRequest, *, max_age: int | None = None, mfa: bool = False
+) -> HttpResponse | None:
+    """None when the view may run; else the response that steps the user up
+    (a redirect through Auth0, the login page, or 403)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    sub = _auth0_sub(request)
+    if sub is None:
+        raise PermissionDenied("this session did not log in with Auth0")
+    if satisfied(request, max_age=max_age, mfa=mfa):
+        return None
+    if request.method not in SAFE_METHODS:
+        raise PermissionDenied("step-up needed: retry from a page (GET)")
+    request.session[STEP_UP_KEY] = step_up_request(sub, max_age=max_age, mfa=mfa)
+    query = QueryDict(mutable=True)
+    query[REDIRECT_FIELD_NAME] = request.get_full_path()
+    # safe="/": the same URL shape as login_required's redirect_to_login.
+    return HttpResponseRedirect(
+        f"{reverse('social_auth0:login')}?{query.urlencode(safe='/')}"
+    )
+
+
+def _decorator(*, max_age: int | None, mfa: bool) -> Callable[[View], View]:
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = step_up(request, max_age=max_age, mfa=mfa)
+            return response if response is not None else view(request, *args, **kwargs)
+
+        return cast("View", wrapped)
+
+    return decorate
+
+
+@overload
+def recent_login_required(view: View) -> View: ...
+@overload
+def recent_login_required(
+    view: None = None, *, max_age: int = DEFAULT_MAX_AGE
+) -> Callable[[View], View]: ...
+def recent_login_required(
+    view: View | None = None, *, max_age: int = DEFAULT_MAX_AGE
+) -> View | Callable[[View], View]:
+    """Run the view only if the user's Auth0 login is at most ``max_age`` s old."""
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+        raise ValueError("recent_login_required: max_age must be an integer >= 0")
+    decorator = _decorator(max_age=max_age, mfa=False)
+    return decorator(view) if view is not None else decorator
+
+
+@overload
+def mfa_required(view: View) -> View: ...
+@overload
+def mfa_required(
+    view: None = None, *, max_age: int | None = None
+) -> Callable[[View], View]: ...
+def mfa_required(
+    view: View | None = None, *, max_age: int | None = None
+) -> View | Callable[[View], View]:
+    """Run the view only if this session's Auth0 login (or a step-up) did MFA;
+    with ``max_age``, also recently."""
+    decorator = _decorator(max_age=max_age, mfa=True)
+    return decorator(view) if view is not None else decorator
+
+
+class StepUpRequiredMixin:
+    """CBV mixin: ``step_up_max_age`` (seconds or None) and ``step_up_mfa``."""
+
+    step_up_max_age: int | None = DEFAULT_MAX_AGE
+    step_up_mfa = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = step_up(request, max_age=self.step_up_max_age, mfa=self.step_up_mfa)
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class RecentLoginRequiredMixin(StepUpRequiredMixin):
+    """CBV mixin: a login at most ``step_up_max_age`` seconds old."""
+
+
+class MFARequiredMixin(StepUpRequiredMixin):
+    """CBV mixin: a login (or step-up) with MFA."""
+
+    step_up_max_age = None
+    step_up_mfa = True

@@ -1,0 +1,125 @@
+"""What one login asks of Auth0 beyond the OAuth request itself, remembered
+with the login transaction and checked when the ID token comes back.
+
+At the start (``authorize_params``): the allow-listed request parameters
+(``login_params``), the organization (``organizations``) and a pending step-up
+(``stepup``). Whatever the callback must check later (organization, the
+strictest ``max_age``, the step-up) goes into the session transaction
+social-core keeps per ``state``, like the nonce: single-use, and bound to the
+browser that started the login. At the callback (``verify_callback``): every
+one of those rules, after the ID token itself is verified.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from social_core.exceptions import AuthSessionError
+
+from . import tokens
+from .login_params import allowed_names, forwarded_params
+from .organizations import (
+    check_organization,
+    configured_organization,
+    organization_to_request,
+)
+from .stepup import STEP_UP_KEY, check_step_up, step_up_params, valid_step_up
+
+if TYPE_CHECKING:
+    from .backend import Auth0OAuth2
+
+logger = logging.getLogger("social_auth0")
+
+TRANSACTION_FIELD = "social_auth0"  # our part of social-core's transaction
+
+
+def strictest_max_age(*values: object) -> int | None:
+    """The smallest of the ``max_age`` values given (strings or ints), or None."""
+    ages = [int(str(v)) for v in values if v is not None and str(v).isdigit()]
+    return min(ages) if ages else None
+
+
+def pop_step_up(backend: Auth0OAuth2[Any]) -> dict[str, Any] | None:
+    """The step-up request a protected view left for this login (used once)."""
+    return valid_step_up(backend.strategy.session_pop(STEP_UP_KEY))
+
+
+def request_params(backend: Auth0OAuth2[Any]) -> dict[str, str]:
+    """The allow-listed parameters of the request starting the login, with the
+    organization checked (refused here, before the redirect)."""
+    data = cast("Mapping[str, object]", backend.data or {})
+    params = forwarded_params(data, allowed_names(backend.setting("REQUEST_PARAMS")))
+    invitation = params.pop("invitation", None)
+    organization = organization_to_request(backend, params.pop("organization", None))
+    if organization is not None:
+        params["organization"] = organization
+        if invitation is not None:
+            params["invitation"] = invitation
+    elif invitation is not None:
+        logger.warning("Login parameter 'invitation' dropped: no organization")
+    return params
+
+
+def authorize_params(
+    backend: Auth0OAuth2[Any], state: str | None, params: Mapping[str, str]
+) -> dict[str, str]:
+    """Parameters to add to (or replace in) the ``/authorize`` request
+    ``params``; what the callback must check is kept in the transaction."""
+    extra = request_params(backend)
+    step_up = pop_step_up(backend)
+    if step_up is not None:
+        extra.update(step_up_params(step_up))
+    max_age = strictest_max_age(params.get("max_age"), extra.pop("max_age", None))
+    if step_up is not None:
+        max_age = strictest_max_age(max_age, step_up["max_age"])
+    if max_age is not None:
+        extra["max_age"] = str(max_age)
+    remember(
+        backend,
+        state,
+        {
+            "organization": extra.get("organization"),
+            "max_age": max_age,
+            "step_up": step_up,
+        },
+    )
+    return extra
+
+
+def remember(
+    backend: Auth0OAuth2[Any], state: str | None, values: dict[str, Any]
+) -> None:
+    """Keep ``values`` in this state's session transaction (see ``store_nonce``)."""
+    key = backend.transaction_key(cast("str", state))
+    transaction = backend.strategy.session_get(key)
+    if not isinstance(transaction, dict) or transaction.get("state") != state:
+        raise AuthSessionError(
+            backend, "state", code="session_context_missing", stage="begin"
+        )
+    backend.strategy.session_set(key, {**transaction, TRANSACTION_FIELD: values})
+
+
+def requested(backend: Auth0OAuth2[Any]) -> dict[str, Any]:
+    """What the login being completed asked for (from its transaction)."""
+    transaction = backend._oauth2_transaction
+    values = transaction.get(TRANSACTION_FIELD) if transaction else None
+    return values if isinstance(values, dict) else {}
+
+
+def verify_callback(backend: Auth0OAuth2[Any], claims: Mapping[str, Any]) -> None:
+    """Check verified ID-token claims against what this login asked for."""
+    asked = requested(backend)
+    organization = asked.get("organization")
+    if organization is None:  # a transaction from before this code
+        organization = configured_organization(backend)
+    check_organization(backend, claims, organization)
+    max_age = asked.get("max_age")
+    if isinstance(max_age, int) and not isinstance(max_age, bool):
+        tokens.check_auth_time(
+            backend, claims, max_age=max_age, leeway=backend.leeway(), now=tokens._now()
+        )
+    step_up = valid_step_up(asked.get("step_up"))
+    if step_up is not None:
+        check_step_up(backend, claims, step_up)

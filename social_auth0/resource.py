@@ -1,0 +1,493 @@
+"""Protecting the site's own API with Auth0 access tokens (RFC 6750 bearer).
+
+::
+
+    SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://api.example.com/"
+
+    @token_required(scopes=["read:reports"])
+    def reports(request):
+        request.auth0_claims["sub"]
+
+Tokens are verified locally (``tokens.verify_api_access_token``) with the
+tenant's keys from the same deployment-wide cache as ID tokens (``jwks.py``):
+a warm request touches neither the network nor the cache, and a flood of
+unknown ``kid`` values costs at most one JWKS fetch per refetch interval.
+
+Settings (``SOCIAL_AUTH_AUTH0_*``, read on first use and again after any
+setting change):
+
+* ``API_AUDIENCE``: the API identifier at Auth0, or a list of them;
+* ``API_SCOPES_CLAIM``: where granted scopes are read from: ``"scope"``
+  (default: Auth0 always sends it, and with RBAC on it only holds what the
+  user was granted), ``"permissions"`` (RBAC's "Add Permissions in the
+  Access Token") or ``"both"`` (either claim grants);
+* ``API_LINKED_USER``: ``True`` makes ``request.user`` the Django user linked
+  to ``sub`` through ``UserSocialAuth`` (one indexed query); no linked active
+  user is a 401. Default ``False``: a claims-only principal, no query;
+* ``API_REALM``: the ``realm`` of ``WWW-Authenticate`` (default ``"api"``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
+from social_core.exceptions import (
+    AuthConfigurationError,
+    AuthResponseError,
+    SocialAuthBaseException,
+)
+
+from .backend import Auth0OAuth2, log_rejection, reads_django_settings
+from .tokens import token_error, verify_api_access_token
+
+if TYPE_CHECKING:
+    from .jwks import TenantKeys
+
+logger = logging.getLogger(__name__)
+
+API_SCOPES_CLAIM = "scope"
+SCOPE_CLAIMS = {
+    "scope": ("scope",),
+    "permissions": ("permissions",),
+    "both": ("scope", "permissions"),
+}
+API_REALM = "api"
+# Auth0 bounds a token's custom claims to 100 KB; an Authorization header
+# longer than this is not an Auth0 token, and is refused before parsing.
+MAX_TOKEN_LENGTH = 128 * 1024
+# Marks views protected here (the system checks look for it).
+MARKER = "social_auth0_token_required"
+GENERIC_DESCRIPTION = "The access token is invalid or has expired"
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+
+
+class BearerError(Exception):
+    """An RFC 6750 section 3 answer: status, ``error`` code, description."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str | None,
+        description: str,
+        *,
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.scope = scope
+
+    @property
+    def no_token(self) -> bool:
+        """Whether no token was sent (a 401 without ``error``)."""
+        return self.status == 401 and self.error is None
+
+    def fresh(self) -> BearerError:
+        """A new instance to raise: raising one shared instance again and again
+        would chain each raise's frames (and their requests) onto its
+        ``__traceback__``, keeping every request alive."""
+        return BearerError(self.status, self.error, self.description, scope=self.scope)
+
+    def challenge(self, realm: str) -> str:
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3)."""
+        params = [("realm", realm)]
+        if self.error:
+            params += [("error", self.error), ("error_description", self.description)]
+        if self.scope:
+            params.append(("scope", self.scope))
+        return "Bearer " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+# Templates: raise ``.fresh()`` copies, never these instances (see ``fresh``).
+NO_TOKEN = BearerError(401, None, "Authentication credentials were not provided")
+UNAVAILABLE = BearerError(
+    503, "temporarily_unavailable", "The token cannot be checked right now"
+)
+
+
+class Auth0Principal:
+    """Who called: built from verified claims, no database row.
+
+    Duck-types enough of Django's user for ``request.user`` checks
+    (``is_authenticated``, ``is_anonymous``, ``get_username()``); ``is_machine``
+    for machine-to-machine tokens, whose ``sub`` is ``{client_id}@clients``.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str]) -> None:
+        self.claims = claims
+        self.sub: str = claims["sub"]
+        self.scopes = scopes
+
+    @property
+    def is_machine(self) -> bool:
+        """Whether a client-credentials (M2M) token, i.e. no user, called."""
+        return self.sub.endswith("@clients")
+
+    def get_username(self) -> str:
+        """The ``sub`` claim."""
+        return self.sub
+
+    def has_scope(self, *scopes: str) -> bool:
+        """Whether every one of ``scopes`` was granted."""
+        return self.scopes.issuperset(scopes)
+
+    def __str__(self) -> str:
+        return self.sub
+
+    def __repr__(self) -> str:
+        return f"<Auth0Principal {self.sub!r}>"
+
+
+@dataclass(frozen=True)
+class ApiVerifier:
+    """The API's settings, resolved once, and the tenant's keys."""
+
+    backend: Auth0OAuth2[Any]
+    keys: TenantKeys
+    issuer: str
+    audiences: frozenset[str]
+    client_id: str | None
+    leeway: int
+    scope_claims: tuple[str, ...]
+    linked_user: bool
+    realm: str
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The verified claims of ``token`` (social-core errors otherwise)."""
+        return verify_api_access_token(
+            self.backend,
+            token,
+            self.keys.lookup,
+            issuer=self.issuer,
+            api_audiences=self.audiences,
+            client_id=self.client_id,
+            leeway=self.leeway,
+        )
+
+    def granted_scopes(self, claims: Mapping[str, Any]) -> frozenset[str]:
+        """The scopes the claims named by ``API_SCOPES_CLAIM`` grant."""
+        granted: set[str] = set()
+        for name in self.scope_claims:
+            value = claims.get(name)
+            if name == "scope" and isinstance(value, str):
+                granted.update(value.split())
+            elif isinstance(value, list):
+                granted.update(item for item in value if isinstance(item, str))
+        return frozenset(granted)
+
+    def caller(self, claims: Mapping[str, Any]) -> Any:
+        """``request.user`` for these claims: a principal, or the linked user."""
+        if not self.linked_user:
+            return Auth0Principal(claims, self.granted_scopes(claims))
+        sub = claims["sub"]
+        # One query on the (provider, uid) unique index, the user joined in.
+        social = (
+            self.backend.strategy.storage.user.objects.select_related("user")  # type: ignore[attr-defined]
+            .filter(provider=self.backend.name, uid=sub)
+            .first()
+        )
+        # Compared again in Python, as social_django does: a case-insensitive
+        # collation must not link "auth0|ABC" to "auth0|abc".
+        user = social.user if social is not None and social.uid == sub else None
+        if user is None or not user.is_active:
+            raise token_error(
+                self.backend,
+                "no active user is linked to the token's sub",
+                code="invalid_claim",
+                claim="sub",
+            )
+        return user
+
+
+# Verifiers, rebuilt whenever Django reports a setting change: one per process
+# for social_django's stock strategy (settings are the same for every request),
+# else one per distinct set of resolved settings (a per-site strategy: each
+# site's own tenant, audiences and keys, never another site's).
+_verifiers: dict[object, ApiVerifier] = {}
+MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
+
+
+@receiver(setting_changed)
+def _forget_verifier(**kwargs: Any) -> None:
+    _verifiers.clear()
+
+
+def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
+    """The verifier for the settings that apply to ``request`` (built on first use)."""
+    from social_django import utils
+
+    # The stock strategy needs no request (nor reads it: a hostile query
+    # string stays unparsed on the way to its 400).
+    if reads_django_settings(import_string(utils.STRATEGY)):
+        verifier = _verifiers.get(Auth0OAuth2.name)
+        if verifier is None:
+            verifier = _verifiers[Auth0OAuth2.name] = _build_verifier(
+                api_backend(utils.load_strategy())  # type: ignore[no-untyped-call]
+            )
+        return verifier
+    strategy = utils.load_strategy(request)  # type: ignore[no-untyped-call]
+    built = _build_verifier(api_backend(strategy))
+    key = (
+        built.issuer,
+        built.audiences,
+        built.client_id,
+        built.leeway,
+        built.scope_claims,
+        built.linked_user,
+        built.realm,
+        built.keys.document_key,
+    )
+    if key not in _verifiers and len(_verifiers) >= MAX_SITE_VERIFIERS:
+        _verifiers.clear()
+    return _verifiers.setdefault(key, built)
+
+
+def api_backend(strategy: Any) -> Auth0OAuth2[Any]:
+    """The ``auth0`` backend of ``strategy``: settings and HTTP helpers."""
+    from social_django.utils import load_backend
+
+    try:
+        backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
+    except AuthConfigurationError as error:
+        if error.code != "backend_missing":
+            raise
+        # An API-only site need not list the backend for logins.
+        backend = Auth0OAuth2(strategy)
+    if not isinstance(backend, Auth0OAuth2):
+        raise ImproperlyConfigured(
+            "the 'auth0' backend in AUTHENTICATION_BACKENDS is not social_auth0's"
+        )
+    return backend
+
+
+def _build_verifier(backend: Auth0OAuth2[Any]) -> ApiVerifier:
+    key = backend.setting("KEY")
+    return ApiVerifier(
+        backend=backend,
+        keys=backend.tenant_keys(),
+        issuer=backend.id_token_issuer(),
+        audiences=frozenset(api_audiences(backend.setting("API_AUDIENCE"))),
+        client_id=key if isinstance(key, str) and key else None,
+        leeway=backend.leeway(),
+        scope_claims=_scope_claims(backend.setting("API_SCOPES_CLAIM")),
+        linked_user=bool(backend.setting("API_LINKED_USER", False)),
+        realm=str(backend.setting("API_REALM") or API_REALM),
+    )
+
+
+def api_audiences(value: object) -> list[str]:
+    """``API_AUDIENCE`` as a list; raise ``AuthConfigurationError`` if unusable."""
+    audiences = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(audiences, list | tuple)
+        or not audiences
+        or not all(isinstance(item, str) and item for item in audiences)
+    ):
+        raise AuthConfigurationError(
+            None,
+            "SOCIAL_AUTH_AUTH0_API_AUDIENCE must be the API identifier "
+            "(a non-empty string) or a list of them",
+            code="missing_setting" if value is None else "invalid_setting",
+            parameter="API_AUDIENCE",
+        )
+    return list(audiences)
+
+
+def _scope_claims(value: object) -> tuple[str, ...]:
+    if value is None:
+        value = API_SCOPES_CLAIM
+    if not isinstance(value, str) or value not in SCOPE_CLAIMS:
+        raise AuthConfigurationError(
+            None,
+            "SOCIAL_AUTH_AUTH0_API_SCOPES_CLAIM must be one of "
+            f"{', '.join(map(repr, SCOPE_CLAIMS))}",
+            code="invalid_setting",
+            parameter="API_SCOPES_CLAIM",
+        )
+    return SCOPE_CLAIMS[value]
+
+
+# -- reading the request --------------------------------------------------------
+
+
+def bearer_token(request: HttpRequest) -> str:
+    """The token of ``Authorization: Bearer <token>`` (RFC 6750 section 2.1).
+
+    No header (or another scheme) is ``NO_TOKEN``; a malformed one, or a token
+    in the query string (section 2.3 invites leaks into logs), is a 400.
+    """
+    # Most API requests have no query string: don't parse an empty one.
+    if request.META.get("QUERY_STRING") and _token_in_query(request):
+        raise BearerError(
+            400, "invalid_request", "Send the token in the Authorization header"
+        )
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if not header or not isinstance(header, str):
+        raise NO_TOKEN.fresh()
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise NO_TOKEN.fresh()
+    # One b64token (RFC 6750 section 2.1): no second word. Its characters are
+    # checked by the verifier, segment by segment.
+    if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
+        raise BearerError(400, "invalid_request", "Malformed Authorization header")
+    return token
+
+
+def _token_in_query(request: HttpRequest) -> bool:
+    """Whether the query string carries ``access_token``. A query string Django
+    refuses to parse (more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields) is
+    an ``invalid_request`` too: Django would answer it with an HTML 400 and
+    an ERROR log line per request."""
+    try:
+        return "access_token" in request.GET
+    except SuspiciousOperation as error:
+        logger.warning(
+            "Auth0 API request rejected: unreadable query string (%s)",
+            type(error).__name__,
+        )
+        raise BearerError(400, "invalid_request", "Malformed query string") from None
+
+
+def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
+    """Verify the request's bearer token: ``(caller, claims)`` or ``BearerError``.
+
+    A rejected token is logged once (what failed, never the token); the
+    response says only ``invalid_token``.
+    """
+    token = bearer_token(request)
+    try:
+        verifier = api_verifier(request)
+        claims = verifier.verify(token)
+        return verifier.caller(claims), claims
+    except AuthResponseError as error:
+        log_rejection(error, "API request")
+        raise BearerError(401, "invalid_token", GENERIC_DESCRIPTION) from error
+    except AuthConfigurationError as error:
+        raise ImproperlyConfigured(error.detail or str(error)) from error
+    except SocialAuthBaseException as error:  # the JWKS could not be fetched
+        log_rejection(error, "API request")
+        raise UNAVAILABLE.fresh() from error
+
+
+def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
+    """Raise a 403 ``insufficient_scope`` naming every scope ``required``."""
+    needed = tuple(required)
+    if not granted.issuperset(needed):
+        raise BearerError(
+            403,
+            "insufficient_scope",
+            "The access token does not grant the scope this request needs",
+            scope=" ".join(needed),
+        )
+
+
+def error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
+    """The RFC 6750 answer to ``error``: status, challenge, small JSON body."""
+    body = {"error": error.error} if error.error else {}
+    body["error_description"] = error.description
+    response = JsonResponse(body, status=error.status)
+    if error.status in (401, 403, 400):
+        response["WWW-Authenticate"] = error.challenge(realm(request))
+    if error.status == 503:
+        response["Retry-After"] = "10"
+    return response
+
+
+def realm(request: HttpRequest) -> str:
+    """The ``realm`` of the challenge (``API_REALM``), whatever else is wrong."""
+    try:
+        return api_verifier(request).realm
+    except (ImproperlyConfigured, SocialAuthBaseException):
+        from django.conf import settings
+
+        realm = getattr(settings, "SOCIAL_AUTH_AUTH0_API_REALM", None)
+        return str(realm or API_REALM)
+
+
+# -- the decorator ---------------------------------------------------------------
+
+
+def _protect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
+    caller, claims = authenticate(request)
+    granted = (
+        caller.scopes
+        if isinstance(caller, Auth0Principal)
+        else api_verifier(request).granted_scopes(claims)
+    )
+    check_scopes(granted, scopes)
+    request.user = caller
+    request.auth0_claims = claims  # type: ignore[attr-defined]
+
+
+def token_required(view: ViewT | None = None, *, scopes: Iterable[str] = ()) -> Any:
+    """Let a view through only with a valid Auth0 access token for the API.
+
+    ``request.auth0_claims`` holds the verified claims and ``request.user`` the
+    caller (see ``API_LINKED_USER``). Errors are RFC 6750 responses, never a
+    login redirect. The view is CSRF-exempt and exempt from
+    ``LoginRequiredMiddleware``: no cookie authenticates it.
+    """
+    required = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+
+    def decorate(func: ViewT) -> ViewT:
+        if iscoroutinefunction(func):
+            wrapper = _async_wrapper(func, required)
+        else:
+            wrapper = _sync_wrapper(func, required)
+        wrapper.csrf_exempt = True
+        wrapper.login_required = False
+        setattr(wrapper, MARKER, required)
+        return cast("ViewT", wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+def _sync_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
+    @functools.wraps(func)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            _protect(request, required)
+        except BearerError as error:
+            return error_response(error, request)
+        return func(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
+    protect = sync_to_async(_protect)  # a cold JWKS or a linked user: blocking I/O
+
+    @functools.wraps(func)
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            await protect(request, required)
+        except BearerError as error:
+            return error_response(error, request)
+        return await func(request, *args, **kwargs)
+
+    return wrapper

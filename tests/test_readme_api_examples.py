@@ -1,0 +1,23 @@
+"""The docs' "Testing your API" examples, taken out of docs/testing.rst: what
+users copy must work.
+
+The site under test is tests/api_urls.py, with the API_AUDIENCE a user's
+settings would have."""
+
+import pytest
+
+from .test_readme_examples import TESTING_PAGE, python_blocks, section
+
+pytestmark = pytest.mark.urls("tests.api_urls")
+
+
+@pytest.fixture(autouse=True)
+def api_audience(settings):  # in a user's project: settings.py
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://api.example.com/"
+
+
+# The tests themselves are the page's code, compiled from docs/testing.rst as
+# it stands (so they cannot drift).
+SECTION = "Testing your API"
+(BLOCK,) = python_blocks(section(SECTION, underline="-", path=TESTING_PAGE))
+exec(compile(BLOCK, f"docs/testing.rst ({SECTION})", "exec"))  # noqa: S102

@@ -1,0 +1,455 @@
+"""The site's API protected by Auth0 access tokens: plain Django views
+(``token_required``) and DRF views (``contrib.drf``), end to end over HTTP
+against a live server and the tenant emulator."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from social_django.models import UserSocialAuth
+
+from social_auth0.testing import REMOVE, TenantUser
+from social_auth0.testing.keys import corrupt_signature
+
+from .conftest import Signer, make_tenant, point_django_at
+
+pytestmark = [pytest.mark.urls("tests.api_urls")]
+
+API = "https://api.example.com/"
+ADA = TenantUser(email="ada@example.com", password="correct horse")
+M2M_CLIENT = "m2m-client-id"
+M2M_SECRET = "m2m-client-secret"  # noqa: S105
+PLAIN, DRF = "/api", "/drf"
+BOTH = pytest.mark.parametrize("kind", [PLAIN, DRF])
+
+
+@pytest.fixture(scope="module")
+def tenant():
+    from social_auth0.testing import Application
+
+    with make_tenant(ADA, apis=[API]) as tenant:
+        tenant.add_application(Application(M2M_CLIENT, M2M_SECRET))
+        tenant.authorize_client(M2M_CLIENT, API, ["read:reports", "write:reports"])
+        yield tenant
+
+
+@pytest.fixture(autouse=True)
+def use_tenant(tenant, settings):
+    point_django_at(tenant, settings)
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
+
+
+def call(live_server, path, token=None, *, header=None, method="get", **kwargs):
+    headers = {}
+    if header is not None:
+        headers["Authorization"] = header
+    elif token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.request(
+        method, f"{live_server.url}{path}", headers=headers, timeout=10, **kwargs
+    )
+
+
+def challenge(response) -> str:
+    return response.headers.get("WWW-Authenticate", "")
+
+
+def assert_invalid_token(response):
+    assert response.status_code == 401, response.text
+    assert challenge(response) == (
+        'Bearer realm="api", error="invalid_token", '
+        'error_description="The access token is invalid or has expired"'
+    )
+    assert response.headers["Content-Type"] == "application/json"
+
+
+# -- valid tokens ------------------------------------------------------------
+
+
+@BOTH
+def test_valid_token_reaches_the_view(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA, scopes=["read:reports"])
+    response = call(live_server, f"{kind}/reports/", token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "sub": ADA.sub,
+        "user": ADA.sub,
+        "pk": None,
+        "machine": False,
+    }
+
+
+def test_async_view_is_protected_too(live_server, tenant):
+    token = tenant.access_token_for(ADA, scopes=["read:reports"])
+    assert call(live_server, "/api/async-reports/", token).json()["sub"] == ADA.sub
+    assert call(live_server, "/api/async-reports/").status_code == 401
+    bad = tenant.access_token_for(ADA, scopes=["read:reports"], iss="https://x/")
+    assert_invalid_token(call(live_server, "/api/async-reports/", bad))
+
+
+@BOTH
+def test_rfc9068_token_is_accepted(live_server, tenant, kind, settings):
+    from social_auth0.testing.apis import Api
+
+    other = "https://rfc9068.example.com/"
+    tenant.add_api(Api(other, profile="rfc9068"))
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = [API, other]
+    try:
+        token = tenant.access_token_for(ADA, audience=other, scopes=["read:reports"])
+        response = call(live_server, f"{kind}/reports/", token)
+    finally:
+        tenant.apis.pop(other)
+    assert response.status_code == 200, response.text
+
+
+@BOTH
+def test_token_from_login_with_openid_has_two_audiences(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA, scopes=["read:reports"], openid=True)
+    assert call(live_server, f"{kind}/reports/", token).status_code == 200
+
+
+@BOTH
+def test_machine_to_machine_token_from_client_credentials(live_server, tenant, kind):
+    answer = requests.post(
+        f"{tenant.base_url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": M2M_CLIENT,
+            "client_secret": M2M_SECRET,
+            "audience": API,
+            "scope": "read:reports",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    response = call(live_server, f"{kind}/reports/", answer.json()["access_token"])
+    assert response.status_code == 200, response.text
+    assert response.json()["sub"] == f"{M2M_CLIENT}@clients"
+    assert response.json()["machine"] is True
+
+
+# -- invalid tokens: 401 invalid_token ------------------------------------------
+
+
+def now() -> int:
+    return int(time.time())
+
+
+INVALID = {
+    "bad_signature": lambda t: corrupt_signature(
+        t.access_token_for(ADA, scopes=["read:reports"])
+    ),
+    "alg_none": lambda t: t.sign(claims_of(t), alg="none"),
+    "hs256_with_client_secret": lambda t: t.sign(claims_of(t), alg="HS256"),
+    "wrong_issuer": lambda t: t.access_token_for(ADA, iss="https://evil.example/"),
+    "issuer_without_slash": lambda t: t.access_token_for(ADA, iss=t.base_url),
+    "wrong_audience": lambda t: t.access_token_for(
+        ADA, audience="https://other-api.example.com/"
+    ),
+    "expired": lambda t: t.access_token_for(ADA, iat=now() - 7200, exp=now() - 3600),
+    "not_yet_valid": lambda t: t.access_token_for(ADA, nbf=now() + 3600),
+    "issued_in_the_future": lambda t: t.access_token_for(ADA, iat=now() + 3600),
+    "without_exp": lambda t: t.access_token_for(ADA, exp=REMOVE),
+    "id_token": lambda t: t.id_token_for(ADA, nonce="n"),
+    "id_token_listing_the_api": lambda t: t.id_token_for(
+        ADA, nonce="n", aud=[t._default_client_id(), API]
+    ),
+    "id_token_claims_for_the_api": lambda t: t.access_token_for(ADA, nonce="n"),
+    "without_sub": lambda t: t.access_token_for(ADA, sub=REMOVE),
+    "empty_sub": lambda t: t.access_token_for(ADA, sub=""),
+    "logout_token_typ": lambda t: t.sign(claims_of(t), headers={"typ": "logout+jwt"}),
+    "garbage": lambda t: "not-a-jwt",
+    "three_garbage_segments": lambda t: "a.b.c",
+    "signed_by_another_key": lambda t: Signer(t.signing_kid).sign(claims_of(t)),
+}
+
+
+def claims_of(tenant) -> dict:
+    from social_auth0.testing.apis import api_token_claims
+
+    return api_token_claims(
+        tenant,
+        tenant.apis[API],
+        sub=ADA.sub,
+        client_id=tenant._default_client_id(),
+        scopes=["read:reports"],
+        permissions=None,
+    )
+
+
+@BOTH
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_rejects_invalid_token(live_server, tenant, kind, case, caplog):
+    token = INVALID[case](tenant)
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        response = call(live_server, f"{kind}/whoami/", token)
+    assert_invalid_token(response)
+    rejections = [r for r in caplog.records if "API request rejected" in r.message]
+    assert len(rejections) == 1, caplog.text
+    assert token not in caplog.text
+    if kind == DRF:
+        assert response.json() == {
+            "detail": "The access token is invalid or has expired"
+        }
+    else:
+        assert response.json()["error"] == "invalid_token"
+
+
+# -- the Authorization header --------------------------------------------------
+
+
+@BOTH
+def test_no_token_is_401_without_error(live_server, kind):
+    response = call(live_server, f"{kind}/whoami/")
+    assert response.status_code == 401
+    assert challenge(response) == 'Bearer realm="api"'
+
+
+@BOTH
+def test_other_scheme_is_no_token(live_server, kind):
+    response = call(live_server, f"{kind}/whoami/", header="Basic dXNlcjpwYXNz")
+    assert response.status_code == 401
+    assert challenge(response) == 'Bearer realm="api"'
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b", "Bearer  x.y.z"]
+)
+def test_malformed_header_is_invalid_request(live_server, kind, header):
+    response = call(live_server, f"{kind}/whoami/", header=header)
+    assert response.status_code == 400, response.text
+    assert 'error="invalid_request"' in challenge(response)
+
+
+@BOTH
+def test_token_in_query_string_is_refused(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA)
+    response = call(live_server, f"{kind}/whoami/?access_token={token}")
+    assert response.status_code == 400
+    assert 'error="invalid_request"' in challenge(response)
+
+
+@BOTH
+def test_token_in_form_body_is_not_a_token(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA)
+    response = call(
+        live_server, f"{kind}/whoami/", method="post", data={"access_token": token}
+    )
+    assert response.status_code == 401
+    assert challenge(response) == 'Bearer realm="api"'
+
+
+@BOTH
+def test_oversized_token_is_refused_before_parsing(live_server, kind):
+    response = call(live_server, f"{kind}/whoami/", "a" * (128 * 1024 + 1))
+    assert response.status_code in (400, 431)  # the server may refuse it first
+
+
+def test_post_needs_no_csrf_token(tenant, client):
+    """No cookie authenticates a bearer request: CSRF does not apply."""
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    headers = tenant.bearer_headers(ADA)
+    assert csrf_client.post("/api/whoami/", headers=headers).status_code == 200
+    assert csrf_client.post("/drf/whoami/", headers=headers).status_code == 200
+
+
+# -- scopes ---------------------------------------------------------------------
+
+
+@BOTH
+def test_missing_scope_is_403_insufficient_scope(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA, scopes=["write:reports"])
+    response = call(live_server, f"{kind}/reports/", token)
+    assert response.status_code == 403, response.text
+    assert challenge(response) == (
+        'Bearer realm="api", error="insufficient_scope", '
+        'error_description="The access token does not grant the scope this '
+        'request needs", scope="read:reports"'
+    )
+
+
+@BOTH
+def test_permissions_claim_grants_only_when_configured(
+    live_server, tenant, kind, settings
+):
+    token = tenant.access_token_for(ADA, scopes=[], permissions=["read:reports"])
+    assert call(live_server, f"{kind}/reports/", token).status_code == 403
+    settings.SOCIAL_AUTH_AUTH0_API_SCOPES_CLAIM = "permissions"
+    assert call(live_server, f"{kind}/reports/", token).status_code == 200
+    scoped = tenant.access_token_for(ADA, scopes=["read:reports"], permissions=[])
+    assert call(live_server, f"{kind}/reports/", scoped).status_code == 403
+    settings.SOCIAL_AUTH_AUTH0_API_SCOPES_CLAIM = "both"
+    assert call(live_server, f"{kind}/reports/", token).status_code == 200
+    assert call(live_server, f"{kind}/reports/", scoped).status_code == 200
+
+
+# -- keys: fetched once, refetched at most once per interval -----------------------
+
+
+@BOTH
+def test_jwks_fetched_once_for_many_requests(live_server, tenant, kind):
+    tenant.clear_requests()
+    token = tenant.access_token_for(ADA, scopes=["read:reports"])
+    for _ in range(20):
+        assert call(live_server, f"{kind}/reports/", token).status_code == 200
+    assert tenant.count("/.well-known/jwks.json") == 1
+    assert len(tenant.requests) == 1
+
+
+@BOTH
+def test_unknown_kid_flood_costs_one_refetch_per_interval(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA)
+    assert call(live_server, f"{kind}/whoami/", token).status_code == 200
+    tenant.clear_requests()
+    forger = Signer("forged")
+    for index in range(40):
+        forger.kid = f"forged-{index}"
+        forged = forger.sign(claims_of(tenant))
+        assert_invalid_token(call(live_server, f"{kind}/whoami/", forged))
+    assert tenant.count("/.well-known/jwks.json") == 1  # one refetch, then none
+    assert call(live_server, f"{kind}/whoami/", token).status_code == 200
+
+
+@BOTH
+def test_rotated_key_is_picked_up(live_server, tenant, kind):
+    token = tenant.access_token_for(ADA)
+    assert call(live_server, f"{kind}/whoami/", token).status_code == 200
+    tenant.rotate_keys()
+    rotated = tenant.access_token_for(ADA)
+    assert call(live_server, f"{kind}/whoami/", rotated).status_code == 200
+
+
+@BOTH
+def test_tenant_down_is_503_not_500(live_server, tenant, kind, settings):
+    from .conftest import free_port
+
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{free_port()}"
+    settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 1
+    response = call(live_server, f"{kind}/whoami/", tenant.access_token_for(ADA))
+    assert response.status_code == 503, response.text
+
+
+# -- counts: no network, no database per request --------------------------------
+
+
+@pytest.mark.django_db
+@BOTH
+def test_no_network_and_no_query_per_request_after_the_first(
+    client, tenant, kind, django_assert_num_queries
+):
+    headers = tenant.bearer_headers(ADA, scopes=["read:reports"])
+    assert client.get(f"{kind}/reports/", headers=headers).status_code == 200
+    tenant.clear_requests()
+    with django_assert_num_queries(0):
+        for _ in range(10):
+            response = client.get(f"{kind}/reports/", headers=headers)
+            assert response.status_code == 200
+    assert tenant.requests == []
+
+
+# -- linked-user mode -------------------------------------------------------------
+
+
+@pytest.fixture
+def linked(settings):
+    settings.SOCIAL_AUTH_AUTH0_API_LINKED_USER = True
+    user = get_user_model().objects.create_user("ada", "ada@example.com")
+    UserSocialAuth.objects.create(user=user, provider="auth0", uid=ADA.sub)
+    return user
+
+
+@pytest.mark.django_db(transaction=True)
+@BOTH
+def test_linked_user_mode_gives_the_django_user(live_server, tenant, kind, linked):
+    token = tenant.access_token_for(ADA, scopes=["read:reports"])
+    response = call(live_server, f"{kind}/reports/", token)
+    assert response.status_code == 200, response.text
+    assert response.json()["pk"] == linked.pk
+    assert response.json()["user"] == "ada"
+
+
+@pytest.mark.django_db(transaction=True)
+@BOTH
+def test_linked_user_mode_refuses_unlinked_sub(live_server, tenant, kind, linked):
+    token = tenant.access_token_for(sub="auth0|nobody", scopes=["read:reports"])
+    assert_invalid_token(call(live_server, f"{kind}/reports/", token))
+
+
+@pytest.mark.django_db(transaction=True)
+@BOTH
+def test_linked_user_mode_refuses_inactive_user(live_server, tenant, kind, linked):
+    linked.is_active = False
+    linked.save()
+    token = tenant.access_token_for(ADA, scopes=["read:reports"])
+    assert_invalid_token(call(live_server, f"{kind}/reports/", token))
+
+
+@pytest.mark.django_db(transaction=True)
+@BOTH
+def test_linked_user_mode_refuses_machine_token(live_server, tenant, kind, linked):
+    token = tenant.machine_token(M2M_CLIENT, scopes=["read:reports"])
+    assert_invalid_token(call(live_server, f"{kind}/reports/", token))
+
+
+@pytest.mark.django_db
+@BOTH
+def test_linked_user_mode_costs_one_query(
+    client, tenant, kind, linked, django_assert_num_queries
+):
+    headers = tenant.bearer_headers(ADA, scopes=["read:reports"])
+    assert client.get(f"{kind}/reports/", headers=headers).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get(f"{kind}/reports/", headers=headers).status_code == 200
+
+
+# -- DRF is optional ----------------------------------------------------------------
+
+
+def test_nothing_imports_rest_framework_unless_contrib_drf_is_imported():
+    code = (
+        "import os, sys, json, django;"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'tests.settings';"
+        "django.setup();"
+        "import social_auth0, social_auth0.resource, social_auth0.backend,"
+        " social_auth0.checks, social_auth0.views, social_auth0.urls,"
+        " social_auth0.contrib, social_auth0.testing;"
+        "from django.core.management import call_command;"
+        "call_command('check');"
+        "print(json.dumps(sorted(m for m in sys.modules if 'rest_framework' in m)))"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_contrib_drf_without_rest_framework_says_how_to_install():
+    code = (
+        "import sys; sys.modules['rest_framework'] = None\n"
+        "try:\n    import social_auth0.contrib.drf\n"
+        "except ImportError as error:\n    print(error)\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert "pip install 'social-auth0[drf]'" in result.stdout, result.stderr
+
+
+def test_missing_audience_is_improperly_configured(client, tenant, settings):
+    """Caught at startup by E060; at run time it is the site's fault, loudly."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    del settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE
+    with pytest.raises(ImproperlyConfigured, match="API_AUDIENCE"):
+        client.get("/api/whoami/", headers=tenant.bearer_headers(ADA))
