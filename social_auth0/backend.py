@@ -33,13 +33,14 @@ from .jwks import TenantKeys
 from .roles import roles_of
 from .tokens import (
     PARSING_ERRORS,
+    TokenRejected,
     check_subject,
+    current_time,
     token_error,
     verify_access_token,
     verify_id_token,
     verify_logout_token,
 )
-from .tokens import _now as tokens_now
 
 if TYPE_CHECKING:
     from social_core.storage import UserProtocol
@@ -465,7 +466,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         )
         if not isinstance(userinfo, dict):
             raise AuthResponseError(self, code="malformed_response", stage="user_info")
-        check_subject(self, userinfo, stage="user_info")
+        try:
+            check_subject(userinfo)
+        except TokenRejected as rejection:
+            raise rejection.error(self, stage="user_info") from None
         if userinfo["sub"] != claims["sub"]:
             raise token_error(
                 self,
@@ -523,7 +527,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         Kept until the token expires (plus leeway): after that ``exp`` refuses it.
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
-        lifetime = max(int(claims["exp"] - tokens_now()) + self.leeway(), 1)
+        lifetime = max(int(claims["exp"] - current_time()) + self.leeway(), 1)
         alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
         # With the shared cache down, a replay is still refused by the process
         # that saw the token; refusing every token instead would drop logouts.
