@@ -45,7 +45,7 @@ from .tokens import (
 if TYPE_CHECKING:
     from social_core.storage import UserProtocol
 
-logger = logging.getLogger("social_auth0")
+logger = logging.getLogger(__name__)
 
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.

@@ -186,7 +186,7 @@ def rejected_login(tenant, caplog, client=None):
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
         response = login(client, tenant)
     assert_rejected(response, client)
-    records = [r for r in caplog.records if r.name == "social_auth0"]
+    records = [r for r in caplog.records if r.name == "social_auth0.backend"]
     assert len(records) == 1, [r.getMessage() for r in records]
     return records[0].getMessage()
 
