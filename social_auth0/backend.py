@@ -163,6 +163,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     DEFAULT_SCOPE = ["openid", "profile", "email"]
     SCOPE_SEPARATOR = " "
     EXTRA_DATA = [("picture", "picture"), ("email_verified", "email_verified")]
+    # social-core stamps extra_data["auth_time"] at every login, which made
+    # every login re-save the association. A login that changes nothing else
+    # there refreshes the stamp only when it is older than this (seconds);
+    # stored tokens (STORE_TOKENS) change at each login, and with them
+    # auth_time, from which their expires_in counts.
+    AUTH_TIME_RESOLUTION = 3600
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     LEEWAY = 60  # seconds; Auth0's clocks and ours drift
@@ -646,6 +652,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
         Skips ``OAuthAuth.extra_data``, which always stores the access token: a
         database row should not carry live credentials unless the site asks.
+        Empty (nothing to save) when the association holds it all already.
         """
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
         for name in TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
@@ -654,7 +661,27 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             for name in ("access_token", "token_type", "refresh_token", "expires_in"):
                 if response.get(name) is not None:
                     data[name] = response[name]
+        social = pipeline_kwargs.get("social")
+        if social is not None and self.already_stored(social.extra_data, data):
+            return {}  # social-core's set_extra_data then saves nothing
         return data
+
+    def already_stored(self, stored: object, data: dict[str, Any]) -> bool:
+        """Whether ``stored`` holds ``data`` already, its ``auth_time`` younger
+        than ``AUTH_TIME_RESOLUTION``."""
+        if not isinstance(stored, dict):
+            return False
+        stamped = stored.get("auth_time")
+        if (
+            isinstance(stamped, bool)
+            or not isinstance(stamped, int)
+            or not 0 <= data["auth_time"] - stamped < self.AUTH_TIME_RESOLUTION
+        ):
+            return False
+        return all(
+            name == "auth_time" or (name in stored and stored[name] == value)
+            for name, value in data.items()
+        )
 
 
 def _string_or_none(value: object) -> str | None:
