@@ -163,24 +163,26 @@ def b64url_decode(segment: str) -> bytes:
         raise ValueError("not base64url") from error
 
 
-def check_size(token: object, max_length: int) -> str:
-    """Return ``token`` if it is a compact JWS within the size bounds."""
+def check_size(token: object, max_length: int) -> tuple[str, int, int]:
+    """Return ``token`` and the positions of its two dots if it is a compact
+    JWS within the size bounds."""
     if not isinstance(token, str) or token.count(".") != 2:
         raise TokenRejected("token is not a compact JWS", code="malformed_response")
-    header = token.find(".")  # lengths from indexes: no copies of the token
-    signature = len(token) - token.rfind(".") - 1
+    header_end = token.find(".")  # lengths from indexes: no copies of the token
+    signed_end = token.rfind(".")
+    signature = len(token) - signed_end - 1
     if (
         len(token) > max_length
-        or header > MAX_HEADER_LENGTH
+        or header_end > MAX_HEADER_LENGTH
         or signature > MAX_SIGNATURE_LENGTH
     ):
         raise TokenRejected(
             f"token is larger than allowed ({len(token)} characters, header "
-            f"{header}, signature {signature}; limits {max_length}, "
+            f"{header_end}, signature {signature}; limits {max_length}, "
             f"{MAX_HEADER_LENGTH}, {MAX_SIGNATURE_LENGTH})",
             code="malformed_response",
         )
-    return token
+    return token, header_end, signed_end
 
 
 def read_segment(segment: str, unreadable: str) -> Any:
@@ -274,9 +276,7 @@ def decode_verified(
     header rule (``typ``). The payload is decoded only after a key verified
     the signature: the one place claims are read from a token.
     """
-    token = check_size(token, max_length)
-    header_end = token.find(".")
-    signed_end = token.rfind(".")
+    token, header_end, signed_end = check_size(token, max_length)
     header = accepted_header(token[:header_end], header_rule)
     try:
         signature = b64url_decode(token[signed_end + 1 :])
