@@ -3,7 +3,9 @@
 Compares social_auth0 with (a) the floor: one bare ``cryptography`` RSA-SHA256
 verify plus the base64/JSON decode of the same token, and (b) social-core 7's
 built-in ``Auth0OAuth2`` verifying the same token. Targets: <= 0.5x
-social-core's time and <= 3x the floor.
+social-core's time and <= 3x the floor. Also shown: the verification path ID,
+logout and access tokens share (``tokens.verify_id_token`` with the backend's
+key lookup, without the backend reading its settings): target <= 1.3x the floor.
 
     python bench/verify.py [--repeats 15] [--number 300]
 """
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding  # noqa: E402
 from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0  # noqa: E402
 from social_django.utils import load_strategy  # noqa: E402
 
+from social_auth0 import tokens  # noqa: E402
 from social_auth0.backend import Auth0OAuth2  # noqa: E402
 from tests.conftest import CLIENT_ID, ISSUER, Signer, id_token_claims  # noqa: E402
 
@@ -62,6 +65,18 @@ def ours_verifier(token: str, nonce: str):
     return verify
 
 
+def shared_path_verifier(token: str, nonce: str):
+    backend = Auth0OAuth2(load_strategy(), redirect_uri="/complete/auth0/")
+    keys = backend.tenant_keys()
+    options = {
+        "issuer": backend.id_token_issuer(),
+        "client_id": backend.client_id(),
+        "nonce": nonce,
+        "leeway": backend.leeway(),
+    }
+    return lambda: tokens.verify_id_token(backend, token, keys.lookup, **options)
+
+
 def core_verifier(token: str):
     backend = CoreAuth0(load_strategy(), redirect_uri="/complete/auth0/")
     return lambda: backend.get_user_details({"id_token": token})
@@ -79,6 +94,7 @@ def main() -> None:
     candidates = {
         "floor (cryptography verify + JSON)": floor_verifier(signer, token),
         "social_auth0 Auth0OAuth2": ours_verifier(token, nonce),
+        "social_auth0 tokens.verify_id_token": shared_path_verifier(token, nonce),
         "social-core 7 Auth0OAuth2": core_verifier(token),
     }
     with responses.RequestsMock() as mock:
@@ -103,6 +119,8 @@ def main() -> None:
     )
     print(f"  ours / social-core: {ours / core:.2f}x   (target <= 0.50x)")
     print(f"  ours / floor:       {ours / floor:.2f}x   (target <= 3.00x)")
+    shared = medians["social_auth0 tokens.verify_id_token"]
+    print(f"  shared path / floor: {shared / floor:.2f}x   (target <= 1.30x)")
 
 
 if __name__ == "__main__":

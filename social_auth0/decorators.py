@@ -69,7 +69,9 @@ def satisfied(request: HttpRequest, *, max_age: int | None, mfa: bool) -> bool:
     if mfa and not has_mfa(record):
         return False
     if max_age is not None:
-        return is_recent(record, max_age, leeway=_leeway(request), now=tokens._now())
+        return is_recent(
+            record, max_age, leeway=_leeway(request), now=tokens.current_time()
+        )
     return True
 
 

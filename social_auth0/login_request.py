@@ -117,9 +117,15 @@ def verify_callback(backend: Auth0OAuth2[Any], claims: Mapping[str, Any]) -> Non
     check_organization(backend, claims, organization)
     max_age = asked.get("max_age")
     if isinstance(max_age, int) and not isinstance(max_age, bool):
-        tokens.check_auth_time(
-            backend, claims, max_age=max_age, leeway=backend.leeway(), now=tokens._now()
-        )
+        try:
+            tokens.check_auth_time(
+                claims,
+                max_age=max_age,
+                leeway=backend.leeway(),
+                now=tokens.current_time(),
+            )
+        except tokens.TokenRejected as failure:
+            raise failure.error(backend) from None
     step_up = valid_step_up(asked.get("step_up"))
     if step_up is not None:
         check_step_up(backend, claims, step_up)

@@ -278,6 +278,65 @@ def test_extra_data_keeps_no_plaintext_tokens_even_when_storing_them():
     assert not {"access_token", "refresh_token", "id_token"} & set(data)
 
 
+class StoredAssociation:
+    """What ``load_extra_data`` hands ``extra_data`` as ``social``."""
+
+    def __init__(self, extra_data):
+        self.extra_data = extra_data
+
+
+def stored_after_a_login(backend, **changes):
+    details = backend.get_user_details(RESPONSE)
+    data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})
+    return {**data, "auth0_verified_email": "grace@example.com", **changes}
+
+
+def extra_data_of_next_login(backend, stored):
+    details = backend.get_user_details(RESPONSE)
+    social = StoredAssociation(stored)
+    return backend.extra_data(
+        None, RESPONSE["sub"], RESPONSE, details, {"social": social}
+    )
+
+
+def test_extra_data_is_empty_when_the_association_holds_it_already():
+    # Empty: social-core's set_extra_data() then saves nothing.
+    backend = make_backend()
+    assert extra_data_of_next_login(backend, stored_after_a_login(backend)) == {}
+
+
+def test_extra_data_refreshes_an_auth_time_older_than_its_resolution():
+    backend = make_backend()
+    stored = stored_after_a_login(backend)
+    stored["auth_time"] -= Auth0OAuth2.AUTH_TIME_RESOLUTION
+    data = extra_data_of_next_login(backend, stored)
+    assert data["auth_time"] >= stored["auth_time"] + Auth0OAuth2.AUTH_TIME_RESOLUTION
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"picture": "https://old.example/a.png"},
+        {"email_verified": False},
+        {"auth_time": "yesterday"},
+        {"auth_time": None},
+    ],
+    ids=["picture changed", "email_verified changed", "odd auth_time", "no auth_time"],
+)
+def test_extra_data_is_written_when_something_changed(stored):
+    backend = make_backend()
+    data = extra_data_of_next_login(backend, stored_after_a_login(backend, **stored))
+    assert data["picture"] is None and data["email_verified"] is True
+    assert isinstance(data["auth_time"], int)
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_STORE_TOKENS=True)
+def test_extra_data_with_new_tokens_is_written_at_each_login():
+    backend = make_backend()
+    stored = stored_after_a_login(backend, access_token="the-previous-token")
+    assert extra_data_of_next_login(backend, stored)["access_token"] == "at-secret"
+
+
 class StaffTenantAuth0(Auth0OAuth2):
     """A second Auth0 backend, for another tenant."""
 

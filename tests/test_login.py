@@ -10,9 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from social_django.models import UserSocialAuth
 
+from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 
 from .conftest import begin_login, make_tenant, point_django_at
@@ -119,6 +122,38 @@ def test_first_login_fetches_keys_once_then_one_request_per_login(tenant):
         assert backend_requests(tenant) == [("POST", "/oauth/token")]
 
 
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """The SQL run, without transaction control (only SQLite logs BEGIN/COMMIT)."""
+    sqls = [query["sql"] for query in queries.captured_queries]
+    return [sql for sql in sqls if sql not in ("BEGIN", "COMMIT")]
+
+
+def test_a_steady_state_login_makes_fourteen_queries(tenant, settings):
+    settings.SOCIAL_AUTH_PIPELINE = PIPELINE
+    login(Client(), tenant)  # the first login creates the user and association
+    client = Client()
+    with CaptureQueriesContext(connection) as begin:
+        authorize_url = begin_login(client)
+    callback = tenant.login(authorize_url, ADA.email, ADA.password)
+    with CaptureQueriesContext(connection) as complete:
+        assert client.get(callback_path(callback))["Location"] == "/done/"
+    # Begin (4): social-core's state nonce (SELECT, INSERT: single-use state),
+    # the new session (SELECT exists, INSERT).
+    assert len(statements(begin)) == 4, statements(begin)
+    # Callback (10): the session (SELECT); the state nonce consumed (DELETE);
+    # the association with its user (SELECT: social_user); login()'s new
+    # session key (SELECT exists, INSERT) and the old session deleted (SELECT,
+    # DELETE); last_login (UPDATE, Django's receiver); the Auth0Session record
+    # (INSERT: sessions.record_login); the session saved (UPDATE). Nothing
+    # changed, so neither the user nor the association is written: without
+    # AUTH_TIME_RESOLUTION social-core's auth_time stamp re-saved the
+    # association at every login.
+    assert len(statements(complete)) == 10, statements(complete)
+    assert not [
+        s for s in statements(complete) if "usersocialauth" in s and "UPDATE" in s
+    ]
+
+
 def test_key_rotation_between_two_logins(tenant):
     login(Client(), tenant)
     tenant.rotate_keys()
@@ -186,7 +221,7 @@ def rejected_login(tenant, caplog, client=None):
     with caplog.at_level(logging.WARNING, logger="social_auth0"):
         response = login(client, tenant)
     assert_rejected(response, client)
-    records = [r for r in caplog.records if r.name == "social_auth0"]
+    records = [r for r in caplog.records if r.name == "social_auth0.backend"]
     assert len(records) == 1, [r.getMessage() for r in records]
     return records[0].getMessage()
 

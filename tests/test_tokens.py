@@ -137,6 +137,25 @@ def test_rejects_payload_that_is_not_an_object(signer, payload):
     assert rejected(signer.sign(payload), [signer]).code == "malformed_response"
 
 
+def test_rejects_segments_that_are_not_base64url(signer):
+    # RFC 7515 section 2: base64url without "+" or "/" (the API's rule too).
+    for n in range(100):  # a signature with a "-" or "_" to turn into "+", "/"
+        header, payload, signature = signer.sign(id_token_claims(jti=n)).split(".")
+        raw = base64.urlsafe_b64decode(signature + "==")
+        standard = base64.b64encode(raw).decode().rstrip("=")
+        if standard != signature:
+            break
+    assert rejected(f"{header}.{payload}.{standard}", [signer]).code == (
+        "malformed_response"
+    )
+
+
+def test_rejects_a_payload_that_is_not_utf8(signer):
+    body = json.dumps(id_token_claims()).encode("utf-16")
+    token = raw_token({"alg": "RS256", "kid": "key-1"}, body, signer)
+    assert rejected(token, [signer]).code == "malformed_response"
+
+
 def test_rejects_non_string_kid(signer):
     token = raw_token(
         {"alg": "RS256", "kid": 5}, json.dumps(id_token_claims()).encode(), signer
