@@ -436,14 +436,17 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         response = kwargs.get("response") or {}
         claims = self.verify_id_token(response.get("id_token"))
         login_request.verify_callback(self, claims)  # organization, max_age, step-up
-        self.strategy.session_set(
-            login_context.PENDING_KEY, login_context.context_from_claims(claims)
+        login_context.leave_pending(
+            self.strategy,
+            login_context.PENDING_KEY,
+            login_context.context_from_claims(claims),
         )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
         # What logout needs later (sessions.py records it at user_logged_in).
         sid = claims.get("sid")
-        self.strategy.session_set(
+        login_context.leave_pending(
+            self.strategy,
             PENDING_SESSION_KEY,
             {
                 "sid": sid if isinstance(sid, str) else None,

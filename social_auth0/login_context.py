@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 # sub and iss under PENDING_SESSION_KEY until the login completes.
 SESSION_KEY = "_social_auth0"
 PENDING_SESSION_KEY = "_social_auth0_pending"
+# The request attribute holding the same pending records too: login() flushes
+# a session that still names another user (a stale session, say of an account
+# since deleted), which would lose them, and with them the back-channel record.
+PENDING_ATTRIBUTE = "_social_auth0_pending"
 CONTEXT_KEY = "_social_auth0_login"
 PENDING_KEY = "_social_auth0_login_pending"
 MFA = "mfa"  # the amr value Auth0 sets after a second factor
@@ -101,3 +105,20 @@ def login_context(request: HttpRequest) -> dict[str, Any] | None:
     session = getattr(request, "session", None)
     record = session.get(CONTEXT_KEY) if session is not None else None
     return record if isinstance(record, dict) and record.get("sub") else None
+
+
+def leave_pending(strategy: BaseStrategy[Any], key: str, value: dict[str, Any]) -> None:
+    """Keep ``value`` under ``key`` until the login completes: in the session,
+    and on the request, which ``login()``'s flush cannot empty."""
+    strategy.session_set(key, value)
+    request = getattr(strategy, "request", None)
+    if request is not None:
+        request.__dict__.setdefault(PENDING_ATTRIBUTE, {})[key] = value
+
+
+def take_pending(request: HttpRequest | None, key: str) -> Any:
+    """The record ``leave_pending`` kept under ``key`` (now taken), or None."""
+    session = getattr(request, "session", None)
+    value = session.pop(key, None) if session is not None else None
+    kept = getattr(request, "__dict__", {}).get(PENDING_ATTRIBUTE, {}).pop(key, None)
+    return value if value is not None else kept

@@ -61,10 +61,18 @@ def revoke_refresh_tokens(backend: Auth0OAuth2[Any], tokens: Iterable[str]) -> i
 def on_logout(
     sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
 ) -> None:
-    """``user_logged_out`` receiver: revoke and delete the user's stored tokens."""
-    if user is None or not Auth0Token.objects.filter(user_id=user.pk).exists():
+    """``user_logged_out`` receiver: revoke and delete the user's stored tokens.
+
+    Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
+    costs no query on a site that stores none.
+    """
+    if user is None:
         return
-    revoke_tokens(backend_for(request), [user.pk])
+    backend = backend_for(request)
+    if not backend.setting("STORE_TOKENS", False):
+        return
+    if Auth0Token.objects.filter(user_id=user.pk).exists():
+        revoke_tokens(backend, [user.pk])
 
 
 def on_backchannel_logout(

@@ -34,7 +34,13 @@ from social_core.utils import setting_name
 
 from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
-from .login_context import CONTEXT_KEY, PENDING_KEY, PENDING_SESSION_KEY, SESSION_KEY
+from .login_context import (
+    CONTEXT_KEY,
+    PENDING_KEY,
+    PENDING_SESSION_KEY,
+    SESSION_KEY,
+    take_pending,
+)
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
@@ -76,7 +82,7 @@ def record_login(
     # The backend leaves the login's sid/sub pending; only a completed login
     # by our backend makes them this session's (a failed second login must
     # not overwrite the record of the user still logged in).
-    login = session.pop(PENDING_SESSION_KEY, None)
+    login = take_pending(request, PENDING_SESSION_KEY)
     if not logged_in_with_auth0(user):
         session.pop(SESSION_KEY, None)
         return
@@ -106,7 +112,7 @@ def record_on_login(
     session = getattr(request, "session", None)
     if session is None:
         return
-    pending = session.pop(PENDING_KEY, None)
+    pending = take_pending(request, PENDING_KEY)
     if not logged_in_with_auth0(user) or not isinstance(pending, dict):
         session.pop(CONTEXT_KEY, None)  # another backend's login: nothing proven
         return

@@ -18,8 +18,8 @@ from social_django.models import UserSocialAuth
 
 from social_auth0 import access, token_store
 from social_auth0.access import BearerAuth, ReauthenticationRequired, get_access_token
-from social_auth0.backend import SESSION_KEY
 from social_auth0.models import Auth0Token
+from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 from social_auth0.tokens import verify_access_token
 

@@ -25,13 +25,6 @@ def tenant(live_server):
         yield tenant
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="login() flushes a session that still names another (deleted or "
-    "deactivated) user, after the backend left the sid under "
-    "PENDING_SESSION_KEY: record_login finds nothing, no Auth0Session row and "
-    "no login id, and the middleware never checks the session",
-)
 @pytest.mark.parametrize(
     "engine",
     [

@@ -58,7 +58,7 @@ def tenant(clock):
 def use_tenant(tenant, settings, clock, monkeypatch):
     point_django_at(tenant, settings)
     tenant.mfa.action_deployed = True
-    monkeypatch.setattr(tokens, "_now", clock)
+    monkeypatch.setattr(tokens, "current_time", clock)
 
 
 def callback_path(url: str) -> str:
