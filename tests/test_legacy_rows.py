@@ -93,7 +93,9 @@ def refused(tenant, caplog) -> str:
     assert "_auth_user_id" not in client.session
     assert set(get_user_model().objects.values_list("pk", flat=True)) == users_before
     assert UserSocialAuth.objects.count() == 1
-    records = [r.getMessage() for r in caplog.records if r.name == "social_auth0"]
+    records = [
+        r.getMessage() for r in caplog.records if r.name == "social_auth0.backend"
+    ]
     assert len(records) == 1, records
     return records[0]
 

@@ -75,7 +75,7 @@ def rejection(response, client, caplog) -> tuple[str, str, str | None]:
     assert "_auth_user_id" not in client.session
     assert not get_user_model().objects.exists()
     assert not UserSocialAuth.objects.exists()
-    records = [r for r in caplog.records if r.name == "social_auth0"]
+    records = [r for r in caplog.records if r.name == "social_auth0.backend"]
     rejected = [r for r in records if "rejected" in r.getMessage()]
     assert len(rejected) == 1, [r.getMessage() for r in records]
     args = rejected[0].args
