@@ -29,7 +29,6 @@ from social_core.exceptions import (
 
 from . import token_store
 from .backend import Auth0OAuth2, backend_for, log_rejection
-from .tokens import verify_id_token
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
@@ -314,16 +313,7 @@ def _verify_refreshed_id_token(
     if id_token is None:
         return
     try:
-        claims = verify_id_token(
-            backend,
-            id_token,
-            backend.tenant_keys().lookup,
-            issuer=backend.id_token_issuer(),
-            client_id=backend.client_id(),
-            nonce=None,
-            nonce_required=False,  # OIDC Core 12.2: a refresh answers no request
-            leeway=backend.leeway(),
-        )
+        claims = backend.verify_refreshed_id_token(id_token)
         if claims["sub"] != stored.sub:
             raise AuthCredentialError(
                 backend,

@@ -475,6 +475,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             max_age=self.max_age(),
         )
 
+    def verify_refreshed_id_token(self, id_token: object) -> dict[str, Any]:
+        """Verify an ID token a refresh answered with, like a login's: the same
+        keys, issuer, audience and times; no nonce (OIDC Core 12.2: a refresh
+        answers no authorization request) and no ``max_age``."""
+        return verify_id_token(
+            self,
+            id_token,
+            self.tenant_keys().lookup,
+            issuer=self.id_token_issuer(),
+            client_id=self.client_id(),
+            nonce=None,
+            nonce_required=False,
+            leeway=self.leeway(),
+        )
+
     def verify_access_token(
         self, token: object, subject: object = None
     ) -> dict[str, Any]:

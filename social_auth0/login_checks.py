@@ -141,20 +141,26 @@ def check_organizations(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="social_auth0.E085",
             )
         )
+    return errors + _extra_arguments_warnings(org_name, allowed_name)
+
+
+def _extra_arguments_warnings(
+    org_name: str, allowed_name: str
+) -> list[checks.CheckMessage]:
     extra, extra_name = resolve_setting("AUTH_EXTRA_ARGUMENTS")
     managed = {"organization", "invitation"} & set(
         extra if isinstance(extra, dict) else ()
     )
-    if managed:
-        errors.append(
-            checks.Warning(
-                f"{extra_name} sets {', '.join(sorted(managed))}: the ID token's "
-                "organization is then checked against no request.",
-                hint=f"Use {org_name} (or {allowed_name} and REQUEST_PARAMS).",
-                id="social_auth0.W082",
-            )
+    if not managed:
+        return []
+    return [
+        checks.Warning(
+            f"{extra_name} sets {', '.join(sorted(managed))}: the ID token's "
+            "organization is then checked against no request.",
+            hint=f"Use {org_name} (or {allowed_name} and REQUEST_PARAMS).",
+            id="social_auth0.W082",
         )
-    return errors
+    ]
 
 
 def _unreachable_organizations(references: list[str]) -> list[str]:
