@@ -176,6 +176,8 @@ def check_scope(**kwargs: Any) -> list[checks.CheckMessage]:
     if not isinstance(scope, list | tuple) or "email" in scope:
         return []
     ignore_default, _ = resolve_setting("IGNORE_DEFAULT_SCOPE", False)
+    if not ignore_default and not {"openid", "profile"} & set(scope):
+        return []  # extra scopes only (e.g. offline_access): the default is sent
     extra = [s for s in scope if s not in ("openid", "profile", "email")]
     if ignore_default:
         wanted = ["openid", "profile", "email", *extra]

@@ -201,8 +201,12 @@ def test_scope_without_email_and_without_the_default_scope():
         )
 
 
-def test_scope_with_email_is_fine():
-    with override_settings(SOCIAL_AUTH_AUTH0_SCOPE=["email", "offline_access"]):
+@pytest.mark.parametrize(
+    "scope", [["email", "offline_access"], ["offline_access", "read:reports"]]
+)
+def test_scope_with_email_or_extra_scopes_only_is_fine(scope):
+    # Extra scopes only is the documented use: openid profile email are sent too.
+    with override_settings(SOCIAL_AUTH_AUTH0_SCOPE=scope):
         assert migration_checks.check_scope() == []
 
 
