@@ -185,15 +185,43 @@ def check_size(token: object, max_length: int) -> tuple[str, int, int]:
     return token, header_end, signed_end
 
 
+# Arrays and objects nested deeper than this are refused, whatever the
+# Python: json.loads raises RecursionError on 3.11 only from about 1000 levels
+# on, and later Pythons parse far deeper. Auth0's claims nest a few levels.
+MAX_NESTING = 32
+
+
 def read_segment(segment: str, unreadable: str) -> Any:
     """The JSON value of one base64url segment; ``unreadable`` is the detail
     of the rejection when it is none."""
     try:
-        return _json_decode(b64url_decode(segment).decode("utf-8"))
+        text = b64url_decode(segment).decode("utf-8")
+        value = _json_decode(text)
+        # Counting brackets is C-speed; only a suspect value is walked.
+        suspect = text.count("[") + text.count("{") > MAX_NESTING
+        if suspect and nesting_within(value) > MAX_NESTING:
+            raise ValueError(f"nested deeper than {MAX_NESTING}")
+        return value
     # json.JSONDecodeError and UnicodeError are ValueErrors; deep nesting is a
-    # RecursionError.
+    # RecursionError on some Pythons.
     except (ValueError, *PARSING_ERRORS) as error:
         raise TokenRejected(unreadable, code="malformed_response") from error
+
+
+def nesting_within(value: object, limit: int = MAX_NESTING) -> int:
+    """How deep ``value``'s arrays and objects nest, counted up to ``limit + 1``
+    (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def read_header(segment: str) -> dict[str, Any]:

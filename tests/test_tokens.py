@@ -14,6 +14,7 @@ from social_core.exceptions import AuthResponseError
 
 from social_auth0.tokens import (
     BACKCHANNEL_LOGOUT_EVENT,
+    MAX_NESTING,
     verify_access_token,
     verify_id_token,
     verify_logout_token,
@@ -420,6 +421,19 @@ def test_rejects_a_signed_payload_nested_too_deeply(signer):
     token = raw_token({"alg": "RS256", "kid": "key-1"}, body, signer)
     error = rejected(token, [signer])
     assert error.code == "malformed_response"
+
+
+def test_nesting_is_bounded_the_same_on_every_python(signer):
+    # json.loads parses 40 levels on any Python: the bound, not a RecursionError,
+    # refuses it (later Pythons parse thousands of levels without one).
+    def token(depth):
+        claims = id_token_claims(x=None)
+        body = json.dumps(claims).encode()[:-1]
+        body += b', "x": ' + b"[" * depth + b"]" * depth + b"}"
+        return raw_token({"alg": "RS256", "kid": "key-1"}, body, signer)
+
+    assert verify(token(MAX_NESTING - 1), [signer])["x"]
+    assert rejected(token(MAX_NESTING + 8), [signer]).code == "malformed_response"
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat", "nbf", "auth_time"])
