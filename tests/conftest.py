@@ -137,6 +137,22 @@ def make_tenant(*users, **options):
     return Auth0Tenant(**{**defaults, **options})
 
 
+BACKCHANNEL = "/auth0/backchannel-logout/"
+
+
+@pytest.fixture(scope="module")
+def backchannel_tenant(live_server):
+    """A tenant with Ada (``ada@example.com`` / ``correct horse``) that sends its
+    back-channel logouts to the live server."""
+    from social_auth0.testing import TenantUser
+
+    ada = TenantUser(email="ada@example.com", password="correct horse")
+    with make_tenant(
+        ada, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
+    ) as tenant:
+        yield tenant
+
+
 def point_django_at(tenant, settings) -> None:
     """Settings at ``tenant``; a well-behaved tenant, a new browser, no log."""
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain

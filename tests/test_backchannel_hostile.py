@@ -18,23 +18,19 @@ from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import Auth0Tenant, TenantUser
 from social_auth0.testing.keys import b64url
 
-from .conftest import complete_login, make_tenant, point_django_at
+from .conftest import BACKCHANNEL, complete_login, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
-BACKCHANNEL = "/auth0/backchannel-logout/"
 # The documented bounds (README, tokens.py), in characters.
 MAX_HEADER_LENGTH = 2048
 MAX_LOGOUT_TOKEN_LENGTH = 8192
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(
-        ADA, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
-    ) as tenant:
-        yield tenant
+def tenant(backchannel_tenant):
+    return backchannel_tenant
 
 
 @pytest.fixture(autouse=True)

@@ -9,20 +9,16 @@ from django.test import Client
 
 from social_auth0.testing import TenantUser
 
-from .conftest import complete_login, make_tenant, point_django_at
+from .conftest import BACKCHANNEL, complete_login, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
-BACKCHANNEL = "/auth0/backchannel-logout/"
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(
-        ADA, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
-    ) as tenant:
-        yield tenant
+def tenant(backchannel_tenant):
+    return backchannel_tenant
 
 
 @pytest.mark.parametrize(

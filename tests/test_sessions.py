@@ -28,21 +28,23 @@ from social_auth0.sessions import (
 )
 from social_auth0.testing import TenantUser
 
-from .conftest import begin_login, complete_login, make_tenant, point_django_at
+from .conftest import (
+    BACKCHANNEL,
+    begin_login,
+    complete_login,
+    make_tenant,
+    point_django_at,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
-BACKCHANNEL = "/auth0/backchannel-logout/"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(
-        ADA, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
-    ) as tenant:
-        yield tenant
+def tenant(backchannel_tenant):
+    return backchannel_tenant
 
 
 @pytest.fixture(autouse=True)

@@ -27,12 +27,17 @@ from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 
-from .conftest import Signer, complete_login, free_port, make_tenant, point_django_at
+from .conftest import (
+    BACKCHANNEL,
+    Signer,
+    complete_login,
+    free_port,
+    point_django_at,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
-BACKCHANNEL = "/auth0/backchannel-logout/"
 JWKS_PATH = "/.well-known/jwks.json"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
@@ -100,11 +105,8 @@ def redis(settings):
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(
-        ADA, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
-    ) as tenant:
-        yield tenant
+def tenant(backchannel_tenant):
+    return backchannel_tenant
 
 
 @pytest.fixture(autouse=True)
