@@ -54,11 +54,12 @@ from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
 from social_auth0 import tokens  # noqa: E402
+from social_auth0.backend import backend_for  # noqa: E402
 from social_auth0.contrib.drf import (  # noqa: E402
     Auth0TokenAuthentication,
     TokenHasScope,
 )
-from social_auth0.resource import api_backend, api_verifier  # noqa: E402
+from social_auth0.resource import api_verifier  # noqa: E402
 from social_auth0.testing import Auth0Tenant, TenantUser  # noqa: E402
 
 warnings.simplefilter("ignore")  # Authlib's authlib.jose deprecation notice
@@ -91,7 +92,7 @@ def floor_verifier(tenant: Auth0Tenant, token: str):
 
 
 def login_rules_verifier(token: str):
-    backend = api_backend()
+    backend = backend_for(None)
     keys = backend.tenant_keys()
 
     def verify() -> dict:

@@ -811,12 +811,27 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
 
 def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:
-    """The ``auth0`` backend for ``request``'s strategy (settings read through it)."""
+    """The ``auth0`` backend for ``request``'s strategy (settings read through it).
+
+    An API-only site need not list the backend for logins: then a plain
+    ``Auth0OAuth2`` reads the same settings. Another backend named ``auth0``
+    (social-core's built-in) is a configuration error, never used as ours.
+    """
+    from django.core.exceptions import ImproperlyConfigured
     from social_django.utils import load_backend, load_strategy
 
     strategy = load_strategy(request)  # type: ignore[no-untyped-call]
-    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    return cast("Auth0OAuth2[Any]", backend)
+    try:
+        backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
+    except AuthConfigurationError as error:
+        if error.code != "backend_missing":
+            raise
+        backend = Auth0OAuth2(strategy)
+    if not isinstance(backend, Auth0OAuth2):
+        raise ImproperlyConfigured(
+            "the 'auth0' backend in AUTHENTICATION_BACKENDS is not social_auth0's"
+        )
+    return backend
 
 
 def _string_or_none(value: object) -> str | None:

@@ -47,7 +47,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from .backend import Auth0OAuth2, log_rejection, reads_django_settings
+from .backend import Auth0OAuth2, backend_for, log_rejection, reads_django_settings
 from .tokens import token_error, verify_api_access_token
 
 if TYPE_CHECKING:
@@ -245,12 +245,9 @@ def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
     if reads_django_settings(import_string(utils.STRATEGY)):
         verifier = _verifiers.get(Auth0OAuth2.name)
         if verifier is None:
-            verifier = _verifiers[Auth0OAuth2.name] = _build_verifier(
-                api_backend(utils.load_strategy())  # type: ignore[no-untyped-call]
-            )
+            verifier = _verifiers[Auth0OAuth2.name] = _build_verifier(backend_for(None))
         return verifier
-    strategy = utils.load_strategy(request)  # type: ignore[no-untyped-call]
-    built = _build_verifier(api_backend(strategy))
+    built = _build_verifier(backend_for(request))
     key = (
         built.issuer,
         built.audiences,
@@ -264,24 +261,6 @@ def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
     if key not in _verifiers and len(_verifiers) >= MAX_SITE_VERIFIERS:
         _verifiers.clear()
     return _verifiers.setdefault(key, built)
-
-
-def api_backend(strategy: Any) -> Auth0OAuth2[Any]:
-    """The ``auth0`` backend of ``strategy``: settings and HTTP helpers."""
-    from social_django.utils import load_backend
-
-    try:
-        backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    except AuthConfigurationError as error:
-        if error.code != "backend_missing":
-            raise
-        # An API-only site need not list the backend for logins.
-        backend = Auth0OAuth2(strategy)
-    if not isinstance(backend, Auth0OAuth2):
-        raise ImproperlyConfigured(
-            "the 'auth0' backend in AUTHENTICATION_BACKENDS is not social_auth0's"
-        )
-    return backend
 
 
 def _build_verifier(backend: Auth0OAuth2[Any]) -> ApiVerifier:
