@@ -53,12 +53,12 @@ from rest_framework.renderers import JSONRenderer  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
-from social_auth0 import tokens  # noqa: E402
 from social_auth0.backend import backend_for  # noqa: E402
 from social_auth0.contrib.drf import (  # noqa: E402
     Auth0TokenAuthentication,
     TokenHasScope,
 )
+from social_auth0.jwt import claims as tokens  # noqa: E402
 from social_auth0.resource import api_verifier  # noqa: E402
 from social_auth0.testing import Auth0Tenant, TenantUser  # noqa: E402
 

@@ -27,15 +27,15 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import token_store
 from .backend import Auth0OAuth2, backend_for, log_rejection
+from .user_tokens import store as token_store
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpRequest
     from requests import PreparedRequest
 
-    from .token_store import StoredTokens
+    from .user_tokens.store import StoredTokens
 
 logger = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ def store_login_tokens(
     if replaced:
         # Nobody can use the previous login's refresh token any more: a live
         # credential nobody holds should not stay valid at Auth0.
-        from .revocation import revoke_refresh_tokens
+        from .user_tokens.revocation import revoke_refresh_tokens
 
         revoke_refresh_tokens(backend, [replaced])
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import secrets
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 from django.core.cache import caches
@@ -25,19 +24,13 @@ from social_core.exceptions import (
     AuthConfigurationError,
     AuthPolicyError,
     AuthResponseError,
-    AuthSessionError,
     ErrorStage,
     SocialAuthBaseException,
 )
 
-from . import login_context, login_request
 from .cache import PROCESS_LOCAL, SharedCache
-from .installed import require_app_installed
-from .jwks import TenantKeys
-from .login_context import PENDING_SESSION_KEY
-from .roles import roles_of
-from .signals import login_tokens
-from .tokens import (
+from .conf import require_app_installed
+from .jwt.claims import (
     PARSING_ERRORS,
     TokenRejected,
     check_subject,
@@ -47,6 +40,12 @@ from .tokens import (
     verify_id_token,
     verify_logout_token,
 )
+from .jwt.keys import TenantKeys
+from .login import record as login_context
+from .login import transaction as login_transaction
+from .login.record import PENDING_SESSION_KEY
+from .login.roles import roles_of
+from .signals import login_tokens
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -272,15 +271,14 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``."""
         self.check_pkce()
         params: dict[str, str] = super().auth_params(state)  # type: ignore[no-untyped-call]
-        params["nonce"] = self.store_nonce(state)
         audience = self.setting("AUDIENCE")
         if audience:
             params["audience"] = str(audience)
         max_age = self.max_age()
         if max_age is not None:
             params["max_age"] = str(max_age)
-        # Allow-listed request parameters, organization, step-up (login_request.py).
-        params.update(login_request.authorize_params(self, state, params))
+        # Nonce, allow-listed request parameters, organization, step-up.
+        params.update(login_transaction.authorize_params(self, state, params))
         return params
 
     def check_pkce(self) -> None:
@@ -302,30 +300,6 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 parameter="PKCE_CODE_CHALLENGE_METHOD",
                 stage="begin",
             )
-
-    def store_nonce(self, state: str | None) -> str:
-        """Keep a fresh nonce in this state's session transaction.
-
-        ``validate_state()`` pops the transaction when the callback arrives, so
-        the nonce is single-use without any extra storage.
-        """
-        # 256 bits in one call: strategy.random_string draws each of its 43
-        # characters with a system call of its own (0.4 ms, ~1% of a login).
-        nonce = secrets.token_urlsafe(32)
-        key = self.transaction_key(cast("str", state))
-        transaction = self.strategy.session_get(key)
-        if not isinstance(transaction, dict) or transaction.get("state") != state:
-            raise AuthSessionError(
-                self, "state", code="session_context_missing", stage="begin"
-            )
-        self.strategy.session_set(key, {**transaction, "oidc_nonce": nonce})
-        return nonce
-
-    def expected_nonce(self) -> str | None:
-        """The nonce of the transaction ``validate_state()`` just consumed."""
-        transaction = self._oauth2_transaction
-        nonce = transaction.get("oidc_nonce") if isinstance(transaction, dict) else None
-        return nonce if isinstance(nonce, str) else None
 
     # Settings with validation -------------------------------------------
 
@@ -433,7 +407,9 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
         response = kwargs.get("response") or {}
         claims = self.verify_id_token(response.get("id_token"))
-        login_request.verify_callback(self, claims)  # organization, max_age, step-up
+        login_transaction.verify_callback(
+            self, claims
+        )  # organization, max_age, step-up
         login_context.leave_pending(
             self.strategy,
             login_context.PENDING_KEY,
@@ -470,7 +446,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             keys.lookup,
             issuer=self.id_token_issuer(),
             client_id=self.client_id(),
-            nonce=self.expected_nonce(),
+            nonce=login_transaction.expected_nonce(self),
             leeway=self.leeway(),
             max_age=self.max_age(),
         )

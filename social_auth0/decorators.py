@@ -30,9 +30,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 
-from . import tokens
-from .login_context import SESSION_KEY, login_context
-from .stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
+from .jwt import claims as tokens
+from .login.record import SESSION_KEY, login_context
+from .login.stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 SAFE_METHODS = ("GET", "HEAD")

@@ -29,9 +29,9 @@ from social_core.exceptions import AuthAssociationError, AuthPolicyError
 from social_core.pipeline.user import create_user
 
 from .backend import Auth0OAuth2
-from .fields import SKIP, fit_to_field, protected_fields, writable_field
-from .organizations import organization_groups
-from .roles import MIRROR, group_mapping, role_flags, roles_of
+from .login.fields import SKIP, fit_to_field, protected_fields, writable_field
+from .login.organizations import organization_groups
+from .login.roles import MIRROR, group_mapping, role_flags, roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group

@@ -48,10 +48,10 @@ from social_core.exceptions import (
 )
 
 from .backend import Auth0OAuth2, backend_for, log_rejection, reads_django_settings
-from .tokens import token_error, verify_api_access_token
+from .jwt.claims import token_error, verify_api_access_token
 
 if TYPE_CHECKING:
-    from .jwks import TenantKeys
+    from .jwt.keys import TenantKeys
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from social_core.utils import setting_name
 
 from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
-from .login_context import (
+from .login.record import (
     CONTEXT_KEY,
     PENDING_KEY,
     PENDING_SESSION_KEY,

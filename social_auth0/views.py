@@ -29,7 +29,7 @@ from social_django.utils import (
 )
 
 from .backend import Auth0OAuth2, backend_for, log_rejection
-from .login_params import allowed_names, forwarded_params
+from .login.params import allowed_names, forwarded_params
 from .sessions import SESSION_KEY, end_sessions
 from .signals import backchannel_logout as backchannel_logout_sent
 

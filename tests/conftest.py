@@ -17,7 +17,7 @@ import pytest
 from django.core.cache import caches
 from jose import jwk
 
-from social_auth0 import jwks
+from social_auth0.jwt import keys as jwks
 from social_auth0.testing.keys import SigningKey, b64url
 
 pytest_plugins = ["social_auth0.testing.pytest_plugin"]

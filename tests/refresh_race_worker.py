@@ -89,7 +89,7 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
     from django.test import RequestFactory
 
     from social_auth0.access import backend_for, get_access_token
-    from social_auth0.tokens import verify_access_token
+    from social_auth0.jwt.claims import verify_access_token
 
     close_old_connections()
     try:

@@ -16,12 +16,13 @@ from django.test import Client, RequestFactory
 from social_core.exceptions import AuthConfigurationError, AuthProviderError
 from social_django.models import UserSocialAuth
 
-from social_auth0 import access, token_store
+from social_auth0 import access
 from social_auth0.access import BearerAuth, ReauthenticationRequired, get_access_token
+from social_auth0.jwt.claims import verify_access_token
 from social_auth0.models import Auth0Token
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
-from social_auth0.tokens import verify_access_token
+from social_auth0.user_tokens import store as token_store
 
 from .conftest import complete_login, make_tenant, point_django_at
 
@@ -486,7 +487,7 @@ def test_backchannel_logout_revokes_the_refresh_token(tenant):
 def test_logout_with_the_tenant_unreachable_still_deletes_the_tokens(
     tenant, monkeypatch, caplog
 ):
-    from social_auth0 import revocation
+    from social_auth0.user_tokens import revocation
 
     client = login(tenant)
     monkeypatch.setattr(

@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet
 from django.core import checks
 from django.test import override_settings
 
-from social_auth0 import access_checks
+from social_auth0.checks import access as access_checks
 
 REDIS_CACHE = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -10,7 +10,7 @@ import time
 import pytest
 from social_core.exceptions import AuthResponseError
 
-from social_auth0 import tokens
+from social_auth0.jwt import claims as tokens
 
 from .conftest import Signer, b64url, raw_token
 

@@ -3,7 +3,7 @@
 The first test does not import any check module: it runs Django's check
 framework, as ``manage.py check`` does, with one bad setting per registered
 check function, and looks for that function's id. A check left out of
-``CHECKS`` or a module left out of ``CHECK_MODULES`` is then never run, and
+``CHECKS`` or a module left out of ``checks.ALL`` is then never run, and
 its case fails.
 """
 
@@ -20,8 +20,7 @@ import pytest
 from django.core import checks
 from django.test import modify_settings, override_settings
 
-import social_auth0
-from social_auth0.apps import CHECK_MODULES
+from social_auth0 import checks as check_package
 
 REDIS = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -31,58 +30,58 @@ REDIS = {
 
 # Each registered check function: a setting that makes it report, and its id.
 CASES = [
-    ("checks.check_domain", {"SOCIAL_AUTH_AUTH0_DOMAIN": None}, "E001"),
-    ("checks.check_credentials", {"SOCIAL_AUTH_AUTH0_KEY": ""}, "E004"),
-    ("checks.check_pkce", {"SOCIAL_AUTH_AUTH0_USE_PKCE": False}, "E006"),
-    ("checks.check_numbers", {"SOCIAL_AUTH_AUTH0_LEEWAY": -1}, "E010"),
-    ("checks.check_jwks_cache", {"SOCIAL_AUTH_AUTH0_JWKS_CACHE": "x"}, "E011"),
-    ("checks.check_backends", {"AUTHENTICATION_BACKENDS": []}, "E007"),
-    ("checks.check_installed_apps", "no social_django", "E009"),
+    ("checks.core.check_domain", {"SOCIAL_AUTH_AUTH0_DOMAIN": None}, "E001"),
+    ("checks.core.check_credentials", {"SOCIAL_AUTH_AUTH0_KEY": ""}, "E004"),
+    ("checks.core.check_pkce", {"SOCIAL_AUTH_AUTH0_USE_PKCE": False}, "E006"),
+    ("checks.core.check_numbers", {"SOCIAL_AUTH_AUTH0_LEEWAY": -1}, "E010"),
+    ("checks.core.check_jwks_cache", {"SOCIAL_AUTH_AUTH0_JWKS_CACHE": "x"}, "E011"),
+    ("checks.core.check_backends", {"AUTHENTICATION_BACKENDS": []}, "E007"),
+    ("checks.core.check_installed_apps", "no social_django", "E009"),
     (
-        "checks.check_error_handling",
+        "checks.core.check_error_handling",
         {"SOCIAL_AUTH_RAISE_EXCEPTIONS": True},
         "W003",
     ),
-    ("checks.check_logout", {"SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT": "v3"}, "E012"),
+    ("checks.core.check_logout", {"SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT": "v3"}, "E012"),
     (
-        "checks.check_tls_verification",
+        "checks.core.check_tls_verification",
         {"SOCIAL_AUTH_AUTH0_VERIFY_SSL": False},
         "E030",
     ),
-    ("checks.check_security_ranges", {"SOCIAL_AUTH_AUTH0_LEEWAY": 301}, "W030"),
-    ("checks.check_redirects", {"SOCIAL_AUTH_SANITIZE_REDIRECTS": False}, "W033"),
+    ("checks.core.check_security_ranges", {"SOCIAL_AUTH_AUTH0_LEEWAY": 301}, "W030"),
+    ("checks.core.check_redirects", {"SOCIAL_AUTH_SANITIZE_REDIRECTS": False}, "W033"),
     (
-        "pipeline_checks.check_pipeline_settings",
+        "checks.pipeline.check_pipeline_settings",
         {"SOCIAL_AUTH_AUTH0_ROLES_TOKEN": "refresh_token"},
         "E014",
     ),
     (
-        "pipeline_checks.check_pipeline_setup",
+        "checks.pipeline.check_pipeline_setup",
         {"SOCIAL_AUTH_AUTH0_ROLES_CLAIM": " "},
         "E020",
     ),
     (
-        "cache_checks.check_shared_cache_timeouts",
+        "checks.cache.check_shared_cache_timeouts",
         {"CACHES": {"default": REDIS}},
         "W050",
     ),
     (
-        "resource_checks.check_api_audience",
+        "checks.api.check_api_audience",
         {"SOCIAL_AUTH_AUTH0_API_AUDIENCE": []},
         "E061",
     ),
     (
-        "resource_checks.check_api_options",
+        "checks.api.check_api_options",
         {"SOCIAL_AUTH_AUTH0_API_LINKED_USER": "yes"},
         "E064",
     ),
     (
-        "login_checks.check_request_params",
+        "checks.login.check_request_params",
         {"SOCIAL_AUTH_AUTH0_REQUEST_PARAMS": "screen_hint"},
         "E081",
     ),
     (
-        "login_checks.check_organizations",
+        "checks.login.check_organizations",
         {
             "SOCIAL_AUTH_AUTH0_ORGANIZATION": "org_abc",
             "SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS": ["org_abc"],
@@ -90,13 +89,13 @@ CASES = [
         "E084",
     ),
     (
-        "login_checks.check_organization_groups",
+        "checks.login.check_organization_groups",
         {"SOCIAL_AUTH_AUTH0_ORGANIZATION_GROUPS": ["Acme"]},
         "E086",
     ),
-    ("migration_checks.check_seed_settings", {"AUTH0_CLIENT_ID": "abc"}, "W091"),
+    ("checks.switching.check_seed_settings", {"AUTH0_CLIENT_ID": "abc"}, "W091"),
     (
-        "migration_checks.check_seed_context_processor",
+        "checks.switching.check_seed_context_processor",
         {
             "TEMPLATES": [
                 {
@@ -110,33 +109,33 @@ CASES = [
         },
         "W093",
     ),
-    ("migration_checks.check_scope", {"SOCIAL_AUTH_AUTH0_SCOPE": ["openid"]}, "W094"),
-    ("migration_checks.check_login_url", {"LOGIN_URL": "/login/auth0/"}, "W090"),
+    ("checks.switching.check_scope", {"SOCIAL_AUTH_AUTH0_SCOPE": ["openid"]}, "W094"),
+    ("checks.switching.check_login_url", {"LOGIN_URL": "/login/auth0/"}, "W090"),
     (
-        "access_checks.check_token_keys",
+        "checks.access.check_token_keys",
         {"SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS": ["not a key"]},
         "E070",
     ),
     (
-        "access_checks.check_stored_tokens",
+        "checks.access.check_stored_tokens",
         {"SOCIAL_AUTH_AUTH0_STORE_TOKENS": True},
         "W070",
     ),
     (
-        "access_checks.check_refresh_lock",
+        "checks.access.check_refresh_lock",
         {
             "SOCIAL_AUTH_AUTH0_STORE_TOKENS": True,
             "SOCIAL_AUTH_AUTH0_REFRESH_LOCK_CACHE": "nope",
         },
         "E071",
     ),
-    # resource_checks.check_drf_installed: test_resource_checks runs it the
-    # same way, in a process without rest_framework; installed.check_app_installed
+    # checks.api.check_drf_installed: test_resource_checks runs it the
+    # same way, in a process without rest_framework; conf.check_app_installed
     # (E090) needs the app missing: test_migration_checks runs real processes.
 ]
 # Registered when the backend is imported, not in ready(): without the app
 # installed, ready() never runs, and this check is the one that says so.
-AT_IMPORT = "installed.check_app_installed"
+AT_IMPORT = "conf.check_app_installed"
 
 
 @pytest.mark.parametrize(
@@ -159,21 +158,27 @@ def test_the_cases_above_cover_every_registered_check():
         for check in checks.registry.registry.get_checks()
         if check.__module__.startswith("social_auth0.")
     }
-    assert registered - named == {"resource_checks.check_drf_installed", AT_IMPORT}
+    assert registered - named == {"checks.api.check_drf_installed", AT_IMPORT}
     assert named <= registered
 
 
 def check_module_names() -> set[str]:
-    """Every ``social_auth0`` module of system checks, by its file name."""
+    """Every module of system checks in ``social_auth0/checks/`` (not the doctor)."""
     return {
-        info.name
-        for info in pkgutil.iter_modules(social_auth0.__path__)
-        if info.name == "checks" or info.name.endswith("_checks")
+        f"checks.{info.name}"
+        for info in pkgutil.iter_modules(check_package.__path__)
+        if info.name != "doctor"
     }
 
 
-def test_every_check_module_is_registered():
-    assert set(CHECK_MODULES) == check_module_names()
+def test_every_check_module_is_in_all():
+    listed = {
+        check
+        for name in check_module_names()
+        for check in importlib.import_module(f"social_auth0.{name}").CHECKS
+    }
+    assert set(check_package.ALL) == listed
+    assert len(check_package.ALL) == len(listed)
 
 
 @pytest.mark.parametrize("name", sorted(check_module_names()))

@@ -19,7 +19,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from social_core.exceptions import AuthConfigurationError
 
-from social_auth0.doctor import Answer, authorize_verdict, client_verdict
+from social_auth0.checks.doctor import Answer, authorize_verdict, client_verdict
 
 from .conftest import CLIENT_ID, make_tenant, point_django_at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from social_auth0.cache_checks import check_shared_cache_timeouts
+from social_auth0.checks.cache import check_shared_cache_timeouts
 
 REDIS = "django.core.cache.backends.redis.RedisCache"
 

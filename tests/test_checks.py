@@ -24,8 +24,8 @@ from social_core.exceptions import AuthConfigurationError
 from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
 
-from social_auth0 import checks as auth0_checks
 from social_auth0.backend import Auth0OAuth2
+from social_auth0.checks import core as auth0_checks
 from social_auth0.middleware import BackchannelLogoutMiddleware
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"

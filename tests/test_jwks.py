@@ -15,8 +15,8 @@ from social_core.exceptions import (
 )
 from social_django.utils import load_strategy
 
-from social_auth0 import jwks
 from social_auth0.backend import Auth0OAuth2
+from social_auth0.jwt import keys as jwks
 
 from .conftest import Signer
 

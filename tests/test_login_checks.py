@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core import checks
 
-from social_auth0 import login_checks
-from social_auth0.login_checks import (
+from social_auth0.checks import login as login_checks
+from social_auth0.checks.login import (
     check_organization_groups,
     check_organizations,
     check_request_params,

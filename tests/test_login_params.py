@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from social_core.utils import url_add_parameters
 
-from social_auth0.login_params import (
+from social_auth0.login.params import (
     DEFAULT_REQUEST_PARAMS,
     KNOWN_PARAMS,
     NEVER_FORWARDED,

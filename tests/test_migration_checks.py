@@ -15,7 +15,8 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from social_auth0 import installed, migration_checks
+from social_auth0 import conf as installed
+from social_auth0.checks import switching as migration_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,8 +20,8 @@ from django.test import Client, override_settings
 from django.urls import include, path
 from social_django.models import UserSocialAuth
 
-from social_auth0 import migration_checks
 from social_auth0 import views as auth0_views
+from social_auth0.checks import switching as migration_checks
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
 

@@ -13,13 +13,9 @@ from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 from social_django.models import UserSocialAuth
 
-from social_auth0.login_context import CONTEXT_KEY
-from social_auth0.organizations import (
-    Organization,
-    current_organization,
-    organization_groups,
-    same_organization,
-)
+from social_auth0.login.organizations import organization_groups, same_organization
+from social_auth0.login.record import CONTEXT_KEY
+from social_auth0.organizations import Organization, current_organization
 from social_auth0.testing import REMOVE, TenantUser
 
 from .conftest import begin_login, make_tenant, point_django_at

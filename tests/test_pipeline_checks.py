@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core import checks
 
+from social_auth0.checks.pipeline import check_pipeline_settings, check_pipeline_setup
 from social_auth0.pipeline import PIPELINE
-from social_auth0.pipeline_checks import check_pipeline_settings, check_pipeline_setup
 
 ROLES = "https://example.com/roles"
 
@@ -271,7 +271,7 @@ def test_global_group_settings_of_other_backends_are_not_ours(ours):
 
 
 def test_role_settings_on_a_user_model_without_the_fields(ours, monkeypatch):
-    from social_auth0 import pipeline_checks
+    from social_auth0.checks import pipeline as pipeline_checks
 
     monkeypatch.setattr(pipeline_checks, "model_field", lambda model, name: None)
     assert [m.msg for m in pipeline_checks._check_user_model_for_roles()] == [

@@ -31,9 +31,9 @@ from social_django.utils import load_strategy
 
 from social_auth0 import pipeline
 from social_auth0.backend import Auth0OAuth2
-from social_auth0.fields import SKIP, fit_to_field
+from social_auth0.login.fields import SKIP, fit_to_field
+from social_auth0.login.roles import parse_roles
 from social_auth0.pipeline import PIPELINE
-from social_auth0.roles import parse_roles
 
 from .conftest import CLIENT_ID, ISSUER, Signer
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from social_auth0 import resource_checks
+from social_auth0.checks import api as resource_checks
 
 AUDIENCE_HINT = (
     "Set it to the API identifier (Applications > APIs in Auth0), e.g. "

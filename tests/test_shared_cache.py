@@ -21,8 +21,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from social_auth0 import cache as shared_cache
-from social_auth0 import jwks
 from social_auth0.cache import UNAVAILABLE, SharedCache
+from social_auth0.jwt import keys as jwks
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser

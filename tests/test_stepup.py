@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from social_django.models import UserSocialAuth
 
-from social_auth0 import tokens
 from social_auth0.decorators import recent_login_required
-from social_auth0.login_context import CONTEXT_KEY
-from social_auth0.stepup import MFA_ACR, STEP_UP_KEY, step_up_params
+from social_auth0.jwt import claims as tokens
+from social_auth0.login.record import CONTEXT_KEY
+from social_auth0.login.stepup import MFA_ACR, STEP_UP_KEY, step_up_params
 from social_auth0.testing import TenantUser
 
 from .conftest import complete_login, make_tenant, point_django_at

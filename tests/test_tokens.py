@@ -1,4 +1,4 @@
-"""Every ID-token rule of social_auth0.tokens, each with a test that fails
+"""Every ID-token rule of social_auth0.jwt.claims, each with a test that fails
 when the rule is removed. Real RSA keys, real signatures."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 import pytest
 from social_core.exceptions import AuthResponseError
 
-from social_auth0.tokens import (
+from social_auth0.jwt.claims import (
     BACKCHANNEL_LOGOUT_EVENT,
     MAX_NESTING,
     verify_access_token,
@@ -452,7 +452,7 @@ def test_accepts_an_exp_in_the_year_9999(signer):
 
 
 def test_logout_tokens_have_a_smaller_bound(signer):
-    from social_auth0.tokens import verify_logout_token
+    from social_auth0.jwt.claims import verify_logout_token
 
     claims = {
         "iss": ISSUER,

@@ -16,7 +16,7 @@ from social_core.exceptions import SocialAuthBaseException
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0.backend import Auth0OAuth2
-from social_auth0.tokens import verify_access_token
+from social_auth0.jwt.claims import verify_access_token
 
 
 def _unauthorized(error: str | None = None) -> HttpResponse:

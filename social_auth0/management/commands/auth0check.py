@@ -1,6 +1,6 @@
 """Check the configured Auth0 tenant live, one line per check with its fix.
 
-The checks live in ``social_auth0.doctor``; this command only prints them and
+The checks live in ``social_auth0.checks.doctor``; this command only prints them and
 exits non-zero when one fails.
 """
 
@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import NoReverseMatch
 from social_core.exceptions import SocialAuthBaseException
 
-from social_auth0.doctor import Doctor, Result, find_site, run_checks
+from social_auth0.checks.doctor import Doctor, Result, find_site, run_checks
 
 
 class Command(BaseCommand):

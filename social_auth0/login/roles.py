@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from social_core.backends.base import BaseAuth
 
-    from .backend import Auth0OAuth2
+    from . import LoginBackend
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ _read: weakref.WeakKeyDictionary[Any, tuple[Mapping[str, Any], list[str] | None]
 )
 
 
-def roles_of(
-    backend: Auth0OAuth2[Any], response: Mapping[str, Any]
-) -> list[str] | None:
+def roles_of(backend: LoginBackend, response: Mapping[str, Any]) -> list[str] | None:
     """The user's roles per ``ROLES_CLAIM``, or None when they are unknown.
 
     Read from the verified ID-token claims, or from the access token when
@@ -69,9 +67,7 @@ def roles_of(
     return None if memo[1] is None else list(memo[1])
 
 
-def _read_roles(
-    backend: Auth0OAuth2[Any], response: Mapping[str, Any]
-) -> list[str] | None:
+def _read_roles(backend: LoginBackend, response: Mapping[str, Any]) -> list[str] | None:
     claim = backend.setting("ROLES_CLAIM")
     if not claim:
         return None

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.core import checks
 
-from .backend import Auth0OAuth2
-from .checks import resolve_setting
-from .fields import claims_may_write, model_field, protected_fields
-from .roles import MIRROR
+from ..backend import Auth0OAuth2
+from ..login.fields import claims_may_write, model_field, protected_fields
+from ..login.roles import MIRROR
+from .core import resolve_setting
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"

@@ -37,8 +37,8 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from .cache import PROCESS_LOCAL, SharedCache, forget_degradation
-from .tokens import ALGORITHM
+from ..cache import PROCESS_LOCAL, SharedCache, forget_degradation
+from .claims import ALGORITHM
 
 if TYPE_CHECKING:
     from jose.backends.base import Key

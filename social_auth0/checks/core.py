@@ -18,7 +18,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 from social_core.utils import setting_name
 
-from .backend import Auth0OAuth2, normalize_domain
+from ..backend import Auth0OAuth2, normalize_domain
 
 BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"

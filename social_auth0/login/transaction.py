@@ -13,26 +13,29 @@ one of those rules, after the ID token itself is verified.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from social_core.exceptions import AuthSessionError
 
-from . import tokens
-from .login_params import allowed_names, forwarded_params
+from ..jwt import claims as tokens
+from . import base
 from .organizations import (
     check_organization,
     configured_organization,
     organization_to_request,
 )
+from .params import allowed_names, forwarded_params
 from .stepup import STEP_UP_KEY, check_step_up, step_up_params, valid_step_up
 
 if TYPE_CHECKING:
-    from .backend import Auth0OAuth2
+    from . import LoginBackend
 
 logger = logging.getLogger("social_auth0")
 
 TRANSACTION_FIELD = "social_auth0"  # our part of social-core's transaction
+NONCE_FIELD = "oidc_nonce"
 
 
 def strictest_max_age(*values: object) -> int | None:
@@ -41,18 +44,20 @@ def strictest_max_age(*values: object) -> int | None:
     return min(ages) if ages else None
 
 
-def pop_step_up(backend: Auth0OAuth2[Any]) -> dict[str, Any] | None:
+def pop_step_up(backend: LoginBackend) -> dict[str, Any] | None:
     """The step-up request a protected view left for this login (used once)."""
     return valid_step_up(backend.strategy.session_pop(STEP_UP_KEY))
 
 
-def request_params(backend: Auth0OAuth2[Any]) -> dict[str, str]:
+def request_params(backend: LoginBackend) -> dict[str, str]:
     """The allow-listed parameters of the request starting the login, with the
     organization checked (refused here, before the redirect)."""
     data = cast("Mapping[str, object]", backend.data or {})
     params = forwarded_params(data, allowed_names(backend.setting("REQUEST_PARAMS")))
     invitation = params.pop("invitation", None)
-    organization = organization_to_request(backend, params.pop("organization", None))
+    organization = organization_to_request(
+        base(backend), params.pop("organization", None)
+    )
     if organization is not None:
         params["organization"] = organization
         if invitation is not None:
@@ -63,10 +68,12 @@ def request_params(backend: Auth0OAuth2[Any]) -> dict[str, str]:
 
 
 def authorize_params(
-    backend: Auth0OAuth2[Any], state: str | None, params: Mapping[str, str]
+    backend: LoginBackend, state: str | None, params: Mapping[str, str]
 ) -> dict[str, str]:
     """Parameters to add to (or replace in) the ``/authorize`` request
-    ``params``; what the callback must check is kept in the transaction."""
+    ``params``: a fresh nonce, the allow-listed request parameters, the
+    organization and a pending step-up. What the callback must check is kept
+    in the transaction, in one session write."""
     extra = request_params(backend)
     step_up = pop_step_up(backend)
     if step_up is not None:
@@ -76,45 +83,54 @@ def authorize_params(
         max_age = strictest_max_age(max_age, step_up["max_age"])
     if max_age is not None:
         extra["max_age"] = str(max_age)
-    remember(
-        backend,
-        state,
-        {
-            "organization": extra.get("organization"),
-            "max_age": max_age,
-            "step_up": step_up,
-        },
-    )
+    # 256 bits in one call: strategy.random_string draws each of its 43
+    # characters with a system call of its own.
+    extra["nonce"] = secrets.token_urlsafe(32)
+    asked = {
+        "organization": extra.get("organization"),
+        "max_age": max_age,
+        "step_up": step_up,
+    }
+    keep(backend, state, {NONCE_FIELD: extra["nonce"], TRANSACTION_FIELD: asked})
     return extra
 
 
-def remember(
-    backend: Auth0OAuth2[Any], state: str | None, values: dict[str, Any]
-) -> None:
-    """Keep ``values`` in this state's session transaction (see ``store_nonce``)."""
+def keep(backend: LoginBackend, state: str | None, values: dict[str, Any]) -> None:
+    """Add ``values`` to this state's session transaction.
+
+    ``validate_state()`` pops the transaction when the callback arrives, so
+    what is kept is single-use and bound to the browser that started the login.
+    """
     key = backend.transaction_key(cast("str", state))
     transaction = backend.strategy.session_get(key)
     if not isinstance(transaction, dict) or transaction.get("state") != state:
         raise AuthSessionError(
-            backend, "state", code="session_context_missing", stage="begin"
+            base(backend), "state", code="session_context_missing", stage="begin"
         )
-    backend.strategy.session_set(key, {**transaction, TRANSACTION_FIELD: values})
+    backend.strategy.session_set(key, {**transaction, **values})
 
 
-def requested(backend: Auth0OAuth2[Any]) -> dict[str, Any]:
+def expected_nonce(backend: LoginBackend) -> str | None:
+    """The nonce of the transaction ``validate_state()`` just consumed."""
+    transaction = backend._oauth2_transaction
+    nonce = transaction.get(NONCE_FIELD) if isinstance(transaction, dict) else None
+    return nonce if isinstance(nonce, str) else None
+
+
+def asked_for(backend: LoginBackend) -> dict[str, Any]:
     """What the login being completed asked for (from its transaction)."""
     transaction = backend._oauth2_transaction
     values = transaction.get(TRANSACTION_FIELD) if transaction else None
     return values if isinstance(values, dict) else {}
 
 
-def verify_callback(backend: Auth0OAuth2[Any], claims: Mapping[str, Any]) -> None:
+def verify_callback(backend: LoginBackend, claims: Mapping[str, Any]) -> None:
     """Check verified ID-token claims against what this login asked for."""
-    asked = requested(backend)
+    asked = asked_for(backend)
     organization = asked.get("organization")
     if organization is None:  # a transaction from before this code
-        organization = configured_organization(backend)
-    check_organization(backend, claims, organization)
+        organization = configured_organization(base(backend))
+    check_organization(base(backend), claims, organization)
     max_age = asked.get("max_age")
     if isinstance(max_age, int) and not isinstance(max_age, bool):
         try:
@@ -125,7 +141,7 @@ def verify_callback(backend: Auth0OAuth2[Any], claims: Mapping[str, Any]) -> Non
                 now=tokens.current_time(),
             )
         except tokens.TokenRejected as failure:
-            raise failure.error(backend) from None
+            raise failure.error(base(backend)) from None
     step_up = valid_step_up(asked.get("step_up"))
     if step_up is not None:
-        check_step_up(backend, claims, step_up)
+        check_step_up(base(backend), claims, step_up)

@@ -170,7 +170,7 @@ def check_seed_context_processor(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def check_scope(**kwargs: Any) -> list[checks.CheckMessage]:
     """A quickstart's ``SCOPE = ['openid', 'profile']`` lacks ``email``."""
-    from .checks import resolve_setting
+    from .core import resolve_setting
 
     scope, name = resolve_setting("SCOPE")
     if not isinstance(scope, list | tuple) or "email" in scope:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from social_core.exceptions import AuthResponseError
 
-from .login_context import MFA, amr_of
+from .record import MFA, amr_of
 
 if TYPE_CHECKING:
     from social_core.backends.base import BaseAuth

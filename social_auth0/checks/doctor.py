@@ -32,10 +32,10 @@ from social_core.exceptions import SocialAuthBaseException
 from social_core.utils import setting_name, url_add_parameters
 from social_django.utils import load_backend, load_strategy
 
-from .backend import LOOPBACK_HOSTS, Auth0OAuth2
-from .checks import resolve_setting
-from .jwks import parse_jwks
-from .views import logout_return_url
+from ..backend import LOOPBACK_HOSTS, Auth0OAuth2
+from ..jwt.keys import parse_jwks
+from ..views import logout_return_url
+from .core import resolve_setting
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -8,10 +8,10 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
-from .access import REFRESH_LOCK_TIMEOUT
-from .backend import Auth0OAuth2
-from .checks import PROCESS_LOCAL_CACHES, resolve_setting
-from .token_store import KEYS_SETTING
+from ..access import REFRESH_LOCK_TIMEOUT
+from ..backend import Auth0OAuth2
+from ..user_tokens.store import KEYS_SETTING
+from .core import PROCESS_LOCAL_CACHES, resolve_setting
 
 
 def check_token_keys(**kwargs: Any) -> list[checks.CheckMessage]:

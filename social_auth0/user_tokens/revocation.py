@@ -16,12 +16,12 @@ from django.db.models import Q
 from django.http import HttpRequest
 from social_core.exceptions import SocialAuthBaseException
 
-from . import token_store
-from .backend import backend_for, log_rejection
-from .models import Auth0Session, Auth0Token
+from ..backend import backend_for, log_rejection
+from ..models import Auth0Session, Auth0Token
+from . import store as token_store
 
 if TYPE_CHECKING:
-    from .backend import Auth0OAuth2
+    from ..backend import Auth0OAuth2
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .backend import Auth0OAuth2
-from .checks import resolve_setting
+from ..backend import Auth0OAuth2
+from .core import resolve_setting
 
 # Cache backend -> the OPTIONS keys of its connect and socket timeouts.
 REDIS_TIMEOUT_OPTIONS = {

@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .checks import resolve_setting
-from .resource import MARKER, SCOPE_CLAIMS
+from ..resource import MARKER, SCOPE_CLAIMS
+from .core import resolve_setting
 
 DRF_CLASS = "social_auth0.contrib.drf.Auth0TokenAuthentication"
 DRF_MARKER = "social_auth0_token_authentication"

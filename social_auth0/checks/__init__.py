@@ -1,0 +1,50 @@
+"""System checks, one module per subject, and the live tenant doctor.
+
+``apps.py`` registers ``ALL``; importing a module registers nothing (as
+``django.contrib.auth``). A check id names the module that raises it:
+
+=================  ===========================================================
+ids                module
+=================  ===========================================================
+E001-E016, E030,   ``core.py``: domain, credentials, PKCE, numbers, the shared
+W001-W007,         cache, backends, installed apps, error handling, logout,
+W030-W034          TLS, security ranges, redirects
+E011, W050         ``cache.py``: the shared cache's timeouts
+E013-E029, E040,   ``pipeline.py``: claim fields, roles, groups, linking steps
+W020-W029, W040
+E060-E069,         ``api.py``: the site's API (audiences, options, DRF)
+W060-W069
+E070-E079,         ``access.py``: stored tokens, their keys, the refresh lock
+W070-W079
+E080-E089,         ``login.py``: login parameters, organizations
+W080-W089
+E090               ``social_auth0.conf``: the app is installed (registered at
+                   import: the backend can be imported before ``ready()``)
+W090-W094          ``switching.py``: settings of the integration a site
+                   switched from
+=================  ===========================================================
+
+``doctor.py`` is not a system check: ``manage.py auth0check`` runs it against
+the live tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.checks import CheckMessage
+
+from . import access, api, cache, core, login, pipeline, switching
+
+# Registered by apps.py, in this order.
+ALL: tuple[Callable[..., list[CheckMessage]], ...] = (
+    *core.CHECKS,
+    *pipeline.CHECKS,
+    *cache.CHECKS,
+    *api.CHECKS,
+    *login.CHECKS,
+    *switching.CHECKS,
+    *access.CHECKS,
+)
+
+__all__ = ["ALL"]
