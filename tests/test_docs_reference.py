@@ -34,6 +34,7 @@ PUBLIC = (
 NOT_API = {
     "apps": "the AppConfig: INSTALLED_APPS names the package, not this module",
     "cache": "the shared cache as a dependency, used by the runtime",
+    "clock": "the one clock (current_time), a seam for tests",
     "conf": "the settings home; the settings are in docs/settings.rst",
     "errors": "rejections built and logged; ReauthenticationRequired is "
     "public through social_auth0.access",
