@@ -817,3 +817,6 @@ def _string_or_none(value: object) -> str | None:
 # Listed in AUTHENTICATION_BACKENDS without the app installed, the backend is
 # first imported by a request (or by the URLconf at manage.py check): say so.
 require_app_installed()
+
+
+__all__ = ["Auth0OAuth2", "backend_for"]

@@ -163,3 +163,12 @@ class MFARequiredMixin(StepUpRequiredMixin):
 
     step_up_max_age = None
     step_up_mfa = True
+
+
+__all__ = [
+    "MFARequiredMixin",
+    "RecentLoginRequiredMixin",
+    "StepUpRequiredMixin",
+    "mfa_required",
+    "recent_login_required",
+]

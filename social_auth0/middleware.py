@@ -46,3 +46,6 @@ class BackchannelLogoutMiddleware:
             del request.session[SESSION_KEY]
             logout(request)
         return self.get_response(request)
+
+
+__all__ = ["BackchannelLogoutMiddleware"]

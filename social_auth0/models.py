@@ -77,3 +77,6 @@ class Auth0Token(models.Model):
 
     def __str__(self) -> str:
         return f"Auth0 tokens of {self.sub} for {self.audience or '(no audience)'}"
+
+
+__all__ = ["Auth0Session", "Auth0Token"]

@@ -470,3 +470,6 @@ def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
         return await func(request, *args, **kwargs)
 
     return wrapper
+
+
+__all__ = ["Auth0Principal", "token_required"]

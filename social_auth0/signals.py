@@ -11,3 +11,6 @@ backchannel_logout = Signal()
 #: ``social``: access.py stores the tokens (encrypted) from here, so the
 #: backend never imports the storage.
 login_tokens = Signal()
+
+
+__all__ = ["backchannel_logout", "login_tokens"]

@@ -231,3 +231,6 @@ def begin(request: HttpRequest, backend: str) -> HttpResponse:
     if request.method == "GET" and backend == Auth0OAuth2.name:
         return login(request)
     return cast("HttpResponse", social_views.auth(request, backend))
+
+
+__all__ = ["backchannel_logout", "begin", "login", "logout", "logout_return"]

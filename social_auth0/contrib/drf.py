@@ -138,3 +138,6 @@ class TokenHasScope(BasePermission):
             exception.auth_header = error.challenge(realm(request._request))
             raise exception from None
         return True
+
+
+__all__ = ["Auth0TokenAuthentication", "TokenHasScope"]

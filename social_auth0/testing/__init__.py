@@ -15,6 +15,7 @@ In pytest: ``pytest_plugins = ["social_auth0.testing.pytest_plugin"]`` gives the
 
 from __future__ import annotations
 
+from .apis import Api
 from .browser import LoginError
 from .misbehave import REMOVE, Misbehaviour
 from .requestlog import RequestRecord
@@ -23,6 +24,7 @@ from .users import Application, TenantUser
 
 __all__ = [
     "REMOVE",
+    "Api",
     "Application",
     "Auth0Tenant",
     "LoginError",

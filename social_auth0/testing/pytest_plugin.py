@@ -69,3 +69,6 @@ def _point_django_at(request: pytest.FixtureRequest, tenant: Auth0Tenant) -> Non
     for identifier in [audience] if isinstance(audience, str) else audience or ():
         if isinstance(identifier, str) and identifier not in tenant.apis:
             tenant.add_api(identifier)
+
+
+__all__ = ["auth0_tenant", "auth0_tenant_options"]
