@@ -28,19 +28,13 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from . import clock
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import require_app_installed
-from .jwt.claims import (
-    PARSING_ERRORS,
-    TokenRejected,
-    check_subject,
-    current_time,
-    token_error,
-    verify_access_token,
-    verify_id_token,
-    verify_logout_token,
-)
+from .errors import log_rejection, token_error
+from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
 from .jwt.keys import TenantKeys
+from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
 from .login import record as login_context
 from .login import transaction as login_transaction
 from .login.record import PENDING_SESSION_KEY
@@ -130,22 +124,6 @@ def _normalize_domain(domain: str) -> str:
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
-    """Log a rejected login (or logout) once, with what failed, never a token."""
-    logger.warning(
-        "Auth0 %s rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
-        what,
-        type(error).__name__,
-        error.code,
-        error.stage,
-        error.claim,
-        error.parameter,
-        # repr: the detail may quote the callback's error_description, which
-        # anyone can send: no newlines or unbounded text in the log.
-        repr(error.detail or str(error))[:300],
-    )
 
 
 class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
@@ -575,7 +553,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         Kept until the token expires (plus leeway): after that ``exp`` refuses it.
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
-        lifetime = max(int(claims["exp"] - current_time()) + self.leeway(), 1)
+        lifetime = max(int(claims["exp"] - clock.current_time()) + self.leeway(), 1)
         alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
         # With the shared cache down, a replay is still refused by the process
         # that saw the token; refusing every token instead would drop logouts.

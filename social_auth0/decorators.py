@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 
-from .jwt import claims as tokens
+from . import clock
 from .login.record import SESSION_KEY, login_context
 from .login.stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
 
@@ -70,7 +70,7 @@ def satisfied(request: HttpRequest, *, max_age: int | None, mfa: bool) -> bool:
         return False
     if max_age is not None:
         return is_recent(
-            record, max_age, leeway=_leeway(request), now=tokens.current_time()
+            record, max_age, leeway=_leeway(request), now=clock.current_time()
         )
     return True
 

@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from social_django.models import UserSocialAuth
 
+from social_auth0 import clock as clock_module
 from social_auth0.decorators import recent_login_required
-from social_auth0.jwt import claims as tokens
 from social_auth0.login.record import CONTEXT_KEY
 from social_auth0.login.stepup import MFA_ACR, STEP_UP_KEY, step_up_params
 from social_auth0.testing import TenantUser
@@ -58,7 +58,7 @@ def tenant(clock):
 def use_tenant(tenant, settings, clock, monkeypatch):
     point_django_at(tenant, settings)
     tenant.mfa.action_deployed = True
-    monkeypatch.setattr(tokens, "current_time", clock)
+    monkeypatch.setattr(clock_module, "current_time", clock)
 
 
 def callback_path(url: str) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from social_core.exceptions import AuthConfigurationError, AuthInputError
 
-from ..jwt.claims import token_error
+from ..errors import token_error
 from .params import normalize_organization
 from .roles import as_names
 
