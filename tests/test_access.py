@@ -584,7 +584,7 @@ def test_migration_scrubs_plaintext_tokens(tenant):
     other = UserSocialAuth.objects.create(
         user=social.user, provider="github", uid="1", extra_data={"access_token": "gh"}
     )
-    migration = import_module("social_auth0.migrations.0003_auth0token")
+    migration = import_module("social_auth0.migrations.0001_initial")
 
     with connection.schema_editor() as editor:
         migration.scrub_plaintext_tokens(apps, editor)
