@@ -41,13 +41,9 @@ DEFAULT_MAX_AGE = 300  # seconds
 
 def _leeway(request: HttpRequest) -> int:
     """The backend's ``LEEWAY`` (the callback accepted ``auth_time`` with it)."""
-    from social_django.utils import load_backend, load_strategy
+    from .backend import backend_for
 
-    from .backend import Auth0OAuth2
-
-    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
-    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    return cast("Auth0OAuth2[Any]", backend).leeway()
+    return backend_for(request).leeway()
 
 
 def _auth0_sub(request: HttpRequest) -> str | None:
