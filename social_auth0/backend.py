@@ -35,9 +35,8 @@ from .errors import log_rejection, token_error
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
 from .jwt.keys import TenantKeys
 from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
-from .login import record as login_context
+from .login import record as login_record
 from .login import transaction as login_transaction
-from .login.record import PENDING_SESSION_KEY
 from .login.roles import roles_of
 from .signals import login_tokens
 
@@ -352,7 +351,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if result is not None and current is not None and result == current:
             # Already logged in (a step-up): login() will not run, so the
             # user_logged_in receiver will not record what this login proved.
-            login_context.record_after_pipeline(self.strategy)
+            login_record.record_after_pipeline(self.strategy)
         return result
 
     def get_provider_error(
@@ -388,24 +387,13 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         login_transaction.verify_callback(
             self, claims
         )  # organization, max_age, step-up
-        login_context.leave_pending(
-            self.strategy,
-            login_context.PENDING_KEY,
-            login_context.context_from_claims(claims),
+        # What the login proved, and what logout needs: the session's once
+        # the login completes (sessions.py, at user_logged_in).
+        login_record.leave_pending(
+            self.strategy, login_record.record_from_claims(claims)
         )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
-        # What logout needs later (sessions.py records it at user_logged_in).
-        sid = claims.get("sid")
-        login_context.leave_pending(
-            self.strategy,
-            PENDING_SESSION_KEY,
-            {
-                "sid": sid if isinstance(sid, str) else None,
-                "sub": claims["sub"],
-                "iss": claims["iss"],  # a logout token ends only its tenant's
-            },
-        )
         return claims
 
     def verify_id_token(self, id_token: object) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from social_core.exceptions import (
 if TYPE_CHECKING:
     from social_core.backends.base import BaseAuth
 
-logger = logging.getLogger(__name__)
+# Rejections have always been logged on this name (docs/security.rst), and
+# sites route it: it stays although the function moved here.
+logger = logging.getLogger("social_auth0.backend")
 
 __all__ = ["ReauthenticationRequired", "log_rejection", "token_error"]
 
