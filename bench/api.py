@@ -58,7 +58,7 @@ from social_auth0.contrib.drf import (  # noqa: E402
     Auth0TokenAuthentication,
     TokenHasScope,
 )
-from social_auth0.jwt import claims as tokens  # noqa: E402
+from social_auth0.jwt import verify as tokens  # noqa: E402
 from social_auth0.resource import api_verifier  # noqa: E402
 from social_auth0.testing import Auth0Tenant, TenantUser  # noqa: E402
 

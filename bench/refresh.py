@@ -139,9 +139,9 @@ def caller(user_id: int, calls: int, barrier: threading.Barrier, counts: dict) -
 def worker(workdir, domain, user_id, threads, calls, lock, start, results) -> None:
     """One 'host': ``threads`` threads, ``calls`` calls each, started together."""
     configure(workdir, domain)
-    from social_auth0 import access
+    from social_auth0.user_tokens import refresh
 
-    access.SINGLE_FLIGHT = lock
+    refresh.SINGLE_FLIGHT = lock
     counts: dict = {"lock": threading.Lock()}
     barrier = threading.Barrier(threads)
     start.wait()

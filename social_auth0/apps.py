@@ -12,18 +12,15 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from .access import on_login_tokens
         from .checks import ALL
-        from .sessions import forget_login, record_login, record_on_login
+        from .sessions import forget_login, record_login
         from .signals import backchannel_logout, login_tokens
+        from .user_tokens.refresh import on_login_tokens
         from .user_tokens.revocation import on_backchannel_logout, on_logout
 
         for check in ALL:
             checks.register(check, "social_auth0")
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
-        user_logged_in.connect(
-            record_on_login, dispatch_uid="social_auth0.record_login_context"
-        )
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")
         user_logged_out.connect(on_logout, dispatch_uid="social_auth0.revoke_tokens")
         login_tokens.connect(on_login_tokens, dispatch_uid="social_auth0.store_tokens")

@@ -28,22 +28,15 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
+from . import clock
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import require_app_installed
-from .jwt.claims import (
-    PARSING_ERRORS,
-    TokenRejected,
-    check_subject,
-    current_time,
-    token_error,
-    verify_access_token,
-    verify_id_token,
-    verify_logout_token,
-)
+from .errors import log_rejection, token_error
+from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
 from .jwt.keys import TenantKeys
-from .login import record as login_context
+from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
+from .login import record as login_record
 from .login import transaction as login_transaction
-from .login.record import PENDING_SESSION_KEY
 from .login.roles import roles_of
 from .signals import login_tokens
 
@@ -130,22 +123,6 @@ def _normalize_domain(domain: str) -> str:
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
-    """Log a rejected login (or logout) once, with what failed, never a token."""
-    logger.warning(
-        "Auth0 %s rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
-        what,
-        type(error).__name__,
-        error.code,
-        error.stage,
-        error.claim,
-        error.parameter,
-        # repr: the detail may quote the callback's error_description, which
-        # anyone can send: no newlines or unbounded text in the log.
-        repr(error.detail or str(error))[:300],
-    )
 
 
 class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
@@ -374,7 +351,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if result is not None and current is not None and result == current:
             # Already logged in (a step-up): login() will not run, so the
             # user_logged_in receiver will not record what this login proved.
-            login_context.record_after_pipeline(self.strategy)
+            login_record.record_after_pipeline(self.strategy)
         return result
 
     def get_provider_error(
@@ -410,24 +387,13 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         login_transaction.verify_callback(
             self, claims
         )  # organization, max_age, step-up
-        login_context.leave_pending(
-            self.strategy,
-            login_context.PENDING_KEY,
-            login_context.context_from_claims(claims),
+        # What the login proved, and what logout needs: the session's once
+        # the login completes (sessions.py, at user_logged_in).
+        login_record.leave_pending(
+            self.strategy, login_record.record_from_claims(claims)
         )
         if self.setting("USERINFO", False):
             claims = self.merge_userinfo(claims, access_token)
-        # What logout needs later (sessions.py records it at user_logged_in).
-        sid = claims.get("sid")
-        login_context.leave_pending(
-            self.strategy,
-            PENDING_SESSION_KEY,
-            {
-                "sid": sid if isinstance(sid, str) else None,
-                "sub": claims["sub"],
-                "iss": claims["iss"],  # a logout token ends only its tenant's
-            },
-        )
         return claims
 
     def verify_id_token(self, id_token: object) -> dict[str, Any]:
@@ -575,7 +541,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         Kept until the token expires (plus leeway): after that ``exp`` refuses it.
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
-        lifetime = max(int(claims["exp"] - current_time()) + self.leeway(), 1)
+        lifetime = max(int(claims["exp"] - clock.current_time()) + self.leeway(), 1)
         alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
         # With the shared cache down, a replay is still refused by the process
         # that saw the token; refusing every token instead would drop logouts.

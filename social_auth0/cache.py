@@ -42,6 +42,12 @@ class Unavailable:
 
 UNAVAILABLE: Final = Unavailable()
 
+# The value a process leaves under a lock or stamp key when its attempt at the
+# shared work (a JWKS fetch, a token refresh) failed: whoever waits for the
+# result, or comes next, gives up at once until it expires instead of trying
+# again (Auth0 is rate limited). Pickles as a plain string across processes.
+RECENTLY_FAILED: Final = "failed"
+
 # Per process: stands in for the shared cache where a per-process answer is
 # still safe (JWKS documents and fetch stamps, used jtis).
 PROCESS_LOCAL = LocMemCache(

@@ -30,8 +30,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 
-from .jwt import claims as tokens
-from .login.record import SESSION_KEY, login_context
+from . import clock
+from .login.record import login_record
 from .login.stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -41,36 +41,20 @@ DEFAULT_MAX_AGE = 300  # seconds
 
 def _leeway(request: HttpRequest) -> int:
     """The backend's ``LEEWAY`` (the callback accepted ``auth_time`` with it)."""
-    from social_django.utils import load_backend, load_strategy
+    from .backend import backend_for
 
-    from .backend import Auth0OAuth2
-
-    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
-    backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
-    return cast("Auth0OAuth2[Any]", backend).leeway()
+    return backend_for(request).leeway()
 
 
-def _auth0_sub(request: HttpRequest) -> str | None:
-    """The Auth0 ``sub`` of this session's login (also for sessions opened
-    before the login record existed: the logout record has it too)."""
-    record = login_context(request)
-    if record is not None:
-        return cast("str", record["sub"])
-    logout_record = request.session.get(SESSION_KEY)
-    sub = logout_record.get("sub") if isinstance(logout_record, dict) else None
-    return sub if isinstance(sub, str) and sub else None
-
-
-def satisfied(request: HttpRequest, *, max_age: int | None, mfa: bool) -> bool:
-    """Whether this session's Auth0 login meets the requirement already."""
-    record = login_context(request)
-    if record is None or record.get("sub") != _auth0_sub(request):
-        return False
+def requirement_met(
+    record: dict[str, Any], request: HttpRequest, *, max_age: int | None, mfa: bool
+) -> bool:
+    """Whether this session's Auth0 login (``record``) meets the requirement."""
     if mfa and not has_mfa(record):
         return False
     if max_age is not None:
         return is_recent(
-            record, max_age, leeway=_leeway(request), now=tokens.current_time()
+            record, max_age, leeway=_leeway(request), now=clock.current_time()
         )
     return True
 
@@ -82,14 +66,16 @@ def step_up(
     (a redirect through Auth0, the login page, or 403)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    sub = _auth0_sub(request)
-    if sub is None:
+    record = login_record(request)
+    if record is None:
         raise PermissionDenied("this session did not log in with Auth0")
-    if satisfied(request, max_age=max_age, mfa=mfa):
+    if requirement_met(record, request, max_age=max_age, mfa=mfa):
         return None
     if request.method not in SAFE_METHODS:
         raise PermissionDenied("step-up needed: retry from a page (GET)")
-    request.session[STEP_UP_KEY] = step_up_request(sub, max_age=max_age, mfa=mfa)
+    request.session[STEP_UP_KEY] = step_up_request(
+        record["sub"], max_age=max_age, mfa=mfa
+    )
     query = QueryDict(mutable=True)
     query[REDIRECT_FIELD_NAME] = request.get_full_path()
     # safe="/": the same URL shape as login_required's redirect_to_login.

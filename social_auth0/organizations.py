@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from .login.record import login_context
+from .login.record import login_record
 
 __all__ = ["Organization", "current_organization"]
 
@@ -26,7 +26,7 @@ class Organization:
 
 def current_organization(request: HttpRequest) -> Organization | None:
     """The organization of this session's Auth0 login (verified claims), or None."""
-    record = login_context(request)
+    record = login_record(request)
     if record is None or not isinstance(record.get("org_id"), str):
         return None
     return Organization(record["org_id"], record.get("org_name"))

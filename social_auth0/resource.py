@@ -47,8 +47,9 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from .backend import Auth0OAuth2, backend_for, log_rejection, reads_django_settings
-from .jwt.claims import token_error, verify_api_access_token
+from .backend import Auth0OAuth2, backend_for, reads_django_settings
+from .errors import log_rejection, token_error
+from .jwt.verify import verify_api_access_token
 
 if TYPE_CHECKING:
     from .jwt.keys import TenantKeys

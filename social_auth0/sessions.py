@@ -1,9 +1,9 @@
 """Recording the Django sessions Auth0 logins open, and ending them on demand.
 
-The backend leaves the verified ``sid``, ``sub`` and ``iss`` in the session
-under ``PENDING_SESSION_KEY``; the ``user_logged_in`` receiver below records
-them with the session key. It must be a receiver, not a pipeline step:
-``login()`` cycles the session key after the pipeline has run.
+The backend leaves the login's record (login/record.py: ``sid``, ``sub``,
+``iss``, what it proved) pending; the ``user_logged_in`` receiver below makes
+it the session's and records the session key. It must be a receiver, not a
+pipeline step: ``login()`` cycles the session key after the pipeline has run.
 
 Each login's state (active or revoked) is also kept in the shared cache, so
 that the middleware's check costs no database query: revocations write
@@ -34,13 +34,7 @@ from social_core.utils import setting_name
 
 from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
-from .login.record import (
-    CONTEXT_KEY,
-    PENDING_KEY,
-    PENDING_SESSION_KEY,
-    SESSION_KEY,
-    take_pending,
-)
+from .login.record import SESSION_KEY, take_pending
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
@@ -75,48 +69,31 @@ def logged_in_with_auth0(user: Any) -> bool:
 def record_login(
     sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
 ) -> None:
-    """``user_logged_in`` receiver: map the Auth0 session to this Django session."""
+    """``user_logged_in`` receiver: what the login proved becomes this
+    session's record, with the ``Auth0Session`` row back-channel logout finds."""
     session = getattr(request, "session", None)
     if session is None:
         return
-    # The backend leaves the login's sid/sub pending; only a completed login
-    # by our backend makes them this session's (a failed second login must
-    # not overwrite the record of the user still logged in).
-    login = take_pending(request, PENDING_SESSION_KEY)
+    # The backend leaves the login's record pending; only a completed login
+    # by our backend makes it this session's (a failed second login must not
+    # overwrite the record of the user still logged in).
+    pending = take_pending(request)
     if not logged_in_with_auth0(user):
-        session.pop(SESSION_KEY, None)
+        session.pop(SESSION_KEY, None)  # another backend's login: nothing proven
         return
-    if not isinstance(login, dict):
+    if pending is None:
         return
     login_id = secrets.token_urlsafe(32)
     Auth0Session.objects.create(
         login_id=login_id,
-        issuer=login.get("iss") or "",
-        sid=login.get("sid") or "",
-        sub=login["sub"],
+        issuer=pending.get("iss") or "",
+        sid=pending.get("sid") or "",
+        sub=pending["sub"],
         user=user,
         session_key=server_side_key(session),
     )
     login_state().add(state_key(login_id), ACTIVE, RECHECK_AFTER)
-    session[SESSION_KEY] = {
-        "sid": login.get("sid"),
-        "sub": login["sub"],
-        "login_id": login_id,
-    }
-
-
-def record_on_login(
-    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
-) -> None:
-    """``user_logged_in`` receiver: the pending record becomes this session's."""
-    session = getattr(request, "session", None)
-    if session is None:
-        return
-    pending = take_pending(request, PENDING_KEY)
-    if not logged_in_with_auth0(user) or not isinstance(pending, dict):
-        session.pop(CONTEXT_KEY, None)  # another backend's login: nothing proven
-        return
-    session[CONTEXT_KEY] = pending
+    session[SESSION_KEY] = {**pending, "login_id": login_id}
 
 
 def server_side_key(session: SessionBase) -> str:

@@ -28,7 +28,8 @@ from social_django.utils import (
     check_fetch_metadata,
 )
 
-from .backend import Auth0OAuth2, backend_for, log_rejection
+from .backend import Auth0OAuth2, backend_for
+from .errors import log_rejection
 from .login.params import allowed_names, forwarded_params
 from .sessions import SESSION_KEY, end_sessions
 from .signals import backchannel_logout as backchannel_logout_sent

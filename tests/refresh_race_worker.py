@@ -88,8 +88,9 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
     from django.db import close_old_connections, connection
     from django.test import RequestFactory
 
-    from social_auth0.access import backend_for, get_access_token
-    from social_auth0.jwt.claims import verify_access_token
+    from social_auth0.access import get_access_token
+    from social_auth0.backend import backend_for
+    from social_auth0.jwt.verify import verify_access_token
 
     close_old_connections()
     try:
@@ -118,9 +119,9 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
 
 
 def race(user_id: int, threads: int, lock: bool) -> dict[str, Any]:
-    from social_auth0 import access
+    from social_auth0.user_tokens import refresh
 
-    access.SINGLE_FLIGHT = lock
+    refresh.SINGLE_FLIGHT = lock
     barrier = threading.Barrier(threads)
     results: list[dict[str, Any]] = []
     workers = [

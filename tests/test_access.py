@@ -16,12 +16,14 @@ from django.test import Client, RequestFactory
 from social_core.exceptions import AuthConfigurationError, AuthProviderError
 from social_django.models import UserSocialAuth
 
-from social_auth0 import access
+from social_auth0 import clock
 from social_auth0.access import BearerAuth, ReauthenticationRequired, get_access_token
-from social_auth0.jwt.claims import verify_access_token
+from social_auth0.backend import backend_for
+from social_auth0.jwt.verify import verify_access_token
 from social_auth0.models import Auth0Token
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
+from social_auth0.user_tokens import refresh
 from social_auth0.user_tokens import store as token_store
 
 from .conftest import complete_login, make_tenant, point_django_at
@@ -54,7 +56,7 @@ def use_tenant(tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]
     settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
-    access.SINGLE_FLIGHT = True
+    refresh.SINGLE_FLIGHT = True
 
 
 def login(tenant) -> Client:
@@ -87,13 +89,12 @@ def stored(request) -> token_store.StoredTokens:
 
 
 def later(monkeypatch, seconds: float) -> None:
-    """Move access.py's clock (tokens are judged by it) ``seconds`` ahead."""
-    monkeypatch.setattr(access, "_now", lambda: time.time() + seconds)
+    """Move the clock (tokens are judged by it) ``seconds`` ahead."""
+    monkeypatch.setattr(clock, "current_time", lambda: time.time() + seconds)
 
 
 def verify(tenant, token: str) -> dict:
-    from social_auth0.access import backend_for
-
+    """Verify as of the tenant's clock (``later`` moves only ours)."""
     backend = backend_for(None)
     return verify_access_token(
         backend,
@@ -103,6 +104,7 @@ def verify(tenant, token: str) -> dict:
         client_id="test-client-id",
         audience=API,
         leeway=60,
+        now=tenant.clock(),
     )
 
 
@@ -360,12 +362,12 @@ def test_a_dead_lock_holder_is_taken_over_after_the_timeout(
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     # A process took the lock and died before releasing it.
-    lock = access.RefreshLock(access.backend_for(None), request.user.pk, API)
+    lock = refresh.RefreshLock(backend_for(None), request.user.pk, API)
     assert cache.add(lock.key, "dead-holder", 1)
     waits = []
-    wait = access.RefreshLock._wait
+    wait = refresh.RefreshLock._wait
     monkeypatch.setattr(
-        access.RefreshLock, "_wait", lambda self, d: waits.append(1) or wait(self, d)
+        refresh.RefreshLock, "_wait", lambda self, d: waits.append(1) or wait(self, d)
     )
 
     token = get_access_token(request)
@@ -384,10 +386,13 @@ def test_the_row_claim_stops_a_second_sender_even_when_the_cache_lock_fails(
     settings.SOCIAL_AUTH_AUTH0_REFRESH_LOCK_TIMEOUT = 1
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
-    other = token_store.claim_exchange(stored(request), now=access._now(), hold=1)
+    other = token_store.claim_exchange(
+        stored(request), now=clock.current_time(), hold=1
+    )
     assert other is not None  # another process claimed it, then went silent
     assert (
-        token_store.claim_exchange(stored(request), now=access._now(), hold=1) is None
+        token_store.claim_exchange(stored(request), now=clock.current_time(), hold=1)
+        is None
     )
     from django.core.cache import caches
 
@@ -579,7 +584,7 @@ def test_migration_scrubs_plaintext_tokens(tenant):
     other = UserSocialAuth.objects.create(
         user=social.user, provider="github", uid="1", extra_data={"access_token": "gh"}
     )
-    migration = import_module("social_auth0.migrations.0003_auth0token")
+    migration = import_module("social_auth0.migrations.0001_initial")
 
     with connection.schema_editor() as editor:
         migration.scrub_plaintext_tokens(apps, editor)

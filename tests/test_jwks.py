@@ -15,6 +15,7 @@ from social_core.exceptions import (
 )
 from social_django.utils import load_strategy
 
+from social_auth0 import clock
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.jwt import keys as jwks
 
@@ -109,8 +110,8 @@ def test_token_without_kid_refetches_only_when_no_key_verifies(
 def test_expired_keys_are_fetched_again(backend, tenant_jwks, monkeypatch):
     _document, mock = tenant_jwks
     keys_for(backend, "key-1")
-    later = jwks._now() + Auth0OAuth2.JWKS_CACHE_TTL + 1
-    monkeypatch.setattr(jwks, "_now", lambda: later)
+    later = clock.current_time() + Auth0OAuth2.JWKS_CACHE_TTL + 1
+    monkeypatch.setattr(clock, "current_time", lambda: later)
     cache.clear()  # the shared entry expired too
     keys_for(backend, "key-1")
     assert fetches(mock) == 2
@@ -176,7 +177,7 @@ def test_first_fetch_is_single_flight(backend, signer):
     def publish():
         cache.set(
             keys.document_key,
-            {"jwks": {"keys": [signer.jwk]}, "fetched_at": jwks._now()},
+            {"jwks": {"keys": [signer.jwk]}, "fetched_at": clock.current_time()},
         )
 
     timer = threading.Timer(0.2, publish)
@@ -226,7 +227,10 @@ def test_uses_a_refetch_another_process_made(backend, signer, other_signer):
     # Another process refetched (and still holds the stamp).
     cache.set(
         keys.document_key,
-        {"jwks": {"keys": [signer.jwk, other_signer.jwk]}, "fetched_at": jwks._now()},
+        {
+            "jwks": {"keys": [signer.jwk, other_signer.jwk]},
+            "fetched_at": clock.current_time(),
+        },
     )
     cache.set(keys.stamp_key, "fetching")
     with responses.RequestsMock() as mock:  # no HTTP request allowed
@@ -237,8 +241,8 @@ def test_stale_keys_serve_while_the_tenant_is_down(backend, signer, monkeypatch)
     with responses.RequestsMock() as mock:
         mock.get(JWKS_URL, json={"keys": [signer.jwk]})
         keys_for(backend, "key-1")
-    later = jwks._now() + Auth0OAuth2.JWKS_CACHE_TTL + 1
-    monkeypatch.setattr(jwks, "_now", lambda: later)
+    later = clock.current_time() + Auth0OAuth2.JWKS_CACHE_TTL + 1
+    monkeypatch.setattr(clock, "current_time", lambda: later)
     cache.clear()
     with responses.RequestsMock() as mock:
         mock.get(JWKS_URL, status=503)

@@ -152,6 +152,36 @@ def test_a_steady_state_login_makes_fourteen_queries(tenant, settings):
     assert not [
         s for s in statements(complete) if "usersocialauth" in s and "UPDATE" in s
     ]
+    # Of these, the writes: social-core's and Django's (the state nonce, the
+    # session twice at begin and three times at the callback, last_login),
+    # and one of ours, the Auth0Session row back-channel logout needs.
+    assert [write_target(sql) for sql in writes(begin)] == [
+        "INSERT social_auth_nonce",
+        "INSERT django_session",
+    ]
+    assert [write_target(sql) for sql in writes(complete)] == [
+        "DELETE social_auth_nonce",
+        "INSERT django_session",
+        "DELETE django_session",
+        "UPDATE auth_user",
+        "INSERT social_auth0_auth0session",
+        "UPDATE django_session",
+    ]
+
+
+def writes(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        sql
+        for sql in statements(queries)
+        if sql.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+def write_target(sql: str) -> str:
+    """``"INSERT table"`` for ``INSERT INTO "table" ...`` (and UPDATE, DELETE)."""
+    verb, rest = sql.split(" ", 1)
+    rest = rest.removeprefix("INTO ").removeprefix("FROM ")
+    return f"{verb} {rest.split(' ', 1)[0].strip(chr(34))}"
 
 
 def test_key_rotation_between_two_logins(tenant):

@@ -65,10 +65,24 @@ def query(url: str) -> dict[str, str]:
 
 # What the session keeps -----------------------------------------------------
 
+RECORD_FIELDS = {
+    "sub",
+    "sid",
+    "iss",
+    "auth_time",
+    "amr",
+    "acr",
+    "mfa",
+    "org_id",
+    "org_name",
+    "login_id",
+}
 
-def test_session_keeps_only_what_logout_needs(tenant):
+
+def test_session_keeps_one_record_of_verified_claims(tenant):
     client = login(tenant)
-    assert set(client.session[SESSION_KEY]) == {"sid", "sub", "login_id"}
+    assert set(client.session[SESSION_KEY]) == RECORD_FIELDS
+    assert not [key for key in client.session.keys() if "pending" in key]
     assert client.session[SESSION_KEY]["sid"] in tenant.sessions
     values = " ".join(str(v) for v in dict(client.session).values())
     assert "eyJ" not in values  # no JWT, no access or refresh token

@@ -14,7 +14,7 @@ from django.test import Client, RequestFactory
 from social_django.models import UserSocialAuth
 
 from social_auth0.login.organizations import organization_groups, same_organization
-from social_auth0.login.record import CONTEXT_KEY
+from social_auth0.login.record import SESSION_KEY
 from social_auth0.organizations import Organization, current_organization
 from social_auth0.testing import REMOVE, TenantUser
 
@@ -94,7 +94,7 @@ def test_organization_id_is_sent_and_checked(tenant, settings):
     assert query_of(begin_login(client))["organization"] == ACME_ID
     response = login(client, tenant)
     assert_logged_in(response, client)
-    assert client.session[CONTEXT_KEY]["org_id"] == ACME_ID
+    assert client.session[SESSION_KEY]["org_id"] == ACME_ID
     social = UserSocialAuth.objects.get()
     assert social.extra_data["org_id"] == ACME_ID
     assert social.extra_data["org_name"] == "acme"
@@ -374,10 +374,10 @@ def test_a_later_login_without_organization_replaces_the_session_record(
     settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = "*"
     client = Client()
     assert_logged_in(login(client, tenant, organization=ACME_ID), client)
-    assert client.session[CONTEXT_KEY]["org_id"] == ACME_ID
+    assert client.session[SESSION_KEY]["org_id"] == ACME_ID
     client.logout()
     assert_logged_in(login(client, tenant), client)
-    assert client.session[CONTEXT_KEY]["org_id"] is None
+    assert client.session[SESSION_KEY]["org_id"] is None
     assert UserSocialAuth.objects.get().extra_data["org_id"] is None
 
 

@@ -21,8 +21,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from social_auth0 import cache as shared_cache
+from social_auth0 import clock
 from social_auth0.cache import UNAVAILABLE, SharedCache
-from social_auth0.jwt import keys as jwks
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
@@ -155,7 +155,7 @@ def test_login_after_the_keys_ttl_expired_while_redis_is_down(
     assert tenant.count(JWKS_PATH) == 1
     redis.stop()
     later = time.time() + 601  # past JWKS_CACHE_TTL
-    monkeypatch.setattr(jwks, "_now", lambda: later)
+    monkeypatch.setattr(clock, "current_time", lambda: later)
     client = login(tenant)
     assert logged_in(client)
     assert tenant.count(JWKS_PATH) == 2

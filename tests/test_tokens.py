@@ -12,9 +12,9 @@ import time
 import pytest
 from social_core.exceptions import AuthResponseError
 
-from social_auth0.jwt.claims import (
-    BACKCHANNEL_LOGOUT_EVENT,
-    MAX_NESTING,
+from social_auth0.jwt.claims import BACKCHANNEL_LOGOUT_EVENT
+from social_auth0.jwt.compact import MAX_NESTING
+from social_auth0.jwt.verify import (
     verify_access_token,
     verify_id_token,
     verify_logout_token,
@@ -452,7 +452,7 @@ def test_accepts_an_exp_in_the_year_9999(signer):
 
 
 def test_logout_tokens_have_a_smaller_bound(signer):
-    from social_auth0.jwt.claims import verify_logout_token
+    from social_auth0.jwt.verify import verify_logout_token
 
     claims = {
         "iss": ISSUER,

@@ -137,6 +137,9 @@ if AUTH0_EMULATOR and not SOCIAL_AUTH_AUTH0_AUDIENCE:
 if SOCIAL_AUTH_AUTH0_AUDIENCE:
     SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]  # a refresh token
     SOCIAL_AUTH_AUTH0_STORE_TOKENS = True  # encrypted, for get_access_token()
+    # home/api.py serves that API: it accepts tokens for the same identifier.
+    SOCIAL_AUTH_AUTH0_API_AUDIENCE = SOCIAL_AUTH_AUTH0_AUDIENCE
+    SOCIAL_AUTH_AUTH0_API_REALM = "example-api"
 
 # social_auth0's pipeline, plus one step of this example that keeps the
 # verified claims in the session for the dashboard.

@@ -8,8 +8,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
-from ..access import REFRESH_LOCK_TIMEOUT
 from ..backend import Auth0OAuth2
+from ..user_tokens.refresh import REFRESH_LOCK_TIMEOUT
 from ..user_tokens.store import KEYS_SETTING
 from .core import PROCESS_LOCAL_CACHES, resolve_setting
 

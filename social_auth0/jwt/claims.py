@@ -1,19 +1,11 @@
-"""Verification of Auth0-issued JWTs: ID tokens, access tokens (the login's and
-those sent to the site's API) and back-channel logout tokens.
+"""The claim rules of Auth0-issued JWTs, and how a rule says no.
 
-Every kind takes one path, ``decode_verified``: size bounds, the header (RS256
-pinned, never read from the token), the signature checked with the tenant's key
-(python-jose's key object, straight to ``cryptography``), and only then the
-payload, parsed once. The claim rules are small named functions here, because
-python-jose cannot say which claim failed and its defaults let through a token
-with no ``aud``, ``exp`` or ``iat``, an empty ``sub``, a list ``aud`` without
-``azp``, and ``"123"`` or ``true`` as a time.
-
-A rule that fails raises ``TokenRejected`` (code, claim, detail); the verify_*
-entry points catch it and raise social-core's ``AuthResponseError``, built in
-one place (``rejected``) with the backend and the stage. (A ``try`` in each:
-a decorator re-packing their keyword arguments cost 8% of an API request's
-verification.)
+Each rule is a small named function, because python-jose cannot say which
+claim failed and its defaults let through a token with no ``aud``, ``exp`` or
+``iat``, an empty ``sub``, a list ``aud`` without ``azp``, and ``"123"`` or
+``true`` as a time. A rule that fails raises ``TokenRejected`` (code, claim,
+detail); the entry points in ``verify.py`` turn it into social-core's
+``AuthResponseError``. Parsing the compact JWS is ``compact.py``'s.
 
 OpenID Connect Core 1.0, section 3.1.3.7 (ID Token Validation), is the
 reference for the order and the content of the checks.
@@ -21,48 +13,17 @@ reference for the order and the content of the checks.
 
 from __future__ import annotations
 
-import binascii
-import json
-import time
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from social_core.exceptions import AuthResponseError, ErrorStage
 from social_core.utils import constant_time_compare
 
+from ..errors import token_error
+
 if TYPE_CHECKING:
-    from jose.backends.base import Key
     from social_core.backends.base import BaseAuth
 
-# Auth0 signs with RS256 by default; HS256 (the client secret as key) is legacy
-# and would let anyone holding the secret mint tokens. Pinned, never read from
-# the token header.
-ALGORITHM = "RS256"
-ID_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
-
-KeyLookup = Callable[[str | None], Iterable["Key"]]
-HeaderRule = Callable[[Mapping[str, Any]], None]
-
-# Size bounds, checked before anything is decoded: a token is attacker input
-# (the back-channel endpoint and the API are public), and a parser would
-# base64-decode and JSON-parse whatever arrives (200 KB of nested "[" in a
-# header is a RecursionError; megabytes are memory). Lengths are in characters
-# of the compact JWS. Auth0's headers are {"alg", "typ", "kid"}: under 150
-# characters.
-MAX_HEADER_LENGTH = 2048
-# An RSA signature of a key up to 8192 bits, base64url.
-MAX_SIGNATURE_LENGTH = 1366
-# Auth0 limits an ID (or access) token's payload to 100 KB (custom claims
-# included): its base64url form, plus the header and signature.
-MAX_ID_TOKEN_LENGTH = (
-    MAX_HEADER_LENGTH + -(-102_400 * 4 // 3) + MAX_SIGNATURE_LENGTH + 2
-)
-# A logout token carries iss, aud, iat, exp, jti, events, sid and/or sub: under
-# 1 KB from Auth0; 8 KB leaves room for long custom domains and client ids.
-MAX_LOGOUT_TOKEN_LENGTH = 8192
 # Parsing errors json does not turn into ValueError: nesting deeper than the
 # interpreter's recursion limit, integers too large for a float, and sizes
 # that exhaust memory.
@@ -70,26 +31,6 @@ PARSING_ERRORS = (RecursionError, OverflowError, MemoryError)
 # NumericDates after the year 9999 (or before 1970) are refused, so every time
 # computed from a claim stays a finite float and a valid datetime and timeout.
 MAX_NUMERIC_DATE = 253_402_300_799
-
-
-def current_time() -> float:
-    """Return the current time; a seam for tests (like Django's token generator)."""
-    return time.time()
-
-
-# --- Errors -----------------------------------------------------------------
-
-
-def token_error(
-    backend: BaseAuth[Any] | None,
-    detail: str,
-    *,
-    code: str,
-    claim: str | None = None,
-    stage: ErrorStage = "token_validation",
-) -> AuthResponseError:
-    """Build the structured error a rejected token (or response) raises."""
-    return AuthResponseError(backend, detail, code=code, claim=claim, stage=stage)
 
 
 class TokenRejected(Exception):
@@ -114,222 +55,12 @@ class TokenRejected(Exception):
         )
 
 
-# What the verify_* functions catch: the rules' refusals, and parsing failures
-# that escaped them (the net under the checks), so that no token, and nothing
-# a tenant signs, ever becomes a 500.
-REJECTIONS = (TokenRejected, *PARSING_ERRORS)
-
-
-def rejected(
-    backend: BaseAuth[Any] | None, failure: BaseException
-) -> AuthResponseError:
-    """The ``AuthResponseError`` a verify_* function raises for ``failure``."""
-    if isinstance(failure, TokenRejected):
-        return failure.error(backend)
-    return token_error(
-        backend,
-        f"token could not be parsed ({type(failure).__name__})",
-        code="malformed_response",
-    )
-
-
-def shown(value: object, limit: int) -> str:
+def display_value(value: object, limit: int) -> str:
     """``value`` for a log line: a string cut to ``limit``, else its type only
     (the repr of an attacker's deeply nested list could itself recurse)."""
     if isinstance(value, str):
         return repr(value[:limit])
     return f"<{type(value).__name__}>"
-
-
-# --- The compact JWS: size, header, signature, payload ----------------------
-
-# base64url -> base64 for binascii's strict decoder; "+" and "/" become "!",
-# which it refuses: a token's segments are base64url only (RFC 7515 section 2).
-_FROM_B64URL = bytes.maketrans(b"-_+/", b"+/!!")
-# Stateless parameters of RS256, shared by every verification.
-_PKCS1V15 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
-_json_decode = json.JSONDecoder().decode
-
-
-def b64url_decode(segment: str) -> bytes:
-    """Decode one base64url segment; raise ``ValueError`` on any other character."""
-    raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
-    try:
-        return binascii.a2b_base64(
-            raw.translate(_FROM_B64URL) + b"=" * (-len(raw) % 4), strict_mode=True
-        )
-    except binascii.Error as error:
-        raise ValueError("not base64url") from error
-
-
-def check_size(token: object, max_length: int) -> tuple[str, int, int]:
-    """Return ``token`` and the positions of its two dots if it is a compact
-    JWS within the size bounds."""
-    if not isinstance(token, str) or token.count(".") != 2:
-        raise TokenRejected("token is not a compact JWS", code="malformed_response")
-    header_end = token.find(".")  # lengths from indexes: no copies of the token
-    signed_end = token.rfind(".")
-    signature = len(token) - signed_end - 1
-    if (
-        len(token) > max_length
-        or header_end > MAX_HEADER_LENGTH
-        or signature > MAX_SIGNATURE_LENGTH
-    ):
-        raise TokenRejected(
-            f"token is larger than allowed ({len(token)} characters, header "
-            f"{header_end}, signature {signature}; limits {max_length}, "
-            f"{MAX_HEADER_LENGTH}, {MAX_SIGNATURE_LENGTH})",
-            code="malformed_response",
-        )
-    return token, header_end, signed_end
-
-
-# Arrays and objects nested deeper than this are refused, whatever the
-# Python: json.loads raises RecursionError on 3.11 only from about 1000 levels
-# on, and later Pythons parse far deeper. Auth0's claims nest a few levels.
-MAX_NESTING = 32
-
-
-def read_segment(segment: str, unreadable: str) -> Any:
-    """The JSON value of one base64url segment; ``unreadable`` is the detail
-    of the rejection when it is none."""
-    try:
-        text = b64url_decode(segment).decode("utf-8")
-        value = _json_decode(text)
-        # Counting brackets is C-speed; only a suspect value is walked.
-        suspect = text.count("[") + text.count("{") > MAX_NESTING
-        if suspect and nesting_within(value) > MAX_NESTING:
-            raise ValueError(f"nested deeper than {MAX_NESTING}")
-        return value
-    # json.JSONDecodeError and UnicodeError are ValueErrors; deep nesting is a
-    # RecursionError on some Pythons.
-    except (ValueError, *PARSING_ERRORS) as error:
-        raise TokenRejected(unreadable, code="malformed_response") from error
-
-
-def nesting_within(value: object, limit: int = MAX_NESTING) -> int:
-    """How deep ``value``'s arrays and objects nest, counted up to ``limit + 1``
-    (iterative: no recursion to exhaust)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if not isinstance(item, dict | list):
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def read_header(segment: str) -> dict[str, Any]:
-    """The JWS header of a token's first segment; only the header."""
-    header = read_segment(segment, "token header is unreadable")
-    if not isinstance(header, dict):
-        raise TokenRejected("token header is not an object", code="malformed_response")
-    return cast("dict[str, Any]", header)
-
-
-def check_algorithm(header: Mapping[str, Any]) -> None:
-    """Refuse any algorithm but RS256 (``none``, HS*, PS*, ...)."""
-    alg = header.get("alg")
-    if alg != ALGORITHM:
-        raise TokenRejected(
-            f"token alg {shown(alg, 20)} is not allowed; only {ALGORITHM} is",
-            code="invalid_signature",
-            claim="alg",
-        )
-
-
-# (header rule, header segment) -> header, for headers that passed
-# accepted_header(). Every token a tenant signs with one key has the same
-# header: reading and checking it once is enough. Bounded: emptied when full
-# (forged headers only churn it).
-_accepted_headers: dict[tuple[HeaderRule | None, str], dict[str, Any]] = {}
-MAX_ACCEPTED_HEADERS = 64
-
-
-def accepted_header(segment: str, header_rule: HeaderRule | None) -> dict[str, Any]:
-    """The header of ``segment`` if it is an object with RS256, a string
-    ``kid`` (or none) and passes ``header_rule``; the caller must not change
-    it (it is shared)."""
-    memo_key = (header_rule, segment)
-    header = _accepted_headers.get(memo_key)
-    if header is not None:
-        return header
-    header = read_header(segment)
-    check_algorithm(header)
-    kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise TokenRejected("token kid is not a string", code="malformed_response")
-    if header_rule is not None:
-        header_rule(header)
-    if len(_accepted_headers) >= MAX_ACCEPTED_HEADERS:
-        _accepted_headers.clear()
-    _accepted_headers[memo_key] = header
-    return header
-
-
-def signature_matches(key: Key, message: bytes, signature: bytes) -> bool:
-    """RS256 check of ``signature`` with ``key``, straight to ``cryptography``.
-
-    python-jose's ``key.verify`` does the same after two ABC ``isinstance``
-    tests per call; keys it did not build on ``cryptography`` still use it.
-    """
-    public_key = getattr(key, "prepared_key", None)
-    verify = getattr(public_key, "verify", None)
-    if verify is None or not hasattr(public_key, "public_numbers"):
-        return bool(key.verify(message, signature))
-    try:
-        verify(signature, message, _PKCS1V15, _SHA256)
-    except InvalidSignature:
-        return False
-    return True
-
-
-def decode_verified(
-    token: object,
-    key_lookup: KeyLookup,
-    *,
-    max_length: int = MAX_ID_TOKEN_LENGTH,
-    header_rule: HeaderRule | None = None,
-) -> dict[str, Any]:
-    """Check the size, header and signature of ``token`` and return its claims.
-
-    ``key_lookup(kid)`` yields the candidate keys: the key with that ``kid``, or
-    every RS256 signing key of the set for a token without one (it may refetch
-    the key set once, see ``jwks.py``). ``header_rule`` adds a kind's own
-    header rule (``typ``). The payload is decoded only after a key verified
-    the signature: the one place claims are read from a token.
-    """
-    token, header_end, signed_end = check_size(token, max_length)
-    header = accepted_header(token[:header_end], header_rule)
-    try:
-        signature = b64url_decode(token[signed_end + 1 :])
-        message = token[:signed_end].encode("ascii")
-    except ValueError as error:  # UnicodeEncodeError is one too
-        raise TokenRejected(
-            "token is not a compact JWS", code="malformed_response"
-        ) from error
-    for key in key_lookup(header.get("kid")):
-        if signature_matches(key, message, signature):
-            return read_claims(token[header_end + 1 : signed_end])
-    raise TokenRejected(
-        "token signature does not verify with the tenant's keys",
-        code="invalid_signature",
-    )
-
-
-def read_claims(segment: str) -> dict[str, Any]:
-    """The claims of a verified token's payload segment: a JSON object."""
-    claims = read_segment(segment, "token payload is not JSON")
-    if not isinstance(claims, dict):
-        raise TokenRejected(
-            "token payload is not a JSON object", code="malformed_response"
-        )
-    return cast("dict[str, Any]", claims)
 
 
 # --- Claim rules ------------------------------------------------------------
@@ -348,7 +79,7 @@ def check_issuer(claims: Mapping[str, Any], issuer: str) -> None:
     """``iss`` must equal the tenant's issuer exactly (with its trailing slash)."""
     if claims.get("iss") != issuer:
         raise TokenRejected(
-            f"token iss {shown(claims.get('iss'), 200)} is not {issuer!r}",
+            f"token iss {display_value(claims.get('iss'), 200)} is not {issuer!r}",
             code="invalid_claim",
             claim="iss",
         )
@@ -488,83 +219,6 @@ def check_auth_time(
         )
 
 
-# --- ID tokens and the login's access token ---------------------------------
-
-
-def verify_id_token(
-    backend: BaseAuth[Any] | None,
-    token: object,
-    key_lookup: KeyLookup,
-    *,
-    issuer: str,
-    client_id: str,
-    nonce: str | None,
-    leeway: float,
-    max_age: int | None = None,
-    now: float | None = None,
-    nonce_required: bool = True,
-) -> dict[str, Any]:
-    """Verify an Auth0 ID token completely and return its claims.
-
-    ``nonce_required=False`` is for an ID token from a refresh (OIDC Core
-    12.2): it answers no authorization request, so it carries no nonce to check.
-    """
-    if now is None:
-        now = current_time()
-    try:
-        claims = decode_verified(token, key_lookup)
-        require_claims(claims, ID_TOKEN_REQUIRED_CLAIMS)
-        check_issuer(claims, issuer)
-        audiences = check_audience(claims, client_id)
-        check_authorized_party(claims, client_id, several_audiences=len(audiences) > 1)
-        check_times(claims, leeway=leeway, now=now)
-        check_subject(claims)
-        if nonce_required:
-            check_nonce(claims, nonce)
-        if max_age is not None:
-            check_auth_time(claims, max_age=max_age, leeway=leeway, now=now)
-    except REJECTIONS as failure:
-        raise rejected(backend, failure) from failure.__cause__
-    return claims
-
-
-ACCESS_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "azp")
-
-
-def verify_access_token(
-    backend: BaseAuth[Any] | None,
-    token: object,
-    key_lookup: KeyLookup,
-    *,
-    issuer: str,
-    client_id: str,
-    audience: str,
-    leeway: float,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """Verify an Auth0 access token issued for the API ``audience``.
-
-    Same keys and signature path as ID tokens; its own rules: ``aud`` contains
-    the API identifier, ``azp`` is our client (Auth0 always names it; OIDC's
-    "only with several audiences" rule is for ID tokens), and no ``nonce``,
-    which would mark an ID token passed off as an access token.
-    """
-    if now is None:
-        now = current_time()
-    try:
-        claims = decode_verified(token, key_lookup)
-        require_claims(claims, ACCESS_TOKEN_REQUIRED_CLAIMS)
-        check_issuer(claims, issuer)
-        check_audience(claims, audience)
-        check_authorized_party(claims, client_id, several_audiences=True)
-        check_times(claims, leeway=leeway, now=now)
-        check_subject(claims)
-        check_no_nonce(claims, "access token")
-    except REJECTIONS as failure:
-        raise rejected(backend, failure) from failure.__cause__
-    return claims
-
-
 # --- Access tokens presented to the site's own API (resource.py) -------------
 #
 # Bearer tokens come from anyone on the internet, on every API request: the
@@ -573,7 +227,6 @@ def verify_access_token(
 # "JWT" is Auth0's default; "at+jwt" is RFC 9068's (section 2.1). Anything
 # else (a logout token, a SET) is another kind of token.
 ACCESS_TOKEN_TYPES = frozenset({None, "jwt", "at+jwt", "application/at+jwt"})
-API_TOKEN_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
 
 
 def check_token_type(header: Mapping[str, Any]) -> None:
@@ -615,43 +268,9 @@ def check_api_audience(
         )
 
 
-def verify_api_access_token(
-    backend: BaseAuth[Any] | None,
-    token: str,
-    key_lookup: KeyLookup,
-    *,
-    issuer: str,
-    api_audiences: Collection[str],
-    client_id: str | None,
-    leeway: float,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """Verify a bearer token sent to the site's API and return its claims.
-
-    Unlike ``verify_access_token`` (the login's own token, ``azp`` = us) any
-    client of the API may hold it: ``azp``/``client_id`` are not checked, and
-    neither is ``typ`` required (Auth0 sends ``JWT`` by default). A ``nonce``
-    marks an ID token passed off as an access token.
-    """
-    if now is None:
-        now = current_time()
-    try:
-        claims = decode_verified(token, key_lookup, header_rule=check_token_type)
-        require_claims(claims, API_TOKEN_REQUIRED_CLAIMS)
-        check_issuer(claims, issuer)
-        check_api_audience(claims, api_audiences, client_id=client_id)
-        check_times(claims, leeway=leeway, now=now)
-        check_subject(claims)
-        check_no_nonce(claims, "access token")
-    except REJECTIONS as failure:
-        raise rejected(backend, failure) from failure.__cause__
-    return claims
-
-
 # --- Logout tokens (OIDC Back-Channel Logout 1.0) ----------------------------
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-LOGOUT_TOKEN_REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti", "events")
 
 
 def check_logout_jti(claims: Mapping[str, Any]) -> None:
@@ -695,34 +314,3 @@ def check_logout_subject(claims: Mapping[str, Any]) -> None:
                 code="invalid_claim",
                 claim=name,
             )
-
-
-def verify_logout_token(
-    backend: BaseAuth[Any] | None,
-    token: object,
-    key_lookup: KeyLookup,
-    *,
-    issuer: str,
-    client_id: str,
-    leeway: float,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """Verify an OIDC Back-Channel Logout 1.0 logout token (section 2.6).
-
-    Same keys and signature path as ID tokens; its own claim rules. Replays
-    (``jti``) are the caller's to refuse: that needs shared storage.
-    """
-    if now is None:
-        now = current_time()
-    try:
-        claims = decode_verified(token, key_lookup, max_length=MAX_LOGOUT_TOKEN_LENGTH)
-        require_claims(claims, LOGOUT_TOKEN_REQUIRED_CLAIMS)
-        check_issuer(claims, issuer)
-        check_audience(claims, client_id)
-        check_times(claims, leeway=leeway, now=now)
-        check_logout_jti(claims)
-        check_logout_event(claims)
-        check_logout_subject(claims)
-    except REJECTIONS as failure:
-        raise rejected(backend, failure) from failure.__cause__
-    return claims

@@ -37,8 +37,9 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from ..cache import PROCESS_LOCAL, SharedCache, forget_degradation
-from .claims import ALGORITHM
+from .. import clock
+from ..cache import PROCESS_LOCAL, RECENTLY_FAILED, SharedCache, forget_degradation
+from .compact import ALGORITHM
 
 if TYPE_CHECKING:
     from jose.backends.base import Key
@@ -46,14 +47,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FETCH_FAILED = "failed"
 # How often a waiting process looks for another process's fetch result.
 POLL_INTERVAL = 0.05
-
-
-def _now() -> float:
-    """Return wall-clock time (compared across processes); a seam for tests."""
-    return time.time()
 
 
 @dataclass
@@ -194,7 +189,7 @@ class TenantKeys:
 
     def current(self) -> KeySet:
         """Return fresh keys: this process's, the shared cache's, or fetched."""
-        now = _now()
+        now = clock.current_time()
         local = _process_keys.get(self.url)
         if local is not None and now - local.fetched_at < self.ttl:
             return local
@@ -252,11 +247,11 @@ class TenantKeys:
             return None
         try:
             document = self.backend.get_json(self.url, stage="token_validation")
-            keyset = parse_jwks(self.backend, document, _now())
+            keyset = parse_jwks(self.backend, document, clock.current_time())
         except Exception:
             # Keep the stamp (marked failed) for the interval: a down or broken
             # JWKS endpoint is retried once per interval, not once per login.
-            self.cache.set(self.stamp_key, FETCH_FAILED, self.refetch_interval)
+            self.cache.set(self.stamp_key, RECENTLY_FAILED, self.refetch_interval)
             raise
         self.cache.set(
             self.document_key,
@@ -274,7 +269,7 @@ class TenantKeys:
         deadline = time.monotonic() + self.wait
         while True:
             stamp = self.cache.get(self.stamp_key)
-            if stamp == FETCH_FAILED:
+            if stamp == RECENTLY_FAILED:
                 break
             shared = self._shared_keys()
             if shared is not None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from social_core.exceptions import AuthConfigurationError, AuthInputError
 
-from ..jwt.claims import token_error
+from ..errors import token_error
 from .params import normalize_organization
 from .roles import as_names
 
@@ -41,7 +41,7 @@ def is_id(value: str) -> bool:
     return value.startswith(ID_PREFIX)
 
 
-def fold(name: str) -> str:
+def comparable_name(name: str) -> str:
     """A name as Auth0 compares names: NFC-normalised, case-insensitive."""
     return unicodedata.normalize("NFC", name).casefold()
 
@@ -50,14 +50,16 @@ def same_organization(a: str, b: str) -> bool:
     """Two references (id or name) to one organization, as far as they tell."""
     if is_id(a) or is_id(b):
         return a == b  # an id and a name cannot be compared without the tenant
-    return fold(a) == fold(b)
+    return comparable_name(a) == comparable_name(b)
 
 
 def in_token(reference: str, org_id: object, org_name: object) -> bool:
     """Whether a token's ``org_id``/``org_name`` is the organization ``reference``."""
     if is_id(reference):
         return org_id == reference
-    return isinstance(org_name, str) and fold(org_name) == fold(reference)
+    return isinstance(org_name, str) and comparable_name(org_name) == comparable_name(
+        reference
+    )
 
 
 # Settings -------------------------------------------------------------------
@@ -92,7 +94,9 @@ def allowed_organizations(backend: BaseAuth[Any]) -> list[str] | str:
     return [item for item in value if isinstance(item, str) and item]
 
 
-def trusted(backend: BaseAuth[Any], org_id: object, org_name: object) -> bool:
+def is_allowed_organization(
+    backend: BaseAuth[Any], org_id: object, org_name: object
+) -> bool:
     """Whether ``ALLOWED_ORGANIZATIONS`` accepts a token's organization."""
     allowed = allowed_organizations(backend)
     if allowed == ANY:
@@ -198,7 +202,7 @@ def check_unrequested_organization(
                 claim="org_id",
             )
         return
-    if not trusted(backend, org_id, org_name):
+    if not is_allowed_organization(backend, org_id, org_name):
         raise token_error(
             backend,
             f"ID token organization {str(org_id)[:80]!r} is not accepted "

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from social_core.exceptions import AuthSessionError
 
+from .. import clock
 from ..jwt import claims as tokens
 from . import base
 from .organizations import (
@@ -138,7 +139,7 @@ def verify_callback(backend: LoginBackend, claims: Mapping[str, Any]) -> None:
                 claims,
                 max_age=max_age,
                 leeway=backend.leeway(),
-                now=tokens.current_time(),
+                now=clock.current_time(),
             )
         except tokens.TokenRejected as failure:
             raise failure.error(base(backend)) from None

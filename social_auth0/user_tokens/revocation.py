@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.http import HttpRequest
 from social_core.exceptions import SocialAuthBaseException
 
-from ..backend import backend_for, log_rejection
+from ..backend import backend_for
+from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
 from . import store as token_store
 

@@ -1,0 +1,63 @@
+"""Building and logging rejections.
+
+A token or response that fails a rule becomes social-core 7's
+``AuthResponseError`` through ``token_error``; every rejection is logged once
+through ``log_rejection``, with what failed and never a token.
+``ReauthenticationRequired`` is the one exception of our own: callers of
+``get_access_token`` catch it to send the user to log in again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from social_core.exceptions import (
+    AuthCredentialError,
+    AuthResponseError,
+    ErrorStage,
+    SocialAuthBaseException,
+)
+
+if TYPE_CHECKING:
+    from social_core.backends.base import BaseAuth
+
+# Rejections have always been logged on this name (docs/security.rst), and
+# sites route it: it stays although the function moved here.
+logger = logging.getLogger("social_auth0.backend")
+
+__all__ = ["ReauthenticationRequired", "log_rejection", "token_error"]
+
+
+class ReauthenticationRequired(AuthCredentialError):
+    """The user must log in again: no usable tokens are stored (any more)."""
+
+    default_code = "reauthentication_required"
+
+
+def token_error(
+    backend: BaseAuth[Any] | None,
+    detail: str,
+    *,
+    code: str,
+    claim: str | None = None,
+    stage: ErrorStage = "token_validation",
+) -> AuthResponseError:
+    """Build the structured error a rejected token (or response) raises."""
+    return AuthResponseError(backend, detail, code=code, claim=claim, stage=stage)
+
+
+def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
+    """Log a rejected login (or logout) once, with what failed, never a token."""
+    logger.warning(
+        "Auth0 %s rejected: %s %s (stage=%s, claim=%s, parameter=%s): %s",
+        what,
+        type(error).__name__,
+        error.code,
+        error.stage,
+        error.claim,
+        error.parameter,
+        # repr: the detail may quote the callback's error_description, which
+        # anyone can send: no newlines or unbounded text in the log.
+        repr(error.detail or str(error))[:300],
+    )
