@@ -26,14 +26,9 @@ from social_auth0.jwt import keys as jwks
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
-
-from .conftest import (
-    BACKCHANNEL,
-    Signer,
-    complete_login,
-    free_port,
-    point_django_at,
-)
+from tests.support.ports import free_port
+from tests.support.tenants import BACKCHANNEL, complete_login, point_django_at
+from tests.support.tokens import Signer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -275,10 +270,10 @@ def test_a_fallback_stands_in_while_redis_is_down(redis):
 
 
 class Worker:
-    """A worker process (tests/session_worker.py) driven over stdin/stdout."""
+    """A worker process (tests/support/session_worker.py) driven over stdin/stdout."""
 
     def __init__(self, pg_port: int, redis_url: str) -> None:
-        script = Path(__file__).with_name("session_worker.py")
+        script = Path(__file__).parent / "support" / "session_worker.py"
         self.process = subprocess.Popen(
             [sys.executable, str(script), str(pg_port), redis_url],
             stdin=subprocess.PIPE,

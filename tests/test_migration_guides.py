@@ -24,8 +24,8 @@ from social_auth0 import views as auth0_views
 from social_auth0.checks import switching as migration_checks
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
+from tests.support.tenants import make_tenant, point_django_at
 
-from .conftest import make_tenant, point_django_at
 from .test_readme_examples import ROOT, files_of, python_blocks
 from .test_social_urls import reload_urls
 from .test_views import TOP_LEVEL, Form

@@ -19,8 +19,7 @@ from social_django.utils import load_strategy
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import Auth0Tenant, TenantUser
-
-from .conftest import complete_login
+from tests.support.tenants import complete_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,10 +17,10 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.testing import REMOVE, TenantUser
 from social_auth0.testing.keys import corrupt_signature
+from tests.support.tenants import make_tenant, point_django_at
+from tests.support.tokens import Signer
 
-from .conftest import Signer, make_tenant, point_django_at
-
-pytestmark = [pytest.mark.urls("tests.api_urls")]
+pytestmark = [pytest.mark.urls("tests.support.api_urls")]
 
 API = "https://api.example.com/"
 ADA = TenantUser(email="ada@example.com", password="correct horse")
@@ -331,7 +331,7 @@ def test_rotated_key_is_picked_up(live_server, tenant, kind):
 
 @BOTH
 def test_tenant_down_is_503_not_500(live_server, tenant, kind, settings):
-    from .conftest import free_port
+    from tests.support.ports import free_port
 
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{free_port()}"
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 1

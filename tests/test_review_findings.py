@@ -12,8 +12,7 @@ from django.test import Client
 from social_django.strategy import DjangoStrategy
 
 from social_auth0.testing import TenantUser
-
-from .conftest import make_tenant
+from tests.support.tenants import make_tenant
 
 API = "https://api.example.com/"
 VICTIM = TenantUser(email="ada@site-a.example", password="correct horse")
@@ -41,7 +40,7 @@ def api_tenants():
         yield a, b
 
 
-@pytest.mark.urls("tests.api_urls")
+@pytest.mark.urls("tests.support.api_urls")
 @pytest.mark.parametrize("path", ["/api/reports/", "/drf/reports/"])
 def test_per_site_api_refuses_another_tenants_token(
     api_tenants, settings, monkeypatch, path
@@ -86,7 +85,7 @@ def live_requests() -> int:
     return sum(isinstance(o, WSGIRequest) for o in gc.get_objects())
 
 
-@pytest.mark.urls("tests.api_urls")
+@pytest.mark.urls("tests.support.api_urls")
 @pytest.mark.parametrize("path", ["/api/reports/", "/drf/reports/"])
 def test_requests_without_a_token_are_not_kept_in_memory(
     live_server, path, monkeypatch
@@ -109,7 +108,7 @@ def test_requests_without_a_token_are_not_kept_in_memory(
     assert live_requests() - before < 5
 
 
-@pytest.mark.urls("tests.api_urls")
+@pytest.mark.urls("tests.support.api_urls")
 # Plain Django only: DRF's content negotiation reads query_params (the
 # ``format`` override) before any authentication class runs.
 @pytest.mark.parametrize("path", ["/api/reports/"])

@@ -8,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from social_auth0.testing import TenantUser
-
-from .conftest import BACKCHANNEL, complete_login, point_django_at
+from tests.support.tenants import BACKCHANNEL, complete_login, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

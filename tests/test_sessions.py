@@ -27,8 +27,7 @@ from social_auth0.sessions import (
     retention_cutoff,
 )
 from social_auth0.testing import TenantUser
-
-from .conftest import (
+from tests.support.tenants import (
     BACKCHANNEL,
     begin_login,
     complete_login,

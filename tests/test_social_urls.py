@@ -20,8 +20,8 @@ from django.urls import clear_url_caches, include, path
 
 import social_auth0.social_urls
 from social_auth0.testing import TenantUser
+from tests.support.tenants import make_tenant, point_django_at
 
-from .conftest import make_tenant, point_django_at
 from .test_views import TOP_LEVEL, Form
 
 pytestmark = pytest.mark.django_db(transaction=True)

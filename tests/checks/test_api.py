@@ -43,13 +43,13 @@ def test_no_api_no_audience_is_fine():
     assert run() == []
 
 
-@override_settings(ROOT_URLCONF="tests.api_urls")
+@override_settings(ROOT_URLCONF="tests.support.api_urls")
 def test_audience_missing_with_token_required_views():
     assert run() == [E060]
 
 
 def test_audience_missing_with_drf_view_only(settings):
-    settings.ROOT_URLCONF = "tests.drf_only_urls"
+    settings.ROOT_URLCONF = "tests.support.drf_only_urls"
     assert run() == [E060]
 
 
@@ -59,7 +59,7 @@ def test_audience_missing_with_drf_defaults():
 
 
 @override_settings(
-    ROOT_URLCONF="tests.api_urls", SOCIAL_AUTH_AUTH0_API_AUDIENCE="https://api/"
+    ROOT_URLCONF="tests.support.api_urls", SOCIAL_AUTH_AUTH0_API_AUDIENCE="https://api/"
 )
 def test_audience_set_is_fine():
     assert run() == []

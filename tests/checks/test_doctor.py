@@ -20,8 +20,8 @@ from django.core.management import CommandError, call_command
 from social_core.exceptions import AuthConfigurationError
 
 from social_auth0.checks.doctor import Answer, authorize_verdict, client_verdict
-
-from .conftest import CLIENT_ID, make_tenant, point_django_at
+from tests.support.tenants import make_tenant, point_django_at
+from tests.support.tokens import CLIENT_ID
 
 SECRET = "test-client-secret"
 SITE = "https://testserver"
@@ -305,7 +305,7 @@ def test_exit_status_of_manage_py(tenant, tmp_path: Path) -> None:
         f"SOCIAL_AUTH_AUTH0_DOMAIN = {tenant.domain!r}\n"
         f"SOCIAL_AUTH_AUTH0_SITE_URL = {SITE!r}\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),

@@ -18,7 +18,7 @@ from django.test import override_settings
 from social_auth0 import conf as installed
 from social_auth0.checks import switching as migration_checks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def warning(msg: str, hint: str, id: str) -> checks.Warning:
@@ -235,7 +235,7 @@ def test_login_url_to_a_page_is_fine(login_url):
         assert migration_checks.check_login_url() == []
 
 
-@pytest.mark.urls("tests.social_urls_conf")
+@pytest.mark.urls("tests.support.social_urls_conf")
 def test_old_login_url_is_fine_with_social_urls():
     with override_settings(LOGIN_URL="/login/auth0"):
         assert migration_checks.check_login_url() == []

@@ -17,8 +17,7 @@ from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import Auth0Tenant, TenantUser
 from social_auth0.testing.keys import b64url
-
-from .conftest import BACKCHANNEL, complete_login, point_django_at
+from tests.support.tenants import BACKCHANNEL, complete_login, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

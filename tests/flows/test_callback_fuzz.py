@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from social_auth0.testing import TenantUser
-
-from .conftest import make_tenant, point_django_at
+from tests.support.tenants import make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,10 +3,10 @@ SQLite's single writer), in the two interleavings that break social-core's
 steps. The server is the ``postgres`` fixture (conftest.py); each scenario runs
 in a worker process configured for it, its logins in threads.
 
-* tests/concurrent_first_login.py: whole logins through the emulator, held
+* tests/support/concurrent_first_login.py: whole logins through the emulator, held
   inside the pipeline just before users are created, so every one of them
   inserts the same username;
-* tests/pg_race_worker.py: one login creates and commits first, then the
+* tests/support/pg_race_worker.py: one login creates and commits first, then the
   others, having picked usernames of their own, insert their users and clash
   on the association (where social-core's steps leave orphan users).
 """
@@ -18,9 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-SAME_USERNAME = HERE / "concurrent_first_login.py"
-ORPHAN_USER = HERE / "pg_race_worker.py"
+SUPPORT = Path(__file__).parents[1] / "support"
+SAME_USERNAME = SUPPORT / "concurrent_first_login.py"
+ORPHAN_USER = SUPPORT / "pg_race_worker.py"
 
 
 def run_worker(worker: Path, port: int, threads: int, pipeline: str) -> dict:

@@ -20,8 +20,7 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.pipeline import PIPELINE, VERIFIED_EMAIL_KEY
 from social_auth0.testing import Auth0Tenant, TenantUser
-
-from .conftest import begin_login, complete_login
+from tests.support.tenants import begin_login, complete_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,5 @@
 """Look-alike addresses on PostgreSQL: whole logins through the emulator in a
-worker process (tests/pg_lookalike_worker.py) configured for the throw-away
+worker process (tests/support/pg_lookalike_worker.py) configured for the throw-away
 server of the ``postgres`` fixture (conftest.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-WORKER = Path(__file__).parent / "pg_lookalike_worker.py"
+WORKER = Path(__file__).parents[1] / "support" / "pg_lookalike_worker.py"
 
 
 def run_worker(port: int) -> dict:

@@ -18,8 +18,8 @@ from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY, retention_cutoff
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 from social_auth0.views import LOGOUT_NEXT_KEY
-
-from .conftest import Signer, complete_login, make_tenant, point_django_at
+from tests.support.tenants import complete_login, make_tenant, point_django_at
+from tests.support.tokens import Signer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 
 from social_auth0.testing import TenantUser
+from tests.support.tenants import make_tenant
 
-from .conftest import make_tenant
-from .redis_server import redis_server  # noqa: F401  (a fixture)
-
-WORKER = Path(__file__).parent / "refresh_race_worker.py"
+WORKER = Path(__file__).parents[1] / "support" / "refresh_race_worker.py"
 PROCESSES, THREADS = 2, 10
 TIMEOUT = 120
 
@@ -92,7 +90,7 @@ def refresh_answers(tenant) -> list[int]:
 def test_twenty_callers_in_two_processes_cause_one_refresh(
     tenant,
     postgres,
-    redis_server,  # noqa: F811  (the fixture)
+    redis_server,
 ):
     results = race(tenant, postgres, redis_server, "on")
 
@@ -110,7 +108,7 @@ def test_twenty_callers_in_two_processes_cause_one_refresh(
 def test_without_the_lock_auth0_revokes_the_family(
     tenant,
     postgres,
-    redis_server,  # noqa: F811  (the fixture)
+    redis_server,
 ):
     """The control: the test above would pass trivially if callers never raced."""
     results = race(tenant, postgres, redis_server, "off")

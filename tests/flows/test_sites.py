@@ -15,8 +15,7 @@ from social_django.strategy import DjangoStrategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.testing import TenantUser
-
-from .conftest import make_tenant
+from tests.support.tenants import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

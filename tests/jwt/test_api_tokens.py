@@ -11,8 +11,8 @@ import pytest
 from social_core.exceptions import AuthResponseError
 
 from social_auth0.jwt import claims as tokens
-
-from .conftest import Signer, b64url, raw_token
+from social_auth0.testing.keys import b64url
+from tests.support.tokens import Signer, raw_token
 
 ISSUER = "https://tenant.eu.auth0.com/"
 API = "https://api.example.com/"

@@ -19,9 +19,9 @@ from social_auth0.jwt.claims import (
     verify_id_token,
     verify_logout_token,
 )
-
-from .conftest import CLIENT_ID, ISSUER, Signer, b64url, raw_token
-from .conftest import id_token_claims as claims_issued_now
+from social_auth0.testing.keys import b64url
+from tests.support.tokens import CLIENT_ID, ISSUER, Signer, raw_token
+from tests.support.tokens import id_token_claims as claims_issued_now
 
 # Every token here is verified at NOW, fixed when the module is imported; a
 # test may run minutes later in a full suite, so the claims' times are pinned

@@ -17,8 +17,7 @@ from social_django.utils import load_strategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.jwt import keys as jwks
-
-from .conftest import Signer
+from tests.support.tokens import Signer
 
 JWKS_URL = "https://tenant.eu.auth0.com/.well-known/jwks.json"
 

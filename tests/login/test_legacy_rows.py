@@ -21,8 +21,7 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
-
-from .conftest import begin_login, make_tenant, point_django_at
+from tests.support.tenants import begin_login, make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

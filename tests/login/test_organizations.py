@@ -17,8 +17,7 @@ from social_auth0.login.organizations import organization_groups, same_organizat
 from social_auth0.login.record import CONTEXT_KEY
 from social_auth0.organizations import Organization, current_organization
 from social_auth0.testing import REMOVE, TenantUser
-
-from .conftest import begin_login, make_tenant, point_django_at
+from tests.support.tenants import begin_login, make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

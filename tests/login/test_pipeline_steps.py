@@ -34,8 +34,7 @@ from social_auth0.backend import Auth0OAuth2
 from social_auth0.login.fields import SKIP, fit_to_field
 from social_auth0.login.roles import parse_roles
 from social_auth0.pipeline import PIPELINE
-
-from .conftest import CLIENT_ID, ISSUER, Signer
+from tests.support.tokens import CLIENT_ID, ISSUER, Signer
 
 pytestmark = pytest.mark.django_db
 

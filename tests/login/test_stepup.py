@@ -19,12 +19,11 @@ from social_auth0.jwt import claims as tokens
 from social_auth0.login.record import CONTEXT_KEY
 from social_auth0.login.stepup import MFA_ACR, STEP_UP_KEY, step_up_params
 from social_auth0.testing import TenantUser
-
-from .conftest import complete_login, make_tenant, point_django_at
+from tests.support.tenants import complete_login, make_tenant, point_django_at
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.stepup_urls"),
+    pytest.mark.urls("tests.support.stepup_urls"),
 ]
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")

@@ -3,7 +3,7 @@
 Run in its own process, because it needs Django configured for PostgreSQL (a
 real database with concurrent writers, unlike SQLite). Prints a JSON summary.
 
-    python tests/concurrent_first_login.py PORT THREADS PIPELINE
+    python tests/support/concurrent_first_login.py PORT THREADS PIPELINE
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 # Set by main(): every login waits here, inside the pipeline, until all of them
@@ -59,13 +59,13 @@ def main(port: str, threads: int, pipeline: str) -> None:
     from django.test import Client
     from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
-    import tests.concurrent_first_login as this  # the module pipelines import
+    import tests.support.concurrent_first_login as this  # the module pipelines import
     from social_auth0.pipeline import PIPELINE
     from social_auth0.testing import Auth0Tenant, TenantUser, browser
 
     steps = list(PIPELINE if pipeline == "social_auth0" else DEFAULT_AUTH_PIPELINE)
     create_step = next(i for i, step in enumerate(steps) if "create_user" in step)
-    steps.insert(create_step, "tests.concurrent_first_login.wait_for_all")
+    steps.insert(create_step, "tests.support.concurrent_first_login.wait_for_all")
     settings.SOCIAL_AUTH_PIPELINE = tuple(steps)
     this.BARRIER = threading.Barrier(threads)
     from django.contrib.auth import get_user_model

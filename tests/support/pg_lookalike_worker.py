@@ -6,7 +6,7 @@ Run in its own process, because it needs Django configured for PostgreSQL. It
 creates a database of its own in UTF-8 with a Unicode-aware ``LC_CTYPE`` (what
 a production database has), so the server's default locale does not matter.
 
-    python tests/pg_lookalike_worker.py PORT
+    python tests/support/pg_lookalike_worker.py PORT
 
 Prints a JSON summary on its last line: per address, whether ``__iexact``
 matches the local account (the trap) and whether the login was linked to it.
@@ -20,7 +20,7 @@ import secrets
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 # local account's address -> addresses that log in, verified, through Google

@@ -8,7 +8,7 @@ and their association insert conflicts: with social-core's create_user +
 associate_user that leaves an orphan user and an error; with ours, a rollback
 and the winner's user.
 
-    python tests/pg_race_worker.py PORT THREADS social_auth0|social_core
+    python tests/support/pg_race_worker.py PORT THREADS social_auth0|social_core
 
 Prints a JSON summary on its last line.
 """
@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 SUB = "auth0|65f0c0ffee00000000race01"
@@ -51,7 +51,7 @@ def pipeline_for(which: str) -> tuple[str, ...]:
     from social_auth0.pipeline import PIPELINE
 
     steps = list(PIPELINE if which == "social_auth0" else DEFAULT_AUTH_PIPELINE)
-    me = "tests.pg_race_worker"
+    me = "tests.support.pg_race_worker"
     steps.insert(
         steps.index("social_core.pipeline.user.get_username"), f"{me}.all_found_nothing"
     )
@@ -98,7 +98,7 @@ def first_login() -> dict[str, Any]:
 
 
 def main(port: str, threads: int, which: str) -> None:
-    from tests.concurrent_first_login import configure
+    from tests.support.concurrent_first_login import configure
 
     configure(port)
     from django.conf import settings
@@ -109,7 +109,7 @@ def main(port: str, threads: int, which: str) -> None:
     UserSocialAuth.objects.all().delete()
     get_user_model().objects.all().delete()
     # Run as a script this is __main__; the pipeline imports tests.pg_race_worker.
-    from tests import pg_race_worker as steps
+    from tests.support import pg_race_worker as steps
 
     steps.STATE.update(
         barrier=threading.Barrier(threads), winner_done=threading.Event()

@@ -1,10 +1,10 @@
 """Worker for test_refresh_race.py: one "host" of a deployment on PostgreSQL
 and Redis, whose threads all ask for one user's expiring access token at once.
 
-    python tests/refresh_race_worker.py setup PG_PORT REDIS_PORT DOMAIN
+    python tests/support/refresh_race_worker.py setup PG_PORT REDIS_PORT DOMAIN
         migrate, log the user in through the emulator (tokens stored), make the
         stored access token expire; prints {"user": pk}
-    python tests/refresh_race_worker.py race PG REDIS DOMAIN USER THREADS on|off
+    python tests/support/refresh_race_worker.py race PG REDIS DOMAIN USER THREADS on|off
         prints "ready", waits for "go" on stdin, then THREADS threads call
         get_access_token() together ("off": without the refresh lock, the
         control); prints a JSON summary on its last line
@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 API = "https://api.example.com/"

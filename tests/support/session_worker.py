@@ -8,7 +8,7 @@ line on stdin and answers one JSON line:
   logged in or not, and the database queries it made;
 * ``{"op": "revoke", "sid": ...}``: what a back-channel logout token does.
 
-    python tests/session_worker.py PGPORT REDIS_URL
+    python tests/support/session_worker.py PGPORT REDIS_URL
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 ISSUER = "https://tenant.eu.auth0.com/"
@@ -87,7 +87,7 @@ def main(pg_port: str, redis_url: str) -> None:
         }
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    from tests.concurrent_first_login import configure
+    from tests.support.concurrent_first_login import configure
 
     configure(pg_port)
     for line in sys.stdin:

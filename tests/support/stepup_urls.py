@@ -10,8 +10,7 @@ from social_auth0.decorators import (
     mfa_required,
     recent_login_required,
 )
-
-from .urls import urlpatterns as base_urlpatterns
+from tests.urls import urlpatterns as base_urlpatterns
 
 
 @recent_login_required(max_age=300)

@@ -13,7 +13,7 @@ from social_auth0.testing.defaults import CLIENT_ID, DEMO_EMAIL, DEMO_PASSWORD
 from social_auth0.testing.mfa import MFA_ACR
 from social_auth0.testing.organizations import USAGE_DENY, USAGE_REQUIRE
 
-from .test_testing import exchange, pkce_pair, query_of, verify
+from .test_tenant import exchange, pkce_pair, query_of, verify
 
 LOGIN_ROUTE = "http://testserver/auth0/login/"
 

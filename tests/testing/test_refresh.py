@@ -11,7 +11,7 @@ import requests
 from social_auth0.testing import Auth0Tenant
 from social_auth0.testing.defaults import CLIENT_ID, CLIENT_SECRET
 
-from .test_testing import TIMEOUT, login_and_exchange, verify
+from .test_tenant import TIMEOUT, login_and_exchange, verify
 
 OFFLINE = "openid profile email offline_access"
 

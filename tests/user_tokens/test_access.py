@@ -23,8 +23,7 @@ from social_auth0.models import Auth0Token
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 from social_auth0.user_tokens import store as token_store
-
-from .conftest import complete_login, make_tenant, point_django_at
+from tests.support.tenants import complete_login, make_tenant, point_django_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
