@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
@@ -311,3 +312,33 @@ def test_a_revocation_during_a_database_check_is_not_overwritten(
     assert logged_in(client)  # this one request was already past the check
     monkeypatch.undo()
     assert not logged_in(client)
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "django.contrib.sessions.backends.signed_cookies",
+        "django.contrib.sessions.backends.db",
+    ],
+)
+def test_login_over_a_stale_session_can_still_be_logged_out(
+    tenant, live_server, settings, engine
+):
+    point_django_at(tenant, settings)
+    settings.SESSION_ENGINE = engine
+    browser = Client()
+    # A shared computer: someone's session stays in the browser after their
+    # account was removed (or deactivated) by an admin...
+    former = get_user_model().objects.create_user("former", password="x")
+    browser.force_login(former, "django.contrib.auth.backends.ModelBackend")
+    former.delete()
+    # ...then Ada logs in through Auth0 in the same browser.
+    response = complete_login(browser, tenant, ADA.email, ADA.password)
+    assert response["Location"] == "/done/"
+    assert browser.get("/done/").content != b"done:"
+    # Ada's Auth0 session is ended (her account was compromised, say).
+    answer = tenant.send_backchannel_logout(
+        f"{live_server.url}{BACKCHANNEL}", sub=tenant.users[ADA.email].sub
+    )
+    assert answer.status_code == 200
+    assert browser.get("/done/").content == b"done:"  # logged out

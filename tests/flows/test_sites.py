@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse")
 GRACE = TenantUser(email="grace@example.com", password="cobol")
+API = "https://api.example.com/"
+VICTIM = TenantUser(email="ada@site-a.example", password="correct horse")
+ATTACKER = TenantUser(email="mallory@evil.example", password="hunter2")
 # host -> the settings that differ per site (SiteStrategy reads them).
 SITES: dict[str, dict[str, str]] = {}
 
@@ -146,3 +149,51 @@ def test_the_stock_strategy_is_still_memoized(settings):
     del strategy.get_setting
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = "other.eu.auth0.com"
     assert backend.setting("DOMAIN") == "other.eu.auth0.com"
+
+
+# The API of a site with a tenant of its own ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api_tenants():
+    with (
+        make_tenant(VICTIM, client_id="site-a-client", apis=[API]) as a,
+        make_tenant(ATTACKER, client_id="main-client", apis=[API]) as b,
+    ):
+        yield a, b
+
+
+@pytest.mark.urls("tests.support.api_urls")
+@pytest.mark.parametrize("path", ["/api/reports/", "/drf/reports/"])
+def test_per_site_api_refuses_another_tenants_token(
+    api_tenants, settings, monkeypatch, path
+):
+    site_a, main = api_tenants
+    # The main site's tenant is in settings.py; site A (a customer with its own
+    # tenant) is overridden per request, as item 6 of issue 8 supports.
+    monkeypatch.setattr(
+        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
+    )
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = main.domain
+    settings.SOCIAL_AUTH_AUTH0_KEY = "main-client"
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
+    SITES["site-a.test"] = {
+        "SOCIAL_AUTH_AUTH0_DOMAIN": site_a.domain,
+        "SOCIAL_AUTH_AUTH0_KEY": "site-a-client",
+    }
+    try:
+        client = Client(HTTP_HOST="site-a.test")
+        # The attacker signs up at the main site's tenant (anyone can) and
+        # calls site A's API with that tenant's token.
+        stolen = main.access_token_for(ATTACKER, scopes=["read:reports"])
+        forged = client.get(path, HTTP_AUTHORIZATION=f"Bearer {stolen}")
+        # Site A's own users' tokens must work there.
+        own = site_a.access_token_for(VICTIM, scopes=["read:reports"])
+        legit = client.get(path, HTTP_AUTHORIZATION=f"Bearer {own}")
+    finally:
+        SITES.clear()
+    assert (forged.status_code, legit.status_code) == (401, 200), (
+        forged.content,
+        legit.content,
+    )
