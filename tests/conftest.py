@@ -24,7 +24,7 @@ from django.core.cache import caches
 from social_auth0.jwt import keys as jwks
 from tests.support.postgres_server import running_postgres
 from tests.support.redis_server import running_redis
-from tests.support.tenants import BACKCHANNEL, make_tenant, point_django_at
+from tests.support.tenants import ADA, make_tenant, point_django_at
 from tests.support.tokens import Signer
 
 pytest_plugins = ["social_auth0.testing.pytest_plugin"]
@@ -52,8 +52,8 @@ def _fresh_key_caches():
 
 @pytest.fixture(scope="module")
 def tenant_users() -> list[Any]:
-    """The users of the module's ``tenant`` (override in a module)."""
-    return []
+    """The users of the module's ``tenant`` (override in a module): Ada."""
+    return [ADA]
 
 
 @pytest.fixture(scope="module")
@@ -75,19 +75,6 @@ def use_tenant(tenant, settings):
     browser, no request log."""
     point_django_at(tenant, settings)
     return tenant
-
-
-@pytest.fixture(scope="module")
-def backchannel_tenant(live_server):
-    """A tenant with Ada (``ada@example.com`` / ``correct horse``) that sends its
-    back-channel logouts to the live server."""
-    from social_auth0.testing import TenantUser
-
-    ada = TenantUser(email="ada@example.com", password="correct horse")
-    with make_tenant(
-        ada, backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"]
-    ) as tenant:
-        yield tenant
 
 
 E2E_TESTS = Path(__file__).parent / "e2e"

@@ -25,14 +25,15 @@ from social_auth0.cache import UNAVAILABLE, SharedCache
 from social_auth0.jwt import keys as jwks
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
-from social_auth0.testing import TenantUser
 from tests.support.ports import free_port
-from tests.support.tenants import BACKCHANNEL, complete_login, point_django_at
+from tests.support.tenants import ADA, BACKCHANNEL, complete_login
 from tests.support.tokens import Signer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 JWKS_PATH = "/.well-known/jwks.json"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
@@ -100,13 +101,8 @@ def redis(settings):
 
 
 @pytest.fixture(scope="module")
-def tenant(backchannel_tenant):
-    return backchannel_tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def tenant_options(live_server):
+    return {"backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"]}
 
 
 def login(tenant) -> Client:

@@ -18,16 +18,15 @@ from django.contrib.auth import get_user_model
 from social_django.models import UserSocialAuth
 
 from social_auth0.resource import NO_TOKEN, UNAVAILABLE
-from social_auth0.testing import REMOVE, TenantUser
+from social_auth0.testing import REMOVE
 from social_auth0.testing.keys import corrupt_signature
 from tests.support.api_urls import DrfReports, reports
-from tests.support.tenants import make_tenant, point_django_at
+from tests.support.tenants import ADA
 from tests.support.tokens import Signer
 
 pytestmark = [pytest.mark.urls("tests.support.api_urls")]
 
 API = "https://api.example.com/"
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 M2M_CLIENT = "m2m-client-id"
 M2M_SECRET = "m2m-client-secret"  # noqa: S105
 PLAIN, DRF = "/api", "/drf"
@@ -35,18 +34,21 @@ BOTH = pytest.mark.parametrize("kind", [PLAIN, DRF])
 
 
 @pytest.fixture(scope="module")
-def tenant():
+def tenant_options():
+    return {"apis": [API]}
+
+
+@pytest.fixture(scope="module")
+def tenant(tenant):
     from social_auth0.testing import Application
 
-    with make_tenant(ADA, apis=[API]) as tenant:
-        tenant.add_application(Application(M2M_CLIENT, M2M_SECRET))
-        tenant.authorize_client(M2M_CLIENT, API, ["read:reports", "write:reports"])
-        yield tenant
+    tenant.add_application(Application(M2M_CLIENT, M2M_SECRET))
+    tenant.authorize_client(M2M_CLIENT, API, ["read:reports", "write:reports"])
+    return tenant
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
 
 

@@ -27,8 +27,8 @@ from social_auth0.sessions import (
     SESSION_KEY,
     retention_cutoff,
 )
-from social_auth0.testing import TenantUser
 from tests.support.tenants import (
+    ADA,
     BACKCHANNEL,
     begin_login,
     complete_login,
@@ -38,18 +38,16 @@ from tests.support.tenants import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
 @pytest.fixture(scope="module")
-def tenant(backchannel_tenant):
-    return backchannel_tenant
+def tenant_options(live_server):
+    return {"backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"]}
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, settings):
     settings.SESSION_ENGINE = SIGNED_COOKIES
 
 

@@ -15,26 +15,23 @@ from django.test import Client
 
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY
-from social_auth0.testing import Auth0Tenant, TenantUser
+from social_auth0.testing import Auth0Tenant
 from social_auth0.testing.keys import b64url
-from tests.support.tenants import BACKCHANNEL, complete_login, point_django_at
+from tests.support.tenants import ADA, BACKCHANNEL, complete_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 # The documented bounds (README, tokens.py), in characters.
 MAX_HEADER_LENGTH = 2048
 MAX_LOGOUT_TOKEN_LENGTH = 8192
 
 
 @pytest.fixture(scope="module")
-def tenant(backchannel_tenant):
-    return backchannel_tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def tenant_options(live_server):
+    return {"backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"]}
 
 
 def signed(tenant: Auth0Tenant, header: bytes, payload: bytes) -> str:

@@ -14,12 +14,13 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from social_auth0.testing import TenantUser
-from tests.support.tenants import make_tenant, point_django_at
+from tests.support.tenants import ADA
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -27,17 +28,6 @@ FUZZ = settings(
     # for the machine's sake (tests assert counts, never durations).
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(scope="module")
-def tenant():
-    with make_tenant(ADA) as tenant:
-        yield tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
 
 
 def assert_nobody_logged_in(client: Client, response) -> None:

@@ -17,11 +17,10 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
-from tests.support.tenants import begin_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, begin_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 GRACE = TenantUser(
     email="grace@example.com",
     password="cobol",
@@ -33,14 +32,12 @@ BACKEND_PATHS = ("/oauth/token", "/.well-known/jwks.json", "/userinfo")
 
 
 @pytest.fixture(scope="module")
-def tenant():
-    with make_tenant(ADA, GRACE) as tenant:
-        yield tenant
+def tenant_users():
+    return [ADA, GRACE]
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 2
 
 

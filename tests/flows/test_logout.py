@@ -18,33 +18,32 @@ from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY, retention_cutoff
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
 from social_auth0.views import LOGOUT_NEXT_KEY
-from tests.support.tenants import complete_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, complete_login
 from tests.support.tokens import Signer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 GRACE = TenantUser(email="grace@example.com", password="cobol")
 BACKCHANNEL = "/auth0/backchannel-logout/"
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(
-        ADA,
-        GRACE,
-        logout_urls=[
+def tenant_users():
+    return [ADA, GRACE]
+
+
+@pytest.fixture(scope="module")
+def tenant_options(live_server):
+    return {
+        "logout_urls": [
             "http://testserver/done/",
             "http://testserver/auth0/logout/return/",
         ],
-        backchannel_logout_urls=[f"{live_server.url}{BACKCHANNEL}"],
-    ) as tenant:
-        yield tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+        "backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"],
+    }
 
 
 def login(tenant: Auth0Tenant, user: TenantUser = ADA) -> Client:

@@ -15,11 +15,10 @@ from social_django.strategy import DjangoStrategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.testing import TenantUser
-from tests.support.tenants import make_tenant
+from tests.support.tenants import ADA, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 GRACE = TenantUser(email="grace@example.com", password="cobol")
 API = "https://api.example.com/"
 VICTIM = TenantUser(email="ada@site-a.example", password="correct horse")

@@ -20,24 +20,14 @@ from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from social_django.models import UserSocialAuth
 
 from social_auth0.pipeline import PIPELINE
-from social_auth0.testing import TenantUser
-from tests.support.tenants import begin_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, begin_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 PIPELINES = {"ours": PIPELINE, "social-core": DEFAULT_AUTH_PIPELINE}
-
-
-@pytest.fixture(scope="module")
-def tenant():
-    with make_tenant(ADA) as tenant:
-        yield tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
 
 
 @pytest.fixture(params=sorted(PIPELINES))

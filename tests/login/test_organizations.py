@@ -17,27 +17,29 @@ from social_auth0.login.organizations import organization_groups, same_organizat
 from social_auth0.login.record import CONTEXT_KEY
 from social_auth0.organizations import Organization, current_organization
 from social_auth0.testing import REMOVE, TenantUser
-from tests.support.tenants import begin_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, begin_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 EVE = TenantUser(email="eve@example.com", password="apple")
 ACME_ID = "org_acme0000000001"
 GLOBEX_ID = "org_globex00000002"
 
 
 @pytest.fixture(scope="module")
-def tenant():
-    with make_tenant(ADA, EVE) as tenant:
-        tenant.add_organization("acme", org_id=ACME_ID, members=[ADA.email])
-        tenant.add_organization("globex", org_id=GLOBEX_ID, members=[EVE.email])
-        yield tenant
+def tenant_users():
+    return [ADA, EVE]
+
+
+@pytest.fixture(scope="module")
+def tenant(tenant):
+    tenant.add_organization("acme", org_id=ACME_ID, members=[ADA.email])
+    tenant.add_organization("globex", org_id=GLOBEX_ID, members=[EVE.email])
+    return tenant
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, tenant):
     tenant.organizations.usage.clear()
 
 

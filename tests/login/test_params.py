@@ -23,23 +23,12 @@ from social_auth0.login.params import (
     clean_value,
     forwarded_params,
 )
-from social_auth0.testing import TenantUser
-from tests.support.tenants import begin_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, begin_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-ADA = TenantUser(email="ada@example.com", password="correct horse")
-
-
-@pytest.fixture(scope="module")
-def tenant():
-    with make_tenant(ADA) as tenant:
-        yield tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
 
 def query_of(url: str) -> dict[str, list[str]]:

@@ -19,14 +19,13 @@ from social_auth0.jwt import claims as tokens
 from social_auth0.login.record import CONTEXT_KEY
 from social_auth0.login.stepup import MFA_ACR, STEP_UP_KEY, step_up_params
 from social_auth0.testing import TenantUser
-from tests.support.tenants import complete_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, complete_login
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.urls("tests.support.stepup_urls"),
 ]
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 GRACE = TenantUser(email="grace@example.com", password="cobol")
 
 
@@ -48,14 +47,17 @@ def clock():
 
 
 @pytest.fixture(scope="module")
-def tenant(clock):
-    with make_tenant(ADA, GRACE, clock=clock) as tenant:
-        yield tenant
+def tenant_users():
+    return [ADA, GRACE]
+
+
+@pytest.fixture(scope="module")
+def tenant_options(clock):
+    return {"clock": clock}
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings, clock, monkeypatch):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, tenant, clock, monkeypatch):
     tenant.mfa.action_deployed = True
     monkeypatch.setattr(tokens, "current_time", clock)
 

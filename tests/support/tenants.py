@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from social_auth0.testing import Auth0Tenant, TenantUser
+
 from .tokens import CLIENT_ID
+
+# The user of most tests' tenants (the ``tenant`` fixture's default).
+ADA = TenantUser(email="ada@example.com", password="correct horse")
 
 
 def begin_login(client, **data) -> str:
@@ -23,8 +28,6 @@ def complete_login(client, tenant, email: str, password: str | None = None, **da
 
 def make_tenant(*users, **options):
     """An emulated tenant with one application registered for the test client."""
-    from social_auth0.testing import Auth0Tenant
-
     defaults = {
         "client_id": CLIENT_ID,
         "client_secret": "test-client-secret",

@@ -21,31 +21,27 @@ from social_auth0.access import BearerAuth, ReauthenticationRequired, get_access
 from social_auth0.jwt.claims import verify_access_token
 from social_auth0.models import Auth0Token
 from social_auth0.sessions import SESSION_KEY
-from social_auth0.testing import TenantUser
 from social_auth0.user_tokens import store as token_store
-from tests.support.tenants import complete_login, make_tenant, point_django_at
+from tests.support.tenants import ADA, complete_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API = "https://api.example.com/"
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 LIFETIME = 300  # seconds: a short-lived API token, as many sites configure
 REFRESH = "refresh_token"
 
 
 @pytest.fixture(scope="module")
-def tenant(live_server):
-    with make_tenant(ADA, backchannel_logout_urls=[]) as tenant:
-        tenant.applications["test-client-id"].access_token_lifetime = LIFETIME
-        tenant.applications["test-client-id"].backchannel_logout_urls = [
-            f"{live_server.url}/auth0/backchannel-logout/"
-        ]
-        yield tenant
+def tenant(tenant, live_server):
+    tenant.applications["test-client-id"].access_token_lifetime = LIFETIME
+    tenant.applications["test-client-id"].backchannel_logout_urls = [
+        f"{live_server.url}/auth0/backchannel-logout/"
+    ]
+    return tenant
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, tenant, settings):
     app = tenant.applications["test-client-id"]
     app.refresh_token_rotation = True
     app.refresh_token_reuse_interval = 0
