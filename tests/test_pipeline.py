@@ -1,6 +1,6 @@
 """social_auth0.pipeline through whole logins against the tenant emulator: one
 integration per concern (fields, roles, groups, linking, access-token roles).
-Each rule in detail is tested step by step in test_pipeline_steps.py."""
+Each rule in detail is tested step by step in login/test_pipeline_steps.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Worker for test_concurrency.py: N simultaneous first logins of one new user.
+"""Worker for flows/test_concurrency.py: N simultaneous first logins of one new user.
 
 Run in its own process, because it needs Django configured for PostgreSQL (a
 real database with concurrent writers, unlike SQLite). Prints a JSON summary.

@@ -1,4 +1,4 @@
-"""Worker for test_linking_postgres.py: verified look-alike addresses log in
+"""Worker for flows/test_linking_postgres.py: verified look-alike addresses log in
 against a local account, on PostgreSQL, where ``__iexact`` is
 ``UPPER() = UPPER()`` and ``UPPER('ı') = UPPER('i') = 'I'``, ``UPPER('ſ') = 'S'``.
 

@@ -1,4 +1,4 @@
-"""Worker for test_pipeline_race.py: N first logins of one new user, in threads,
+"""Worker for flows/test_concurrency.py: N first logins of one new user, in threads,
 against PostgreSQL, in the interleaving that orphans a user.
 
 Every login finds no association (social_user); then one login creates the user

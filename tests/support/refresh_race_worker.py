@@ -1,4 +1,4 @@
-"""Worker for test_refresh_race.py: one "host" of a deployment on PostgreSQL
+"""Worker for flows/test_refresh_race.py: one "host" of a deployment on PostgreSQL
 and Redis, whose threads all ask for one user's expiring access token at once.
 
     python tests/support/refresh_race_worker.py setup PG_PORT REDIS_PORT DOMAIN

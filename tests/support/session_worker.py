@@ -1,4 +1,4 @@
-"""A web worker process for test_shared_cache.py: PostgreSQL and Redis shared
+"""A web worker process for test_cache.py: PostgreSQL and Redis shared
 with the other workers, signed-cookie sessions. Reads one JSON command per
 line on stdin and answers one JSON line:
 

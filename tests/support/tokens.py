@@ -1,7 +1,7 @@
-r"""Real RSA keys and real signed tokens: a tenant signing key that signs test
+"""Real RSA keys and real signed tokens: a tenant signing key that signs test
 tokens as given, compact JWS assembled by hand, and an Auth0 ID token's claims.
 
-The ``signer`` and ``other_signer`` fixtures (conftest.py) are ``Signer``\ s."""
+The ``signer`` and ``other_signer`` fixtures (conftest.py) are two of them."""
 
 from __future__ import annotations
 
