@@ -27,7 +27,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from social_core.backends.utils import load_backends  # noqa: E402
 
-from tests.conftest import ISSUER, Signer, id_token_claims  # noqa: E402
+from tests.support.tokens import ISSUER, Signer, id_token_claims  # noqa: E402
 
 OURS = "social_auth0.backend.Auth0OAuth2"
 CORE = "social_core.backends.auth0.Auth0OAuth2"

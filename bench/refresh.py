@@ -114,7 +114,9 @@ def fresh_token_cost(user: object) -> None:
     print_table("1. Per call, fresh token (median of 15 x 300, interleaved):", medians)
     base, ours = medians.values()
     print(f"  added cost: {(ours - base) * 1e6:.1f} us per call ({ours / base:.2f}x)")
-    print("  (both: 1 query; tests/test_access.py asserts get_access_token's)")
+    print(
+        "  (both: 1 query; tests/user_tokens/test_access.py asserts get_access_token's)"
+    )
 
 
 def caller(user_id: int, calls: int, barrier: threading.Barrier, counts: dict) -> None:

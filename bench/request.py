@@ -35,7 +35,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from social_auth0.models import Auth0Session  # noqa: E402
 from social_auth0.sessions import SESSION_KEY  # noqa: E402
-from tests.conftest import ISSUER  # noqa: E402
+from tests.support.tokens import ISSUER  # noqa: E402
 
 MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
 VIEW = "/done/"

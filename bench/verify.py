@@ -29,7 +29,7 @@ from social_django.utils import load_strategy  # noqa: E402
 
 from social_auth0.backend import Auth0OAuth2  # noqa: E402
 from social_auth0.jwt import verify as tokens  # noqa: E402
-from tests.conftest import CLIENT_ID, ISSUER, Signer, id_token_claims  # noqa: E402
+from tests.support.tokens import CLIENT_ID, ISSUER, Signer, id_token_claims  # noqa: E402
 
 JWKS_URL = f"{ISSUER}.well-known/jwks.json"
 

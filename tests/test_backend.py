@@ -271,7 +271,8 @@ def test_extra_data_keeps_no_tokens_by_default():
 
 @override_settings(SOCIAL_AUTH_AUTH0_STORE_TOKENS=True)
 def test_extra_data_keeps_no_plaintext_tokens_even_when_storing_them():
-    """STORE_TOKENS stores them encrypted in Auth0Token (tests/test_access.py)."""
+    """STORE_TOKENS stores them encrypted in Auth0Token
+    (tests/user_tokens/test_access.py)."""
     backend = make_backend()
     details = backend.get_user_details(RESPONSE)
     data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})

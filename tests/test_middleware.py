@@ -1,6 +1,6 @@
 """BackchannelLogoutMiddleware outside a login: without session middleware it
 fails as Django's AuthenticationMiddleware does, and without a session cookie
-it loads no session. (Logging out revoked sessions: test_logout.py.)"""
+it loads no session. (Logging out revoked sessions: flows/test_logout.py.)"""
 
 from __future__ import annotations
 

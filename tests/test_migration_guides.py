@@ -25,7 +25,6 @@ from social_auth0.checks import switching as migration_checks
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
 
-from .conftest import make_tenant, point_django_at
 from .test_readme_examples import ROOT, files_of, python_blocks
 from .test_social_urls import reload_urls
 from .test_views import TOP_LEVEL, Form
@@ -57,20 +56,21 @@ urlpatterns = [
 
 
 @pytest.fixture(scope="module")
-def tenant():
+def tenant_users():
+    return [ADA]
+
+
+@pytest.fixture(scope="module")
+def tenant_options():
     callbacks = [
         "http://testserver/complete/auth0/",
         "http://testserver/complete/auth0",
     ]
-    with make_tenant(
-        ADA, callback_urls=callbacks, roles_claim="https://example.com/roles"
-    ) as tenant:
-        yield tenant
+    return {"callback_urls": callbacks, "roles_claim": "https://example.com/roles"}
 
 
 @pytest.fixture(autouse=True)
-def site(tenant, settings):
-    point_django_at(tenant, settings)
+def site(use_tenant, settings):
     settings.SOCIAL_AUTH_PIPELINE = PIPELINE  # every guide: the recommended pipeline
     settings.ROOT_URLCONF = __name__
 

@@ -1,6 +1,6 @@
 """social_auth0.pipeline through whole logins against the tenant emulator: one
 integration per concern (fields, roles, groups, linking, access-token roles).
-Each rule in detail is tested step by step in test_pipeline_steps.py."""
+Each rule in detail is tested step by step in login/test_pipeline_steps.py."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from social_django.utils import load_strategy
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import Auth0Tenant, TenantUser
-
-from .conftest import complete_login
+from tests.support.tenants import complete_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,14 +1,14 @@
 """The docs' "Testing your API" examples, taken out of docs/testing.rst: what
 users copy must work.
 
-The site under test is tests/api_urls.py, with the API_AUDIENCE a user's
+The site under test is tests/support/api_urls.py, with the API_AUDIENCE a user's
 settings would have."""
 
 import pytest
 
 from .test_readme_examples import TESTING_PAGE, python_blocks, section
 
-pytestmark = pytest.mark.urls("tests.api_urls")
+pytestmark = pytest.mark.urls("tests.support.api_urls")
 
 
 @pytest.fixture(autouse=True)

@@ -4,26 +4,29 @@ against a live server and the tenant emulator."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import subprocess
 import sys
 import time
+import weakref
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
 from social_django.models import UserSocialAuth
 
-from social_auth0.testing import REMOVE, TenantUser
+from social_auth0.resource import NO_TOKEN, UNAVAILABLE
+from social_auth0.testing import REMOVE
 from social_auth0.testing.keys import corrupt_signature
+from tests.support.api_urls import DrfReports, reports
+from tests.support.tenants import ADA
+from tests.support.tokens import Signer
 
-from .conftest import Signer, make_tenant, point_django_at
-
-pytestmark = [pytest.mark.urls("tests.api_urls")]
+pytestmark = [pytest.mark.urls("tests.support.api_urls")]
 
 API = "https://api.example.com/"
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 M2M_CLIENT = "m2m-client-id"
 M2M_SECRET = "m2m-client-secret"  # noqa: S105
 PLAIN, DRF = "/api", "/drf"
@@ -31,18 +34,21 @@ BOTH = pytest.mark.parametrize("kind", [PLAIN, DRF])
 
 
 @pytest.fixture(scope="module")
-def tenant():
+def tenant_options():
+    return {"apis": [API]}
+
+
+@pytest.fixture(scope="module")
+def tenant(tenant):
     from social_auth0.testing import Application
 
-    with make_tenant(ADA, apis=[API]) as tenant:
-        tenant.add_application(Application(M2M_CLIENT, M2M_SECRET))
-        tenant.authorize_client(M2M_CLIENT, API, ["read:reports", "write:reports"])
-        yield tenant
+    tenant.add_application(Application(M2M_CLIENT, M2M_SECRET))
+    tenant.authorize_client(M2M_CLIENT, API, ["read:reports", "write:reports"])
+    return tenant
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
 
 
@@ -253,6 +259,42 @@ def test_oversized_token_is_refused_before_parsing(live_server, kind):
     assert response.status_code in (400, 431)  # the server may refuse it first
 
 
+@pytest.mark.parametrize("view", [reports, DrfReports.as_view()], ids=["plain", "drf"])
+def test_a_refused_request_is_not_kept_alive_by_its_error(rf, view):
+    """Raising one module-level exception instance appends each raise's frames
+    (holding the request) to its ``__traceback__``: every request without a
+    token would be kept for the life of the process. The errors raised are
+    fresh copies: the templates keep no traceback, and nothing keeps the
+    request once its response is gone."""
+    request = rf.get("/api/reports/")
+    assert view(request).status_code == 401
+    kept = weakref.ref(request)
+    del request
+    gc.collect()
+    assert kept() is None
+    assert (NO_TOKEN.__traceback__, UNAVAILABLE.__traceback__) == (None, None)
+    assert (NO_TOKEN.__context__, UNAVAILABLE.__context__) == (None, None)
+
+
+# Plain Django only: DRF's content negotiation reads query_params (the
+# ``format`` override) before any authentication class runs.
+@pytest.mark.parametrize("path", ["/api/reports/"])
+def test_query_string_flood_is_an_rfc6750_error_without_error_logs(
+    client, settings, caplog, path
+):
+    """bearer_token() reads request.GET: a query string over
+    DATA_UPLOAD_MAX_NUMBER_FIELDS raised TooManyFieldsSent, which Django
+    answers with an HTML 400 and an ERROR log line, per anonymous request."""
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
+    flood = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+    with caplog.at_level(logging.WARNING):
+        response = client.get(f"{path}?{flood}&x=1")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert 'error="invalid_request"' in response["WWW-Authenticate"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def test_post_needs_no_csrf_token(tenant, client):
     """No cookie authenticates a bearer request: CSRF does not apply."""
     from django.test import Client
@@ -331,7 +373,7 @@ def test_rotated_key_is_picked_up(live_server, tenant, kind):
 
 @BOTH
 def test_tenant_down_is_503_not_500(live_server, tenant, kind, settings):
-    from .conftest import free_port
+    from tests.support.ports import free_port
 
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{free_port()}"
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 1

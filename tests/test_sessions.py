@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
@@ -26,9 +27,8 @@ from social_auth0.sessions import (
     SESSION_KEY,
     retention_cutoff,
 )
-from social_auth0.testing import TenantUser
-
-from .conftest import (
+from tests.support.tenants import (
+    ADA,
     BACKCHANNEL,
     begin_login,
     complete_login,
@@ -38,18 +38,16 @@ from .conftest import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADA = TenantUser(email="ada@example.com", password="correct horse")
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
 @pytest.fixture(scope="module")
-def tenant(backchannel_tenant):
-    return backchannel_tenant
+def tenant_options(live_server):
+    return {"backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"]}
 
 
 @pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+def use_tenant(use_tenant, settings):
     settings.SESSION_ENGINE = SIGNED_COOKIES
 
 
@@ -312,3 +310,33 @@ def test_a_revocation_during_a_database_check_is_not_overwritten(
     assert logged_in(client)  # this one request was already past the check
     monkeypatch.undo()
     assert not logged_in(client)
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "django.contrib.sessions.backends.signed_cookies",
+        "django.contrib.sessions.backends.db",
+    ],
+)
+def test_login_over_a_stale_session_can_still_be_logged_out(
+    tenant, live_server, settings, engine
+):
+    point_django_at(tenant, settings)
+    settings.SESSION_ENGINE = engine
+    browser = Client()
+    # A shared computer: someone's session stays in the browser after their
+    # account was removed (or deactivated) by an admin...
+    former = get_user_model().objects.create_user("former", password="x")
+    browser.force_login(former, "django.contrib.auth.backends.ModelBackend")
+    former.delete()
+    # ...then Ada logs in through Auth0 in the same browser.
+    response = complete_login(browser, tenant, ADA.email, ADA.password)
+    assert response["Location"] == "/done/"
+    assert browser.get("/done/").content != b"done:"
+    # Ada's Auth0 session is ended (her account was compromised, say).
+    answer = tenant.send_backchannel_logout(
+        f"{live_server.url}{BACKCHANNEL}", sub=tenant.users[ADA.email].sub
+    )
+    assert answer.status_code == 200
+    assert browser.get("/done/").content == b"done:"  # logged out

@@ -19,14 +19,14 @@ from django.test import Client, override_settings
 from django.urls import clear_url_caches, include, path
 
 import social_auth0.social_urls
-from social_auth0.testing import TenantUser
+from tests.support.tenants import ADA
 
-from .conftest import make_tenant, point_django_at
 from .test_views import TOP_LEVEL, Form
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-ADA = TenantUser(email="ada@example.com", password="correct horse")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("use_tenant"),
+]
 
 
 @login_required
@@ -63,18 +63,12 @@ def trailing_slash(request) -> Iterator[bool]:
 
 
 @pytest.fixture(scope="module")
-def tenant():
+def tenant_options():
     callbacks = [
         "http://testserver/complete/auth0/",
         "http://testserver/complete/auth0",
     ]
-    with make_tenant(ADA, callback_urls=callbacks) as tenant:
-        yield tenant
-
-
-@pytest.fixture(autouse=True)
-def use_tenant(tenant, settings):
-    point_django_at(tenant, settings)
+    return {"callback_urls": callbacks}
 
 
 def begin_path(trailing_slash: bool) -> str:

@@ -15,7 +15,8 @@ from django.http import HttpResponse
 from django.test import Client, modify_settings, override_settings
 from django.urls import include, path
 
-from .conftest import CLIENT_ID, b64url
+from social_auth0.testing.keys import b64url
+from tests.support.tokens import CLIENT_ID
 
 pytestmark = pytest.mark.django_db
 

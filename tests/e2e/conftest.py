@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,14 @@ import requests
 
 from social_auth0.testing import Auth0Tenant, TenantUser
 
+from .example_site import CLIENT_ID, ORGANIZATION_ID, ExampleSite
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
-CLIENT_ID = "e2e-client-id"
 CLIENT_SECRET = "e2e-client-secret"
 ROLES_CLAIM = "https://example.com/roles"  # the example's AUTH0_ROLES_CLAIM
 API_AUDIENCE = "https://api.example.local/"
-ORGANIZATION_ID = "org_e2eacme0000001"  # the example trusts it (AUTH0_ALLOWED_...)
 # Playwright cannot download its own browser here. Without the
 # background-networking switches Chromium keeps knocking on the closed network.
 CHROMIUM_ARGS = [
@@ -52,23 +51,6 @@ USERS = {
     "reader": TenantUser("reader@example.com", "reader"),
 }
 SERVER_START_TIMEOUT = 30
-LOG_TAIL_LINES = 40
-
-
-@dataclass
-class ExampleSite:
-    """The example project as the tests see it."""
-
-    url: str
-    database: Path
-    log: Path
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from social_auth0.testing import Auth0Tenant, TenantUser
 
-from .conftest import CLIENT_ID, ExampleSite
+from .example_site import CLIENT_ID, ExampleSite
 
 pytestmark = pytest.mark.e2e
 

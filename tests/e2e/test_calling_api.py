@@ -10,7 +10,7 @@ import pytest
 
 from social_auth0.testing import Auth0Tenant
 
-from .conftest import CLIENT_ID, ExampleSite
+from .example_site import CLIENT_ID, ExampleSite
 from .test_browser import log_in
 
 pytestmark = pytest.mark.e2e

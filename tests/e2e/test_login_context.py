@@ -13,7 +13,7 @@ import pytest
 from social_auth0.testing import Auth0Tenant
 from social_auth0.testing.mfa import MFA_CODE
 
-from .conftest import ORGANIZATION_ID, ExampleSite
+from .example_site import ORGANIZATION_ID, ExampleSite
 from .test_browser import DASHBOARD, log_in
 
 pytestmark = pytest.mark.e2e

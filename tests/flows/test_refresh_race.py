@@ -1,0 +1,128 @@
+"""The refresh race, for real: 20 callers of one user across 2 processes, on
+PostgreSQL (the ``postgres`` fixture) with Redis as the shared cache, all
+finding the access token expiring at once, against the emulator with refresh
+token rotation and Auth0's default reuse interval of 0.
+
+With the lock: one refresh request, no ``invalid_grant``, everyone gets the
+same valid token. Without it (the control): Auth0's reuse detection revokes
+the token family, which is what logs users out everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from social_auth0.testing import TenantUser
+from tests.support.tenants import make_tenant
+
+WORKER = Path(__file__).parents[1] / "support" / "refresh_race_worker.py"
+PROCESSES, THREADS = 2, 10
+TIMEOUT = 120
+
+
+@pytest.fixture
+def tenant():
+    with make_tenant(TenantUser("ada@example.com", "correct horse")) as tenant:
+        tenant.applications["test-client-id"].access_token_lifetime = 300
+        yield tenant
+
+
+def run(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(WORKER), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def race(tenant, postgres, redis_port: int, lock: str) -> list[dict]:
+    """Set up a logged-in user, then start the processes and release them at once."""
+    ports = (str(postgres), str(redis_port), tenant.domain)
+    user = run("setup", *ports)["user"]
+    tenant.clear_requests()
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                "race",
+                *ports,
+                str(user),
+                str(THREADS),
+                lock,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    for worker in workers:  # every process configured and waiting
+        assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=TIMEOUT)
+        assert worker.returncode == 0, err[-3000:]
+        results.extend(json.loads(out.strip().splitlines()[-1])["results"])
+    return results
+
+
+def refresh_answers(tenant) -> list[int]:
+    return [
+        r.status
+        for r in tenant.requests
+        if r.path == "/oauth/token" and r.form.get("grant_type") == "refresh_token"
+    ]
+
+
+def test_twenty_callers_in_two_processes_cause_one_refresh(
+    tenant,
+    postgres,
+    redis_server,
+):
+    results = race(tenant, postgres, redis_server, "on")
+
+    answers = refresh_answers(tenant)
+    print(f"with the lock: {len(answers)} refresh request, answers {answers}")  # noqa: T201
+    assert answers == [200]  # exactly one refresh, no invalid_grant
+    assert len(results) == PROCESSES * THREADS
+    assert all("error" not in r for r in results), results
+    assert {r["sub"] for r in results} == {tenant.user("ada@example.com").sub}
+    assert len({r["token"] for r in results}) == 1  # everyone got its result
+    assert tenant.state.reuse_detections == 0
+    assert tenant.state.revoked_families() == set()
+
+
+def test_without_the_lock_auth0_revokes_the_family(
+    tenant,
+    postgres,
+    redis_server,
+):
+    """The control: the test above would pass trivially if callers never raced."""
+    results = race(tenant, postgres, redis_server, "off")
+
+    answers = refresh_answers(tenant)
+    errors = [r["error"] for r in results if "error" in r]
+    print(  # noqa: T201  (the counts, shown with -s)
+        f"without the lock: {len(answers)} refresh requests, "
+        f"{answers.count(403)} invalid_grant, {len(errors)} callers refused"
+    )
+    assert len(answers) > 1
+    assert answers.count(403) >= 1
+    assert tenant.state.reuse_detections >= 1
+    assert len(tenant.state.revoked_families()) == 1  # the user's whole family
+    assert errors and set(errors) == {
+        "ReauthenticationRequired: reauthentication_required"
+    }
