@@ -228,7 +228,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """This request's tenant, resolved once (per process for the stock
         strategy, until a setting changes)."""
         return conf.resolved(
-            type(self.strategy), self.name, "tenant", self._resolve_tenant
+            type(self.strategy), self.name, (type(self), "tenant"), self._resolve_tenant
         )
 
     def _resolve_tenant(self) -> Tenant:
@@ -243,7 +243,9 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def tenant_keys(self) -> TenantKeys:
         """The tenant's signing keys, cached as ``SHARED_CACHE``/``JWKS_*`` say
         (built once per process for the stock strategy; no ``KEY`` needed)."""
-        keys = conf.resolved(type(self.strategy), self.name, "keys", self._build_keys)
+        keys = conf.resolved(
+            type(self.strategy), self.name, (type(self), "keys"), self._build_keys
+        )
         if keys.backend is self:
             return keys
         bound: TenantKeys = object.__new__(TenantKeys)

@@ -185,7 +185,7 @@ class Tenant:
 # lookup builds three names and takes up to three failed getattr()s per read.
 _memo: dict[tuple[type, str, str], Any] = {}
 # (strategy class, backend name, what) -> a value derived from settings.
-_resolved: dict[tuple[type, str, str], Any] = {}
+_resolved: dict[tuple[type, str, object], Any] = {}
 _stock: dict[type, bool] = {}  # strategy class -> uses the stock lookup
 _MISSING = object()
 _NOT_MEMOIZED = object()
@@ -234,7 +234,7 @@ def lookup(strategy: BaseStrategy[Any], backend: Any, name: str, default: Any) -
 
 
 def resolved(
-    strategy_class: type, backend_name: str, what: str, build: Callable[[], T]
+    strategy_class: type, backend_name: str, what: object, build: Callable[[], T]
 ) -> T:
     """``build()``, memoized per (strategy class, backend name, ``what``) for
     the stock strategy until a setting changes; built every time otherwise."""

@@ -14,7 +14,7 @@ from django.test import Client
 from social_django.models import DjangoStorage, UserSocialAuth
 from social_django.strategy import DjangoStrategy
 
-from social_auth0.backend import Auth0OAuth2
+from social_auth0.backend import Auth0OAuth2, backend_for
 from social_auth0.models import Auth0Token
 from social_auth0.testing import TenantUser
 from social_auth0.user_tokens import store as token_store
@@ -138,6 +138,19 @@ def test_settings_are_read_per_request_with_a_per_site_strategy(two_sites):
         "site-a.test": (a.domain, "site-a-client"),
         "site-b.test": (b.domain, "site-b-client"),
     }
+
+
+def test_the_tenant_is_resolved_per_request_with_a_per_site_strategy(two_sites):
+    a, b = two_sites
+    for host, tenant in (("site-a.test", a), ("site-b.test", b), ("site-a.test", a)):
+        request = Client(HTTP_HOST=host).get("/done/").wsgi_request
+        backend = backend_for(request)
+        resolved = backend.tenant()
+        assert (resolved.issuer, resolved.client_id) == (
+            f"{tenant.domain}/",
+            f"{host.split('.')[0]}-client",
+        )
+        assert backend.tenant_keys().url == f"{tenant.domain}/.well-known/jwks.json"
 
 
 def test_the_stock_strategy_is_still_memoized(settings):
