@@ -23,8 +23,10 @@ installed, ``ready()`` never runs. This module imports nothing of social_auth0.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -249,8 +251,9 @@ def resolved(
 
 def strategy_class() -> type:
     """The class ``SOCIAL_AUTH_STRATEGY`` names, without building one."""
-    from social_django import utils
-
+    utils = sys.modules.get("social_django.utils") or import_module(
+        "social_django.utils"
+    )
     return _strategy_class(utils.STRATEGY)
 
 
