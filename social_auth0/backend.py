@@ -225,8 +225,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         return conf.shared_cache(self.setting)
 
     def tenant(self) -> Tenant:
-        """This request's tenant, resolved once (per process for the stock
-        strategy, until a setting changes)."""
+        """This request's tenant (resolved once per process for a stock strategy)."""
         return conf.resolved(
             type(self.strategy), self.name, (type(self), "tenant"), self._resolve_tenant
         )
@@ -241,8 +240,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         )
 
     def tenant_keys(self) -> TenantKeys:
-        """The tenant's signing keys, cached as ``SHARED_CACHE``/``JWKS_*`` say
-        (built once per process for the stock strategy; no ``KEY`` needed)."""
+        """The tenant's signing keys (built once per process for a stock strategy)."""
         keys = conf.resolved(
             type(self.strategy), self.name, (type(self), "keys"), self._build_keys
         )

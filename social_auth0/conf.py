@@ -119,9 +119,12 @@ def _normalize_domain(domain: str) -> str:
         raise ValueError(f"{domain!r} is not a host name") from error
     if parts.scheme not in ("https", "http"):
         raise ValueError(f"{domain!r} must use https")
-    if not parts.hostname or parts.path not in ("", "/") or parts.query:
-        raise ValueError(f"{domain!r} must be a bare host name, without a path")
-    if parts.fragment:
+    if (
+        not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
         raise ValueError(f"{domain!r} must be a bare host name, without a path")
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{domain!r} must not carry credentials")
@@ -155,8 +158,7 @@ def logout_endpoint(value: object) -> str:
 
 
 def shared_cache(read: Callable[[str, Any], Any]) -> str:
-    """The shared cache's alias: ``SHARED_CACHE``, else the deprecated
-    ``JWKS_CACHE``, else ``"default"`` (``read`` is a settings lookup)."""
+    """``SHARED_CACHE`` as ``read`` finds it, else the deprecated ``JWKS_CACHE``."""
     alias = read("SHARED_CACHE", None)
     if alias is None:
         alias = read("JWKS_CACHE", None)
@@ -223,9 +225,8 @@ class _Named:
 
 
 def lookup(strategy: BaseStrategy[Any], backend: Any, name: str, default: Any) -> Any:
-    """``name`` as ``strategy`` resolves it for ``backend`` (anything with a
-    ``name``), memoized for the stock strategy (*_URL names never: the
-    URLconf resolves them)."""
+    """``name`` as ``strategy`` resolves it for ``backend``; memoized if stock."""
+    # *_URL names are never memoized: the URLconf resolves them.
     key = (type(strategy), backend.name, name)
     value = _memo.get(key, _NOT_MEMOIZED)  # only the stock strategy's are kept
     if value is _NOT_MEMOIZED:
@@ -238,8 +239,7 @@ def lookup(strategy: BaseStrategy[Any], backend: Any, name: str, default: Any) -
 def resolved(
     strategy_class: type, backend_name: str, what: object, build: Callable[[], T]
 ) -> T:
-    """``build()``, memoized per (strategy class, backend name, ``what``) for
-    the stock strategy until a setting changes; built every time otherwise."""
+    """``build()``, kept per (class, backend, ``what``) for a stock strategy."""
     key = (strategy_class, backend_name, what)
     value = _resolved.get(key, _NOT_MEMOIZED)  # only the stock strategy's are kept
     if value is _NOT_MEMOIZED:
@@ -258,11 +258,9 @@ def strategy_class() -> type:
 
 
 def strategy_for(request: HttpRequest | None) -> BaseStrategy[Any]:
-    """social_django's strategy for ``request`` (``SOCIAL_AUTH_STRATEGY``).
-
-    A bare request without a session (a signal's, a test's) still tells a
-    per-site strategy its host.
-    """
+    """social_django's strategy for ``request`` (``SOCIAL_AUTH_STRATEGY``)."""
+    # A bare request without a session (a signal's, a test's) still tells a
+    # per-site strategy its host.
     from social_django.utils import load_strategy
 
     if request is None or hasattr(request, "session"):
@@ -285,8 +283,7 @@ def setting(
     request: HttpRequest | None = None,
     backend_name: str = BACKEND_NAME,
 ) -> Any:
-    """``SOCIAL_AUTH_<BACKEND>_<name>`` as ``request``'s strategy resolves it,
-    without a backend at hand."""
+    """``SOCIAL_AUTH_<BACKEND>_<name>`` through ``request``'s strategy, no backend."""
     value = _memo.get((strategy_class(), backend_name, name), _NOT_MEMOIZED)
     if value is not _NOT_MEMOIZED:  # only the stock strategy's are kept
         return default if value is _MISSING else value
@@ -296,8 +293,7 @@ def setting(
 def django_setting(
     name: str, default: Any = None, backend_name: str = BACKEND_NAME
 ) -> tuple[Any, str]:
-    """(value, the Django setting it came from or should be set as), in
-    social-core's order, from ``django.conf.settings`` (the system checks')."""
+    """(value, the setting's name where found or to set), as the checks read it."""
     from django.conf import settings
     from social_core.utils import setting_name
 

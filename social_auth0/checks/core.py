@@ -69,6 +69,15 @@ def per_backend(check: Check) -> Check:
     return run
 
 
+def _accepted(validate: Callable[[Any], object], value: object) -> bool:
+    """Whether ``validate`` (one of conf's) accepts ``value``."""
+    try:
+        validate(value)
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_setting(name: str, default: Any = None) -> tuple[Any, str]:
     """Return (value, the Django setting name it came from or should be set as)."""
     return conf.django_setting(name, default, checked_backend())
@@ -138,9 +147,7 @@ def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
         ("SECRET", "client secret", "social_auth0.E005"),
     ):
         value, name = resolve_setting(setting)
-        try:
-            conf.credential(value)
-        except ValueError:
+        if not _accepted(conf.credential, value):
             errors.append(
                 checks.Error(
                     f"{name} (the application's {label}) is missing or malformed.",
@@ -181,11 +188,9 @@ def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for setting, minimum in conf.SECONDS_MINIMUMS.items():
         value, name = resolve_setting(setting)
-        if value is None:
-            continue
-        try:
-            conf.seconds(setting, value)
-        except ValueError:
+        if value is not None and not _accepted(
+            functools.partial(conf.seconds, setting), value
+        ):
             kind = "a non-negative" if minimum == 0 else "a positive"
             errors.append(
                 checks.Error(
@@ -197,8 +202,7 @@ def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 def shared_cache_setting() -> tuple[Any, str]:
-    """(alias, name) of ``SHARED_CACHE``, else of the deprecated ``JWKS_CACHE``
-    when only it is set (as ``conf.shared_cache`` reads them)."""
+    """(alias, name) of ``SHARED_CACHE``, else of the deprecated ``JWKS_CACHE``."""
     alias, name = resolve_setting("SHARED_CACHE")
     if alias is None:
         old, old_name = resolve_setting("JWKS_CACHE")
@@ -408,11 +412,7 @@ def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def _check_logout_endpoint() -> list[checks.CheckMessage]:
     endpoint, name = resolve_setting("LOGOUT_ENDPOINT", conf.LOGOUT_ENDPOINT)
-    try:
-        conf.logout_endpoint(endpoint)
-    except ValueError:
-        pass
-    else:
+    if _accepted(conf.logout_endpoint, endpoint):
         return []
     uses = [
         f"{value!r} ({LOGOUT_ENDPOINT_LABELS[value]}"
