@@ -241,19 +241,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def tenant_keys(self) -> TenantKeys:
         """The tenant's signing keys (built once per process for a stock strategy)."""
-        keys = conf.resolved(
+        return conf.resolved(
             type(self.strategy), self.name, (type(self), "keys"), self._build_keys
         )
-        if keys.backend is self:
-            return keys
-        bound: TenantKeys = object.__new__(TenantKeys)
-        bound.__dict__.update(keys.__dict__, backend=self)  # fetches through us
-        return bound
 
     def _build_keys(self) -> TenantKeys:
-        """A fresh ``TenantKeys``, fetching through this backend."""
+        """A ``TenantKeys`` fetching through this backend, or through one
+        holding no request when the keys are kept for the process."""
+        fetcher = self
+        if conf.reads_django_settings(type(self.strategy)):
+            fetcher = type(self)(type(self.strategy)(self.strategy.storage))
         return TenantKeys(
-            self,
+            fetcher,
             self.jwks_url(),
             cache_alias=self.shared_cache(),
             ttl=self._seconds_setting("JWKS_CACHE_TTL"),
