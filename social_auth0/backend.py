@@ -7,15 +7,12 @@ read through ``self.setting()`` at call time, never at import.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.core.cache import caches
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
@@ -28,9 +25,9 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import clock
+from . import clock, conf
 from .cache import PROCESS_LOCAL, SharedCache
-from .conf import require_app_installed
+from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
 from .jwt.keys import TenantKeys
@@ -46,83 +43,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Loopback hosts may be served over plain http (a local tenant emulator);
-# anything else carries credentials and must be https.
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Token-endpoint fields: never kept in extra_data (STORE_TOKENS: access.py).
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-
-
-# (strategy class, backend name, setting) -> resolved value. Each login reads a
-# dozen settings, and social-core's lookup builds three names and takes up to
-# three failed getattr()s per read: most of the cost of verifying an ID token.
-# Only social_django's stock lookup is memoized: it reads django.conf.settings,
-# which changes only with a setting_changed signal (override_settings,
-# pytest-django's `settings`), and then the memo is dropped. A strategy that
-# overrides setting() or get_setting() may answer per request (a per-site
-# SOCIAL_AUTH_STRATEGY, the usual multi-site pattern): it is asked every time,
-# or one site would get another's domain, client id and secret.
-_settings_memo: dict[tuple[type, str, str], Any] = {}
-_memo_safe: dict[type, bool] = {}  # strategy class -> uses the stock lookup
-_NOT_MEMOIZED = object()
-_MISSING = object()
-
-
-def reads_django_settings(strategy_class: type) -> bool:
-    """Whether ``strategy_class`` resolves settings exactly as DjangoStrategy."""
-    safe = _memo_safe.get(strategy_class)
-    if safe is None:
-        from social_django.strategy import DjangoStrategy
-
-        safe = _memo_safe[strategy_class] = (
-            issubclass(strategy_class, DjangoStrategy)
-            and strategy_class.setting is DjangoStrategy.setting
-            and strategy_class.get_setting is DjangoStrategy.get_setting
-        )
-    return safe
-
-
-@receiver(setting_changed)
-def _forget_settings(**kwargs: Any) -> None:
-    _settings_memo.clear()
-
-
-def normalize_domain(domain: object) -> str:
-    """Return the tenant's base URL (``https://host[:port]``, no trailing slash).
-
-    Accepts ``tenant.eu.auth0.com``, ``https://tenant.eu.auth0.com`` and either
-    with a trailing slash; ``http://`` only for loopback hosts. Raises
-    ``ValueError`` saying what is wrong.
-    """
-    if not isinstance(domain, str) or not domain.strip():
-        raise ValueError("is not set (expected e.g. 'tenant.eu.auth0.com')")
-    return _normalize_domain(domain)
-
-
-@functools.lru_cache(maxsize=32)
-def _normalize_domain(domain: str) -> str:
-    value = domain.strip()
-    if "://" not in value:
-        value = f"https://{value}"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises ValueError on a malformed port)
-    except ValueError as error:
-        raise ValueError(f"{domain!r} is not a host name") from error
-    if parts.scheme not in ("https", "http"):
-        raise ValueError(f"{domain!r} must use https")
-    if (
-        not parts.hostname
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        raise ValueError(f"{domain!r} must be a bare host name, without a path")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(f"{domain!r} must not carry credentials")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
-    return f"{parts.scheme}://{parts.netloc}"
+# Public names this module has always offered; their home is conf.
+LOOPBACK_HOSTS = conf.LOOPBACK_HOSTS
+normalize_domain = conf.normalize_domain
+reads_django_settings = conf.reads_django_settings
 
 
 class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
@@ -161,62 +87,45 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     AUTH_TIME_RESOLUTION = 3600
     PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
-    LEEWAY = 60  # seconds; Auth0's clocks and ours drift
-    MAX_AGE: int | None = None  # seconds since sign-in at Auth0; None: no limit
-    JWKS_CACHE = "default"
-    JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
-    JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
-    # Whole-seconds settings: the least value each accepts (0 would switch off
-    # the JWKS cache and its refetch rate limit), and the most that keeps it
-    # useful (beyond it a setting still works but weakens what a token proves:
-    # a leeway past Auth0's NTP-synchronised clocks; a removed key kept a day).
-    SECONDS_MINIMUMS: ClassVar[dict[str, int]] = {
-        "LEEWAY": 0,
-        "MAX_AGE": 0,
-        "JWKS_CACHE_TTL": 1,
-        "JWKS_REFETCH_INTERVAL": 1,
-    }
-    SECONDS_MAXIMUMS: ClassVar[dict[str, int]] = {
-        "LEEWAY": 300,
-        "JWKS_CACHE_TTL": 86400,
-    }
-    # MAX_AGE + LEEWAY must cover the time from signing in at Auth0 to our
-    # verification of the ID token: the redirect back, the code exchange, drift.
-    MIN_AUTHENTICATION_WINDOW = 30  # seconds
-    LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
-    LOGOUT_ENDPOINTS = ("oidc", "v2")
-    ROLES_TOKEN = "id_token"  # noqa: S105 (where ROLES_CLAIM is read; a name)
-    ROLES_TOKENS = ("id_token", "access_token")
+    # The defaults and bounds of the settings below: their home is conf.
+    LEEWAY = conf.LEEWAY
+    MAX_AGE = conf.MAX_AGE
+    SHARED_CACHE = conf.SHARED_CACHE
+    JWKS_CACHE_TTL = conf.JWKS_CACHE_TTL
+    JWKS_REFETCH_INTERVAL = conf.JWKS_REFETCH_INTERVAL
+    SECONDS_MINIMUMS: ClassVar[dict[str, int]] = conf.SECONDS_MINIMUMS
+    SECONDS_MAXIMUMS: ClassVar[dict[str, int]] = conf.SECONDS_MAXIMUMS
+    MIN_AUTHENTICATION_WINDOW = conf.MIN_AUTHENTICATION_WINDOW
+    LOGOUT_ENDPOINT = conf.LOGOUT_ENDPOINT
+    LOGOUT_ENDPOINTS = conf.LOGOUT_ENDPOINTS
+    ROLES_TOKEN = conf.ROLES_TOKEN
+    ROLES_TOKENS = conf.ROLES_TOKENS
     # Auth0's `name` is the email for database users: never split it into
     # first/last names unless a site opts in (social_names reads this).
     SETTING_DEFAULTS: dict[str, object] = {"FIRSTLAST_FROM_FULL": False}
 
     def setting(self, name: str, default: Any = None) -> Any:
-        """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's lookup order)."""
+        """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's order; conf's memo)."""
         default = self.SETTING_DEFAULTS.get(name, default)
-        strategy_class = type(self.strategy)
-        # *_URL settings are resolved through the URLconf: never memoized.
-        if name.endswith("_URL") or not reads_django_settings(strategy_class):
-            return super().setting(name, default)
-        key = (strategy_class, self.name, name)
-        value = _settings_memo.get(key, _NOT_MEMOIZED)
-        if value is _NOT_MEMOIZED:
-            value = _settings_memo[key] = super().setting(name, _MISSING)
-        return default if value is _MISSING else value
+        return conf.lookup(self.strategy, self, name, default)
+
+    def invalid_setting(self, name: str, error: ValueError) -> AuthConfigurationError:
+        """The configuration error for setting ``name``, which a validator refused."""
+        return AuthConfigurationError(
+            self,
+            f"SOCIAL_AUTH_AUTH0_{name} {error}",
+            code="invalid_setting",
+            parameter=name,
+        )
 
     # URLs -----------------------------------------------------------------
 
     def base_url(self) -> str:
         """The tenant's base URL from ``DOMAIN``."""
         try:
-            return normalize_domain(self.setting("DOMAIN"))
+            return conf.normalize_domain(self.setting("DOMAIN"))
         except ValueError as error:
-            raise AuthConfigurationError(
-                self,
-                f"SOCIAL_AUTH_AUTH0_DOMAIN {error}",
-                code="invalid_setting",
-                parameter="DOMAIN",
-            ) from error
+            raise self.invalid_setting("DOMAIN", error) from error
 
     def authorization_url(self) -> str:
         """``{base}/authorize``."""
@@ -291,36 +200,61 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         return self._seconds_setting("MAX_AGE")
 
     def _seconds_setting(self, name: str) -> int:
-        """A whole-seconds setting: its default and minimum as declared above."""
-        value = self.setting(name, getattr(self, name))
-        minimum = self.SECONDS_MINIMUMS[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise AuthConfigurationError(
-                self,
-                f"SOCIAL_AUTH_AUTH0_{name} must be an integer >= {minimum}",
-                code="invalid_setting",
-                parameter=name,
-            )
-        return value
+        """A whole-seconds setting, validated by ``conf.seconds``."""
+        try:
+            return conf.seconds(name, self.setting(name, conf.SECONDS_DEFAULTS[name]))
+        except ValueError as error:
+            raise self.invalid_setting(name, error) from error
 
     def client_id(self) -> str:
         """``KEY``, the application's client id."""
-        key = self.setting("KEY")
-        if not isinstance(key, str) or not key:
+        try:
+            return conf.credential(self.setting("KEY"))
+        except ValueError as error:
             raise AuthConfigurationError(
                 self,
-                "SOCIAL_AUTH_AUTH0_KEY (the client id) is not set",
-                code="missing_setting",
+                f"SOCIAL_AUTH_AUTH0_KEY (the client id) {error}",
+                code="missing_setting"
+                if str(error) == "is not set"
+                else "invalid_setting",
                 parameter="KEY",
-            )
-        return key
+            ) from error
+
+    def shared_cache(self) -> str:
+        """The shared cache's alias (``SHARED_CACHE``, formerly ``JWKS_CACHE``)."""
+        return conf.shared_cache(self.setting)
+
+    def tenant(self) -> Tenant:
+        """This request's tenant (resolved once per process for a stock strategy)."""
+        return conf.resolved(
+            type(self.strategy), self.name, (type(self), "tenant"), self._resolve_tenant
+        )
+
+    def _resolve_tenant(self) -> Tenant:
+        """Read and validate what the tenant is."""
+        return Tenant(
+            base_url=self.base_url(),
+            client_id=self.client_id(),
+            leeway=self.leeway(),
+            shared_cache=self.shared_cache(),
+        )
 
     def tenant_keys(self) -> TenantKeys:
-        """The tenant's signing keys, cached as ``JWKS_CACHE*`` say."""
+        """The tenant's signing keys (built once per process for a stock strategy)."""
+        return conf.resolved(
+            type(self.strategy), self.name, (type(self), "keys"), self._build_keys
+        )
+
+    def _build_keys(self) -> TenantKeys:
+        """A ``TenantKeys`` fetching through this backend, or through one
+        holding no request when the keys are kept for the process."""
+        fetcher = self
+        if conf.reads_django_settings(type(self.strategy)):
+            fetcher = type(self)(type(self.strategy)(self.strategy.storage))
         return TenantKeys(
-            self,
+            fetcher,
             self.jwks_url(),
-            cache_alias=self.setting("JWKS_CACHE", self.JWKS_CACHE),
+            cache_alias=self.shared_cache(),
             ttl=self._seconds_setting("JWKS_CACHE_TTL"),
             refetch_interval=self._seconds_setting("JWKS_REFETCH_INTERVAL"),
             wait=float(
@@ -405,15 +339,15 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="missing_claim",
                 claim="id_token",
             )
-        keys = self.tenant_keys()
+        tenant = self.tenant()
         return verify_id_token(
             self,
             id_token,
-            keys.lookup,
-            issuer=self.id_token_issuer(),
-            client_id=self.client_id(),
+            self.tenant_keys().lookup,
+            issuer=tenant.issuer,
+            client_id=tenant.client_id,
             nonce=login_transaction.expected_nonce(self),
-            leeway=self.leeway(),
+            leeway=tenant.leeway,
             max_age=self.max_age(),
         )
 
@@ -421,15 +355,16 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """Verify an ID token a refresh answered with, like a login's: the same
         keys, issuer, audience and times; no nonce (OIDC Core 12.2: a refresh
         answers no authorization request) and no ``max_age``."""
+        tenant = self.tenant()
         return verify_id_token(
             self,
             id_token,
             self.tenant_keys().lookup,
-            issuer=self.id_token_issuer(),
-            client_id=self.client_id(),
+            issuer=tenant.issuer,
+            client_id=tenant.client_id,
             nonce=None,
             nonce_required=False,
-            leeway=self.leeway(),
+            leeway=tenant.leeway,
         )
 
     def verify_access_token(
@@ -452,14 +387,15 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 parameter="AUDIENCE",
                 stage="token_validation",
             )
+        tenant = self.tenant()
         claims = verify_access_token(
             self,
             token,
             self.tenant_keys().lookup,
-            issuer=self.id_token_issuer(),
-            client_id=self.client_id(),
+            issuer=tenant.issuer,
+            client_id=tenant.client_id,
             audience=str(audience),
-            leeway=self.leeway(),
+            leeway=tenant.leeway,
         )
         if claims["sub"] != subject:
             raise token_error(
@@ -501,15 +437,12 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         ``LOGOUT_ENDPOINT = "oidc"`` (default): OIDC RP-initiated logout with
         ``logout_hint`` = the Auth0 session id; ``"v2"``: ``/v2/logout``.
         """
-        endpoint = self.setting("LOGOUT_ENDPOINT", self.LOGOUT_ENDPOINT)
-        if endpoint not in self.LOGOUT_ENDPOINTS:
-            raise AuthConfigurationError(
-                self,
-                "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT must be "
-                + " or ".join(map(repr, self.LOGOUT_ENDPOINTS)),
-                code="invalid_setting",
-                parameter="LOGOUT_ENDPOINT",
+        try:
+            endpoint = conf.logout_endpoint(
+                self.setting("LOGOUT_ENDPOINT", conf.LOGOUT_ENDPOINT)
             )
+        except ValueError as error:
+            raise self.invalid_setting("LOGOUT_ENDPOINT", error) from error
         params = {"client_id": self.client_id()}
         if endpoint == "oidc":
             params["post_logout_redirect_uri"] = return_to
@@ -524,25 +457,29 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def verify_logout_token(self, token: object) -> dict[str, Any]:
         """Verify a back-channel logout token and refuse a replayed ``jti``."""
+        tenant = self.tenant()
         claims = verify_logout_token(
             self,
             token,
             self.tenant_keys().lookup,
-            issuer=self.id_token_issuer(),
-            client_id=self.client_id(),
-            leeway=self.leeway(),
+            issuer=tenant.issuer,
+            client_id=tenant.client_id,
+            leeway=tenant.leeway,
         )
-        self.claim_logout_jti(claims)
+        self.claim_logout_jti(claims, tenant)
         return claims
 
-    def claim_logout_jti(self, claims: dict[str, Any]) -> None:
+    def claim_logout_jti(
+        self, claims: dict[str, Any], tenant: Tenant | None = None
+    ) -> None:
         """Record the token's ``jti`` in the shared cache; a second use fails.
 
         Kept until the token expires (plus leeway): after that ``exp`` refuses it.
         """
         digest = hashlib.sha256(f"{claims['iss']} {claims['jti']}".encode()).hexdigest()
-        lifetime = max(int(claims["exp"] - clock.current_time()) + self.leeway(), 1)
-        alias = self.setting("JWKS_CACHE", self.JWKS_CACHE)
+        tenant = tenant or self.tenant()
+        lifetime = max(int(claims["exp"] - clock.current_time()) + tenant.leeway, 1)
+        alias = tenant.shared_cache
         # With the shared cache down, a replay is still refused by the process
         # that saw the token; refusing every token instead would drop logouts.
         cache = SharedCache(

@@ -2,7 +2,7 @@
 warn once per interval.
 
 What every worker must share lives in the Django cache named by
-``JWKS_CACHE``: the tenant's JWKS and its fetch stamp, the ``jti`` of used
+``SHARED_CACHE``: the tenant's JWKS and its fetch stamp, the ``jti`` of used
 logout tokens, the state of each Auth0 login (sessions.py). When that cache is
 down (Redis restarting, a network partition) none of this may become a 500.
 ``SharedCache`` wraps the cache for one purpose: an operation that raises is

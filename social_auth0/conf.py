@@ -1,28 +1,316 @@
-"""Our backend listed in AUTHENTICATION_BACKENDS without ``"social_auth0"`` in
-INSTALLED_APPS: an error at startup or at first use, never a site-wide
-``NoReverseMatch`` with ``manage.py check`` silent.
+"""The settings home: every ``SOCIAL_AUTH_AUTH0_*`` default and validator, the
+one lookup (through the request's strategy), and its memo.
 
-``check_app_installed`` is the one check registered at import (by
-``backend.py`` importing this module) rather than in ``AppConfig.ready()``:
-without the app installed, ``ready()`` never runs. This module imports nothing
-of social_auth0.
+A setting is read as social-core reads it (``SOCIAL_AUTH_<BACKEND>_<NAME>``,
+then ``SOCIAL_AUTH_<NAME>``, then ``<NAME>``) through the strategy of the
+request at hand, so a per-site ``SOCIAL_AUTH_STRATEGY`` answers on every path.
+social_django's stock strategy reads ``django.conf.settings``, which changes
+only with a ``setting_changed`` signal: its answers are memoized per
+(strategy class, backend name, setting) until then. A strategy that overrides
+``setting()`` or ``get_setting()`` may answer per request: it is asked every
+time, or one site would get another's tenant.
+
+Validators raise ``ValueError`` with the words that follow the setting's name
+(``"must be an integer >= 1"``); the backend turns them into
+``AuthConfigurationError`` and the system checks into check messages, so both
+enforce one rule.
+
+``check_app_installed`` (E090) is registered at import (by ``backend.py``
+importing this module) rather than in ``AppConfig.ready()``: without the app
+installed, ``ready()`` never runs. This module imports nothing of social_auth0.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from social_core.strategy import BaseStrategy
+
+T = TypeVar("T")
 
 APP = "social_auth0"
 BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
+BACKEND_NAME = "auth0"  # Auth0OAuth2.name; a subclass may rename it
 NOT_INSTALLED = (
     f"{BACKEND_PATH} is used but {APP!r} is not in INSTALLED_APPS: its URLs, "
     "templates, models and system checks are missing."
 )
 INSTALL_HINT = f"Add {APP!r} to INSTALLED_APPS (after 'social_django') and run migrate."
+
+# Defaults -----------------------------------------------------------------------
+
+LEEWAY = 60  # seconds; Auth0's clocks and ours drift
+MAX_AGE: int | None = None  # seconds since sign-in at Auth0; None: no limit
+# The shared cache: the JWKS, used logout-token jti, each login's state and
+# the refresh lock. JWKS_CACHE is its former name, still honoured (W008).
+SHARED_CACHE = "default"
+DEPRECATED_SHARED_CACHE = "JWKS_CACHE"
+JWKS_CACHE_TTL = 600  # a key removed from the JWKS stops working within this
+JWKS_REFETCH_INTERVAL = 10  # at most one refetch per interval, deployment-wide
+# Whole-seconds settings: the least value each accepts (0 would switch off
+# the JWKS cache and its refetch rate limit), and the most that keeps it
+# useful (beyond it a setting still works but weakens what a token proves:
+# a leeway past Auth0's NTP-synchronised clocks; a removed key kept a day).
+SECONDS_MINIMUMS: dict[str, int] = {
+    "LEEWAY": 0,
+    "MAX_AGE": 0,
+    "JWKS_CACHE_TTL": 1,
+    "JWKS_REFETCH_INTERVAL": 1,
+}
+SECONDS_MAXIMUMS: dict[str, int] = {"LEEWAY": 300, "JWKS_CACHE_TTL": 86400}
+SECONDS_DEFAULTS: dict[str, int | None] = {
+    "LEEWAY": LEEWAY,
+    "MAX_AGE": MAX_AGE,
+    "JWKS_CACHE_TTL": JWKS_CACHE_TTL,
+    "JWKS_REFETCH_INTERVAL": JWKS_REFETCH_INTERVAL,
+}
+# MAX_AGE + LEEWAY must cover the time from signing in at Auth0 to our
+# verification of the ID token: the redirect back, the code exchange, drift.
+MIN_AUTHENTICATION_WINDOW = 30  # seconds
+LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
+LOGOUT_ENDPOINTS = ("oidc", "v2")
+ROLES_TOKEN = "id_token"  # noqa: S105 (where ROLES_CLAIM is read; a name)
+ROLES_TOKENS = ("id_token", "access_token")
+# Loopback hosts may be served over plain http (a local tenant emulator);
+# anything else carries credentials and must be https.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+# Validators ---------------------------------------------------------------------
+
+
+def normalize_domain(domain: object) -> str:
+    """Return the tenant's base URL (``https://host[:port]``, no trailing slash).
+
+    Accepts ``tenant.eu.auth0.com``, ``https://tenant.eu.auth0.com`` and either
+    with a trailing slash; ``http://`` only for loopback hosts. Raises
+    ``ValueError`` saying what is wrong.
+    """
+    if not isinstance(domain, str) or not domain.strip():
+        raise ValueError("is not set (expected e.g. 'tenant.eu.auth0.com')")
+    return _normalize_domain(domain)
+
+
+@functools.lru_cache(maxsize=32)
+def _normalize_domain(domain: str) -> str:
+    """The memoized body of ``normalize_domain`` (a non-empty string)."""
+    value = domain.strip()
+    if "://" not in value:
+        value = f"https://{value}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError as error:
+        raise ValueError(f"{domain!r} is not a host name") from error
+    if parts.scheme not in ("https", "http"):
+        raise ValueError(f"{domain!r} must use https")
+    if (
+        not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"{domain!r} must be a bare host name, without a path")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{domain!r} must not carry credentials")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def seconds(name: str, value: object) -> int:
+    """A whole number of seconds, at least ``SECONDS_MINIMUMS[name]``."""
+    minimum = SECONDS_MINIMUMS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"must be an integer >= {minimum}")
+    return value
+
+
+def credential(value: object) -> str:
+    """A client id or secret: a non-empty string without surrounding spaces."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not set")
+    if value != value.strip():
+        raise ValueError("has surrounding spaces")
+    return value
+
+
+def logout_endpoint(value: object) -> str:
+    """``"oidc"`` or ``"v2"``."""
+    if value not in LOGOUT_ENDPOINTS:
+        raise ValueError("must be " + " or ".join(map(repr, LOGOUT_ENDPOINTS)))
+    return str(value)
+
+
+def shared_cache(read: Callable[[str, Any], Any]) -> str:
+    """``SHARED_CACHE`` as ``read`` finds it, else the deprecated ``JWKS_CACHE``."""
+    alias = read("SHARED_CACHE", None)
+    if alias is None:
+        alias = read("JWKS_CACHE", None)
+    return SHARED_CACHE if alias is None else alias
+
+
+# The tenant --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """What a request's tenant is, resolved once and passed down (validated)."""
+
+    base_url: str  # https://host[:port], from DOMAIN
+    client_id: str  # KEY
+    leeway: int  # LEEWAY
+    shared_cache: str  # SHARED_CACHE (or the deprecated JWKS_CACHE)
+    issuer: str = field(init=False)  # {base}/: Auth0's issuer ends with a slash
+
+    def __post_init__(self) -> None:
+        """Derive the issuer from the base URL."""
+        object.__setattr__(self, "issuer", f"{self.base_url}/")
+
+
+# The lookup -----------------------------------------------------------------------
+
+# (strategy class, backend name, setting) -> resolved value. social-core's
+# lookup builds three names and takes up to three failed getattr()s per read.
+_memo: dict[tuple[type, str, str], Any] = {}
+# (strategy class, backend name, what) -> a value derived from settings.
+_resolved: dict[tuple[type, str, object], Any] = {}
+_stock: dict[type, bool] = {}  # strategy class -> uses the stock lookup
+_MISSING = object()
+_NOT_MEMOIZED = object()
+_UNSET = object()
+
+
+@receiver(setting_changed)
+def _forget(**kwargs: Any) -> None:
+    """Drop every memoized answer: a setting changed."""
+    _memo.clear()
+    _resolved.clear()
+
+
+def reads_django_settings(strategy_class: type) -> bool:
+    """Whether ``strategy_class`` resolves settings exactly as DjangoStrategy."""
+    safe = _stock.get(strategy_class)
+    if safe is None:
+        from social_django.strategy import DjangoStrategy
+
+        safe = _stock[strategy_class] = (
+            issubclass(strategy_class, DjangoStrategy)
+            and strategy_class.setting is DjangoStrategy.setting
+            and strategy_class.get_setting is DjangoStrategy.get_setting
+        )
+    return safe
+
+
+class _Named:
+    """What ``strategy.setting(..., backend=)`` needs of a backend: its name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def lookup(strategy: BaseStrategy[Any], backend: Any, name: str, default: Any) -> Any:
+    """``name`` as ``strategy`` resolves it for ``backend``; memoized if stock."""
+    # *_URL names are never memoized: the URLconf resolves them.
+    key = (type(strategy), backend.name, name)
+    value = _memo.get(key, _NOT_MEMOIZED)  # only the stock strategy's are kept
+    if value is _NOT_MEMOIZED:
+        if name.endswith("_URL") or not reads_django_settings(key[0]):
+            return strategy.setting(name, default, backend=backend)
+        value = _memo[key] = strategy.setting(name, _MISSING, backend=backend)
+    return default if value is _MISSING else value
+
+
+def resolved(
+    strategy_class: type, backend_name: str, what: object, build: Callable[[], T]
+) -> T:
+    """``build()``, kept per (class, backend, ``what``) for a stock strategy."""
+    key = (strategy_class, backend_name, what)
+    value = _resolved.get(key, _NOT_MEMOIZED)  # only the stock strategy's are kept
+    if value is _NOT_MEMOIZED:
+        if not reads_django_settings(strategy_class):
+            return build()
+        value = _resolved[key] = build()
+    return value  # type: ignore[no-any-return]
+
+
+def strategy_class() -> type:
+    """The class ``SOCIAL_AUTH_STRATEGY`` names, without building one."""
+    utils = sys.modules.get("social_django.utils") or import_module(
+        "social_django.utils"
+    )
+    return _strategy_class(utils.STRATEGY)
+
+
+def strategy_for(request: HttpRequest | None) -> BaseStrategy[Any]:
+    """social_django's strategy for ``request`` (``SOCIAL_AUTH_STRATEGY``)."""
+    # A bare request without a session (a signal's, a test's) still tells a
+    # per-site strategy its host.
+    from social_django.utils import load_strategy
+
+    if request is None or hasattr(request, "session"):
+        return load_strategy(request)  # type: ignore[no-any-return,no-untyped-call]
+    strategy = load_strategy(None)  # type: ignore[no-untyped-call]
+    strategy.request = request
+    return strategy  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=8)
+def _strategy_class(path: str) -> type:
+    """The class ``SOCIAL_AUTH_STRATEGY`` names (imported once per path)."""
+    return import_string(path)  # type: ignore[no-any-return]
+
+
+def setting(
+    name: str,
+    default: Any = None,
+    *,
+    request: HttpRequest | None = None,
+    backend_name: str = BACKEND_NAME,
+) -> Any:
+    """``SOCIAL_AUTH_<BACKEND>_<name>`` through ``request``'s strategy, no backend."""
+    value = _memo.get((strategy_class(), backend_name, name), _NOT_MEMOIZED)
+    if value is not _NOT_MEMOIZED:  # only the stock strategy's are kept
+        return default if value is _MISSING else value
+    return lookup(strategy_for(request), _Named(backend_name), name, default)
+
+
+def django_setting(
+    name: str, default: Any = None, backend_name: str = BACKEND_NAME
+) -> tuple[Any, str]:
+    """(value, the setting's name where found or to set), as the checks read it."""
+    from django.conf import settings
+    from social_core.utils import setting_name
+
+    preferred = setting_name(backend_name, name)
+    for candidate in (preferred, setting_name(name), name):
+        value = getattr(settings, candidate, _UNSET)
+        if value is not _UNSET:
+            return value, candidate
+    return default, preferred
+
+
+def shared_cache_alias(request: HttpRequest | None = None) -> str:
+    """The shared cache's alias for ``request``, without a backend at hand."""
+    return shared_cache(functools.partial(setting, request=request))
+
+
+# The app is installed (E090) ----------------------------------------------------
 
 
 def require_app_installed() -> None:

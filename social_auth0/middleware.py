@@ -17,7 +17,7 @@ class BackchannelLogoutMiddleware:
 
     Server-side sessions are deleted when the logout token arrives; signed-
     cookie sessions cannot be, so they end here, at their next request. The
-    check is one read of the shared cache (``JWKS_CACHE``), no database query;
+    check is one read of the shared cache (``SHARED_CACHE``), no database query;
     the database answers when the cache has no entry or is down. A login id
     without an active record (revoked, or its record deleted) is logged out.
     Place it after ``SessionMiddleware`` and ``AuthenticationMiddleware``

@@ -40,14 +40,14 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.module_loading import import_string
 from social_core.exceptions import (
     AuthConfigurationError,
     AuthResponseError,
     SocialAuthBaseException,
 )
 
-from .backend import Auth0OAuth2, backend_for, reads_django_settings
+from . import conf
+from .backend import Auth0OAuth2, backend_for
 from .errors import log_rejection, token_error
 from .jwt.verify import verify_api_access_token
 
@@ -225,9 +225,9 @@ class ApiVerifier:
 
 
 # Verifiers, rebuilt whenever Django reports a setting change: one per process
-# for social_django's stock strategy (settings are the same for every request),
-# else one per distinct set of resolved settings (a per-site strategy: each
-# site's own tenant, audiences and keys, never another site's).
+# for social_django's stock strategy (conf.resolved: settings are the same for
+# every request), else one per distinct set of resolved settings (a per-site
+# strategy: each site's own tenant, audiences and keys, never another site's).
 _verifiers: dict[object, ApiVerifier] = {}
 MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
 
@@ -239,15 +239,16 @@ def _forget_verifier(**kwargs: Any) -> None:
 
 def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
     """The verifier for the settings that apply to ``request`` (built on first use)."""
-    from social_django import utils
-
     # The stock strategy needs no request (nor reads it: a hostile query
     # string stays unparsed on the way to its 400).
-    if reads_django_settings(import_string(utils.STRATEGY)):
-        verifier = _verifiers.get(Auth0OAuth2.name)
-        if verifier is None:
-            verifier = _verifiers[Auth0OAuth2.name] = _build_verifier(backend_for(None))
-        return verifier
+    strategy_class = conf.strategy_class()
+    if conf.reads_django_settings(strategy_class):
+        return conf.resolved(
+            strategy_class,
+            Auth0OAuth2.name,
+            "api_verifier",
+            lambda: _build_verifier(backend_for(None)),
+        )
     built = _build_verifier(backend_for(request))
     key = (
         built.issuer,
@@ -403,10 +404,7 @@ def realm(request: HttpRequest) -> str:
     try:
         return api_verifier(request).realm
     except (ImproperlyConfigured, SocialAuthBaseException):
-        from django.conf import settings
-
-        realm = getattr(settings, "SOCIAL_AUTH_AUTH0_API_REALM", None)
-        return str(realm or API_REALM)
+        return str(conf.setting("API_REALM", request=request) or API_REALM)
 
 
 # -- the decorator ---------------------------------------------------------------

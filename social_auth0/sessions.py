@@ -30,8 +30,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from social_core.utils import setting_name
 
+from . import conf
 from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
 from .login.record import SESSION_KEY, take_pending
@@ -167,19 +167,9 @@ def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
 
 @functools.cache
 def cache_alias() -> str:
-    """``JWKS_CACHE`` as the backend reads it (``SOCIAL_AUTH_AUTH0_JWKS_CACHE``,
-    ``SOCIAL_AUTH_JWKS_CACHE``, ``JWKS_CACHE``), without a backend at hand.
-    Memoized (three failed settings lookups per request add up); forgotten
-    when a setting changes."""
-    for name in (
-        setting_name(Auth0OAuth2.name, "JWKS_CACHE"),
-        setting_name("JWKS_CACHE"),
-        "JWKS_CACHE",
-    ):
-        value = getattr(settings, name, None)
-        if value is not None:
-            return str(value)
-    return Auth0OAuth2.JWKS_CACHE
+    """``SHARED_CACHE`` as the backend reads it (conf), without a backend at
+    hand. Memoized; forgotten when a setting changes."""
+    return conf.shared_cache_alias()
 
 
 @receiver(setting_changed)

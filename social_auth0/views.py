@@ -28,6 +28,7 @@ from social_django.utils import (
     check_fetch_metadata,
 )
 
+from . import conf
 from .backend import Auth0OAuth2, backend_for
 from .errors import log_rejection
 from .login.params import allowed_names, forwarded_params
@@ -92,7 +93,7 @@ def login(request: HttpRequest) -> HttpResponse:
     # form; the login start checks them again (it can be posted to directly).
     login_params = forwarded_params(
         request.GET,
-        allowed_names(backend_for(request).setting("REQUEST_PARAMS")),
+        allowed_names(conf.setting("REQUEST_PARAMS", request=request)),
     )
     auto_submit = is_top_level_navigation(request)
     response = render(

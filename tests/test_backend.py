@@ -84,6 +84,32 @@ def test_domain_is_read_at_call_time():
         assert backend.id_token_issuer() == "https://other.us.auth0.com/"
 
 
+def test_the_tenant_is_resolved_once_until_a_setting_changes():
+    first, second = make_backend(), make_backend()
+    assert first.tenant() is second.tenant()
+    assert first.tenant().issuer == "https://tenant.eu.auth0.com/"
+    assert first.tenant().client_id == first.setting("KEY")
+    # The keys are built once too, fetching through a backend without a request.
+    assert first.tenant_keys() is second.tenant_keys()
+    assert first.tenant_keys().backend.strategy.request is None
+    with override_settings(SOCIAL_AUTH_AUTH0_DOMAIN="other.us.auth0.com"):
+        moved = make_backend().tenant()
+        assert moved.issuer == "https://other.us.auth0.com/"
+        assert first.tenant() is moved
+        assert first.tenant_keys().url.startswith("https://other.us.auth0.com/")
+    assert first.tenant().issuer == "https://tenant.eu.auth0.com/"
+
+
+@override_settings(SOCIAL_AUTH_AUTH0_KEY=" padded ")
+def test_the_client_id_is_refused_as_the_system_check_refuses_it():
+    with pytest.raises(AuthConfigurationError) as info:
+        make_backend().tenant()
+    assert info.value.parameter == "KEY"
+    assert "SOCIAL_AUTH_AUTH0_KEY (the client id) has surrounding spaces" in str(
+        info.value.detail
+    )
+
+
 def auth_query(backend):
     return {k: v[0] for k, v in parse_qs(urlsplit(backend.auth_url()).query).items()}
 

@@ -209,10 +209,13 @@ class Walk:
 
 
 def _declared_on_backend(node: ast.expr) -> list[Any] | None:
-    """``Auth0OAuth2.NAME`` or ``Auth0OAuth2.NAME.items()``, read off the class:
-    settings groups are declared once there and looped over by the checks."""
+    """``Auth0OAuth2.NAME`` or ``conf.NAME`` (or its ``.items()``), read off the
+    class or module: settings groups are declared once and looped over by the
+    checks."""
+    from social_auth0 import conf
     from social_auth0.backend import Auth0OAuth2
 
+    homes = {"Auth0OAuth2": Auth0OAuth2, "conf": conf}
     items = False
     if (
         isinstance(node, ast.Call)
@@ -223,10 +226,10 @@ def _declared_on_backend(node: ast.expr) -> list[Any] | None:
     if not (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
-        and node.value.id == "Auth0OAuth2"
+        and node.value.id in homes
     ):
         return None
-    value = getattr(Auth0OAuth2, node.attr)
+    value = getattr(homes[node.value.id], node.attr)
     return list(value.items()) if items else list(value)
 
 

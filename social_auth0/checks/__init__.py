@@ -7,7 +7,7 @@
 ids                module
 =================  ===========================================================
 E001-E016, E030,   ``core.py``: domain, credentials, PKCE, numbers, the shared
-W001-W007,         cache, backends, installed apps, error handling, logout,
+W001-W008,         cache, backends, installed apps, error handling, logout,
 W030-W034          TLS, security ranges, redirects
 E011, W050         ``cache.py``: the shared cache's timeouts
 E013-E029, E040,   ``pipeline.py``: claim fields, roles, groups, linking steps
@@ -36,15 +36,21 @@ from django.core.checks import CheckMessage
 
 from . import access, api, cache, core, login, pipeline, switching
 
-# Registered by apps.py, in this order.
-ALL: tuple[Callable[..., list[CheckMessage]], ...] = (
-    *core.CHECKS,
-    *pipeline.CHECKS,
-    *cache.CHECKS,
-    *api.CHECKS,
-    *login.CHECKS,
-    *switching.CHECKS,
-    *access.CHECKS,
+# Registered by apps.py, in this order; each runs once per Auth0 backend
+# listed (a subclass named "auth0-eu" has its SOCIAL_AUTH_AUTH0_EU_* checked).
+ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
+    map(
+        core.per_backend,
+        (
+            *core.CHECKS,
+            *pipeline.CHECKS,
+            *cache.CHECKS,
+            *api.CHECKS,
+            *login.CHECKS,
+            *switching.CHECKS,
+            *access.CHECKS,
+        ),
+    )
 )
 
 __all__ = ["ALL"]

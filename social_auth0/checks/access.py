@@ -8,10 +8,9 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
-from ..backend import Auth0OAuth2
 from ..user_tokens.refresh import REFRESH_LOCK_TIMEOUT
 from ..user_tokens.store import KEYS_SETTING
-from .core import PROCESS_LOCAL_CACHES, resolve_setting
+from .core import PROCESS_LOCAL_CACHES, resolve_setting, shared_cache_setting
 
 
 def check_token_keys(**kwargs: Any) -> list[checks.CheckMessage]:
@@ -66,7 +65,7 @@ def check_refresh_lock(**kwargs: Any) -> list[checks.CheckMessage]:
         return []
     alias, name = resolve_setting("REFRESH_LOCK_CACHE", None)
     if alias is None:
-        alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
+        alias, name = shared_cache_setting()
     configured = getattr(settings, "CACHES", {"default": {}})
     if not isinstance(alias, str) or alias not in configured:
         return [

@@ -14,8 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from ..backend import Auth0OAuth2
-from .core import resolve_setting
+from .core import shared_cache_setting
 
 # Cache backend -> the OPTIONS keys of its connect and socket timeouts.
 REDIS_TIMEOUT_OPTIONS = {
@@ -28,8 +27,8 @@ REDIS_TIMEOUT_OPTIONS = {
 
 
 def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:
-    """A Redis ``JWKS_CACHE`` sets connect and socket timeouts."""
-    alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
+    """A Redis ``SHARED_CACHE`` sets connect and socket timeouts."""
+    alias, name = shared_cache_setting()
     config = getattr(settings, "CACHES", {}).get(alias)
     if not isinstance(config, dict):
         return []  # social_auth0.E011 reports it

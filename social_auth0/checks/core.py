@@ -1,16 +1,22 @@
 """Django system checks of the backend's settings and the installation around it.
 
 Misconfiguration is caught at startup, naming the setting. Settings are
-resolved as the backend's ``self.setting()`` resolves them:
-``SOCIAL_AUTH_AUTH0_<NAME>``, then ``SOCIAL_AUTH_<NAME>``, then ``<NAME>``
-(``resolve_setting``, which the other ``*_checks`` modules use too). Defaults
-and allowed values are read from ``Auth0OAuth2``, which declares them.
+resolved as the backend's ``self.setting()`` resolves them, under the name of
+the backend AUTHENTICATION_BACKENDS lists (a subclass named ``auth0-eu`` reads
+``SOCIAL_AUTH_AUTH0_EU_<NAME>``): ``SOCIAL_AUTH_<BACKEND>_<NAME>``, then
+``SOCIAL_AUTH_<NAME>``, then ``<NAME>`` (``resolve_setting``, which the other
+check modules use too). Defaults, bounds and validators are ``conf``'s, the
+same the backend enforces at run time.
 
-Nothing here registers itself: ``apps.py`` registers ``CHECKS``.
+Nothing here registers itself: ``apps.py`` registers ``checks.ALL``, each
+check run once per Auth0 backend listed (``per_backend``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeGuard
 
 from django.conf import settings
@@ -18,7 +24,8 @@ from django.core import checks
 from django.utils.module_loading import import_string
 from social_core.utils import setting_name
 
-from ..backend import Auth0OAuth2, normalize_domain
+from .. import conf
+from ..backend import Auth0OAuth2
 
 BACKEND_PATH = "social_auth0.backend.Auth0OAuth2"
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
@@ -28,16 +35,52 @@ AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddle
 DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
 PROCESS_LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", DUMMY_CACHE)
 _UNSET = object()
+# The backend whose settings are being checked (per_backend sets it).
+_checked: ContextVar[str | None] = ContextVar("social_auth0_checked", default=None)
+Check = Callable[..., list[checks.CheckMessage]]
+
+
+def backend_names() -> list[str]:
+    """Names of the Auth0 backends AUTHENTICATION_BACKENDS lists (``auth0`` if none)."""
+    names = [cls.name for _, cls in _listed_backends() if issubclass(cls, Auth0OAuth2)]
+    return list(dict.fromkeys(names)) or [Auth0OAuth2.name]
+
+
+def checked_backend() -> str:
+    """The name of the backend whose settings are checked now."""
+    return _checked.get() or backend_names()[0]
+
+
+def per_backend(check: Check) -> Check:
+    """``check``, run for each Auth0 backend listed; a message once."""
+
+    @functools.wraps(check)
+    def run(**kwargs: Any) -> list[checks.CheckMessage]:
+        messages: list[checks.CheckMessage] = []
+        for name in backend_names():
+            token = _checked.set(name)
+            try:
+                found = check(**kwargs)
+            finally:
+                _checked.reset(token)
+            messages.extend(message for message in found if message not in messages)
+        return messages
+
+    return run
+
+
+def _accepted(validate: Callable[[Any], object], value: object) -> bool:
+    """Whether ``validate`` (one of conf's) accepts ``value``."""
+    try:
+        validate(value)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve_setting(name: str, default: Any = None) -> tuple[Any, str]:
     """Return (value, the Django setting name it came from or should be set as)."""
-    preferred = setting_name(Auth0OAuth2.name, name)
-    for candidate in (preferred, setting_name(name), name):
-        value = getattr(settings, candidate, _UNSET)
-        if value is not _UNSET:
-            return value, candidate
-    return default, preferred
+    return conf.django_setting(name, default, checked_backend())
 
 
 BARE_HOST_HINT = (
@@ -70,7 +113,7 @@ def check_domain(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def _check_domain_value(value: str, name: str) -> list[checks.CheckMessage]:
     try:
-        normalize_domain(value)
+        conf.normalize_domain(value)
     except ValueError as error:
         if _only_fault_is_http(value):
             hint = "Use https, or http only for a local emulator on "
@@ -90,7 +133,7 @@ def _only_fault_is_http(domain: str) -> bool:
     if value[:7].lower() != "http://":
         return False
     try:
-        normalize_domain(f"https://{value[7:]}")
+        conf.normalize_domain(f"https://{value[7:]}")
     except ValueError:
         return False
     return True
@@ -104,7 +147,7 @@ def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
         ("SECRET", "client secret", "social_auth0.E005"),
     ):
         value, name = resolve_setting(setting)
-        if not isinstance(value, str) or not value.strip() or value != value.strip():
+        if not _accepted(conf.credential, value):
             errors.append(
                 checks.Error(
                     f"{name} (the application's {label}) is missing or malformed.",
@@ -143,11 +186,11 @@ def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:
 def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     """LEEWAY, MAX_AGE, JWKS_CACHE_TTL, JWKS_REFETCH_INTERVAL are whole seconds."""
     errors: list[checks.CheckMessage] = []
-    for setting, minimum in Auth0OAuth2.SECONDS_MINIMUMS.items():
+    for setting, minimum in conf.SECONDS_MINIMUMS.items():
         value, name = resolve_setting(setting)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        if value is not None and not _accepted(
+            functools.partial(conf.seconds, setting), value
+        ):
             kind = "a non-negative" if minimum == 0 else "a positive"
             errors.append(
                 checks.Error(
@@ -158,9 +201,19 @@ def check_numbers(**kwargs: Any) -> list[checks.CheckMessage]:
     return errors
 
 
-def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
-    """JWKS_CACHE names a configured cache, preferably a shared one."""
-    alias, name = resolve_setting("JWKS_CACHE", Auth0OAuth2.JWKS_CACHE)
+def shared_cache_setting() -> tuple[Any, str]:
+    """(alias, name) of ``SHARED_CACHE``, else of the deprecated ``JWKS_CACHE``."""
+    alias, name = resolve_setting("SHARED_CACHE")
+    if alias is None:
+        old, old_name = resolve_setting("JWKS_CACHE")
+        if old is not None:
+            return old, old_name
+    return (conf.SHARED_CACHE if alias is None else alias), name
+
+
+def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """SHARED_CACHE names a configured cache, preferably a shared one."""
+    alias, name = shared_cache_setting()
     caches = getattr(settings, "CACHES", {"default": {}})
     if not isinstance(alias, str) or alias not in caches:
         return [
@@ -173,16 +226,33 @@ def check_jwks_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     backend = caches[alias].get(
         "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
     )
-    return _check_jwks_cache_is_shared(alias, name, backend)
+    return _check_shared_cache_is_shared(alias, name, backend)
 
 
-def _check_jwks_cache_is_shared(
+def check_deprecated_names(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``JWKS_CACHE`` is the former name of ``SHARED_CACHE``."""
+    old, old_name = resolve_setting("JWKS_CACHE", _UNSET)
+    if old is _UNSET:
+        return []
+    new_name = old_name.removesuffix("JWKS_CACHE") + "SHARED_CACHE"
+    return [
+        checks.Warning(
+            f"{old_name} is deprecated; rename it {new_name}.",
+            hint="It names the cache shared by the JWKS, used logout tokens, "
+            "each login's state and the refresh lock; the old name is read "
+            "only while SHARED_CACHE is unset.",
+            id="social_auth0.W008",
+        )
+    ]
+
+
+def _check_shared_cache_is_shared(
     alias: str, name: str, backend: str
 ) -> list[checks.CheckMessage]:
     if backend == DUMMY_CACHE:
         return [
             checks.Warning(
-                f"The JWKS cache {alias!r} (DummyCache) keeps nothing.",
+                f"The shared cache {alias!r} (DummyCache) keeps nothing.",
                 hint="Nothing limits refetches of the tenant's keys (every "
                 "token with an unknown key id fetches them), and a replayed "
                 f"back-channel logout token is never recognised. Point {name} "
@@ -193,7 +263,7 @@ def _check_jwks_cache_is_shared(
     if backend in PROCESS_LOCAL_CACHES:
         return [
             checks.Warning(
-                f"The JWKS cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
+                f"The shared cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
                 "local to each process.",
                 hint="Every worker process will fetch the tenant's keys itself, "
                 "and a replayed back-channel logout token is only recognised by "
@@ -341,13 +411,13 @@ def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 def _check_logout_endpoint() -> list[checks.CheckMessage]:
-    endpoint, name = resolve_setting("LOGOUT_ENDPOINT", Auth0OAuth2.LOGOUT_ENDPOINT)
-    if endpoint in Auth0OAuth2.LOGOUT_ENDPOINTS:
+    endpoint, name = resolve_setting("LOGOUT_ENDPOINT", conf.LOGOUT_ENDPOINT)
+    if _accepted(conf.logout_endpoint, endpoint):
         return []
     uses = [
         f"{value!r} ({LOGOUT_ENDPOINT_LABELS[value]}"
-        + (", the default)" if value == Auth0OAuth2.LOGOUT_ENDPOINT else ")")
-        for value in Auth0OAuth2.LOGOUT_ENDPOINTS
+        + (", the default)" if value == conf.LOGOUT_ENDPOINT else ")")
+        for value in conf.LOGOUT_ENDPOINTS
     ]
     return [
         checks.Error(
@@ -433,15 +503,15 @@ def check_tls_verification(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def _is_loopback_http(domain: object) -> bool:
     try:
-        base = normalize_domain(domain)
+        base = conf.normalize_domain(domain)
     except ValueError:
         return False  # check_domain reports it
-    return base.startswith("http://")  # normalize_domain allows http on loopback only
+    return base.startswith("http://")  # http is allowed on loopback only
 
 
 def check_security_ranges(**kwargs: Any) -> list[checks.CheckMessage]:
     """LEEWAY, JWKS_CACHE_TTL and MAX_AGE within the range that keeps them useful."""
-    leeway, leeway_name = resolve_setting("LEEWAY", Auth0OAuth2.LEEWAY)
+    leeway, leeway_name = resolve_setting("LEEWAY", conf.LEEWAY)
     return [
         *_check_leeway_range(leeway, leeway_name),
         *_check_jwks_cache_ttl_range(),
@@ -450,14 +520,14 @@ def check_security_ranges(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 def _check_leeway_range(leeway: object, name: str) -> list[checks.CheckMessage]:
-    most = Auth0OAuth2.SECONDS_MAXIMUMS["LEEWAY"]
+    most = conf.SECONDS_MAXIMUMS["LEEWAY"]
     if not _is_seconds(leeway) or leeway <= most:
         return []
     return [
         checks.Warning(
             f"{name} is {leeway} seconds: expired tokens stay accepted that long.",
-            hint=f"Keep it between {Auth0OAuth2.SECONDS_MINIMUMS['LEEWAY']} and "
-            f"{most} seconds (default {Auth0OAuth2.LEEWAY}); fix the server's "
+            hint=f"Keep it between {conf.SECONDS_MINIMUMS['LEEWAY']} and "
+            f"{most} seconds (default {conf.LEEWAY}); fix the server's "
             "clock instead (NTP).",
             id="social_auth0.W030",
         )
@@ -465,16 +535,16 @@ def _check_leeway_range(leeway: object, name: str) -> list[checks.CheckMessage]:
 
 
 def _check_jwks_cache_ttl_range() -> list[checks.CheckMessage]:
-    ttl, name = resolve_setting("JWKS_CACHE_TTL", Auth0OAuth2.JWKS_CACHE_TTL)
-    most = Auth0OAuth2.SECONDS_MAXIMUMS["JWKS_CACHE_TTL"]
+    ttl, name = resolve_setting("JWKS_CACHE_TTL", conf.JWKS_CACHE_TTL)
+    most = conf.SECONDS_MAXIMUMS["JWKS_CACHE_TTL"]
     if not _is_seconds(ttl) or ttl <= most:
         return []
     return [
         checks.Warning(
             f"{name} is {ttl} seconds: a signing key removed from the tenant "
             "keeps verifying tokens that long.",
-            hint=f"Keep it between {Auth0OAuth2.SECONDS_MINIMUMS['JWKS_CACHE_TTL']} "
-            f"and {most} seconds (a day; default {Auth0OAuth2.JWKS_CACHE_TTL}).",
+            hint=f"Keep it between {conf.SECONDS_MINIMUMS['JWKS_CACHE_TTL']} "
+            f"and {most} seconds (a day; default {conf.JWKS_CACHE_TTL}).",
             id="social_auth0.W031",
         )
     ]
@@ -483,8 +553,8 @@ def _check_jwks_cache_ttl_range() -> list[checks.CheckMessage]:
 def _check_authentication_window(
     leeway: object, leeway_name: str
 ) -> list[checks.CheckMessage]:
-    max_age, name = resolve_setting("MAX_AGE", Auth0OAuth2.MAX_AGE)
-    window = Auth0OAuth2.MIN_AUTHENTICATION_WINDOW
+    max_age, name = resolve_setting("MAX_AGE", conf.MAX_AGE)
+    window = conf.MIN_AUTHENTICATION_WINDOW
     if not (_is_seconds(max_age) and _is_seconds(leeway)):
         return []
     if max_age + leeway >= window:
@@ -539,7 +609,7 @@ def check_redirects(**kwargs: Any) -> list[checks.CheckMessage]:
 def _names_of(name: str) -> list[str]:
     """Every form of ``name`` that is set (social_django reads more than one)."""
     names = dict.fromkeys(
-        (setting_name(Auth0OAuth2.name, name), setting_name(name), name)
+        (setting_name(checked_backend(), name), setting_name(name), name)
     )
     return [candidate for candidate in names if hasattr(settings, candidate)]
 
@@ -570,7 +640,8 @@ CHECKS = (
     check_credentials,
     check_pkce,
     check_numbers,
-    check_jwks_cache,
+    check_shared_cache,
+    check_deprecated_names,
     check_backends,
     check_installed_apps,
     check_error_handling,

@@ -32,7 +32,8 @@ from social_core.exceptions import SocialAuthBaseException
 from social_core.utils import setting_name, url_add_parameters
 from social_django.utils import load_backend, load_strategy
 
-from ..backend import LOOPBACK_HOSTS, Auth0OAuth2
+from ..backend import Auth0OAuth2
+from ..conf import LOOPBACK_HOSTS
 from ..jwt.keys import parse_jwks
 from ..views import logout_return_url
 from .core import resolve_setting

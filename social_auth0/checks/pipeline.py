@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core import checks
 
-from ..backend import Auth0OAuth2
+from .. import conf
 from ..login.fields import claims_may_write, model_field, protected_fields
 from ..login.roles import MIRROR
 from .core import resolve_setting
@@ -62,10 +62,10 @@ def _check_claim_fields() -> list[checks.CheckMessage]:
 
 
 def _check_roles_token() -> list[checks.CheckMessage]:
-    roles_token, name = resolve_setting("ROLES_TOKEN", Auth0OAuth2.ROLES_TOKEN)
-    if roles_token not in Auth0OAuth2.ROLES_TOKENS:
-        default = Auth0OAuth2.ROLES_TOKEN
-        others = [token for token in Auth0OAuth2.ROLES_TOKENS if token != default]
+    roles_token, name = resolve_setting("ROLES_TOKEN", conf.ROLES_TOKEN)
+    if roles_token not in conf.ROLES_TOKENS:
+        default = conf.ROLES_TOKEN
+        others = [token for token in conf.ROLES_TOKENS if token != default]
         return [
             checks.Error(
                 f"{name} is {roles_token!r}.",

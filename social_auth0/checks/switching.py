@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 
+from .core import resolve_setting
+
 APP = "social_auth0"
 DJANGO_AUTH0_CONTEXT_PROCESSOR = "django_auth0.context_processors.auth0"
 
@@ -112,12 +114,12 @@ def _replacement_warning(
 ) -> checks.Warning:
     shown = f"{old} (its value is not shown)" if convert is None else repr(value)
     hint = f"Set {new} = {shown} and remove {old}.{NOTES.get(old, '')}"
+    roles_claim, roles_name = resolve_setting("ROLES_CLAIM")
     if old in ("AUTH0_STAFF_GROUP", "AUTH0_SUPERUSER_GROUP") and not (
-        getattr(settings, "SOCIAL_AUTH_AUTH0_ROLES_CLAIM", None)
-        or getattr(settings, "AUTH0_GROUPS_FIELD", None)
+        roles_claim or getattr(settings, "AUTH0_GROUPS_FIELD", None)
     ):
         hint += (
-            " Roles are read from SOCIAL_AUTH_AUTH0_ROLES_CLAIM, which has no "
+            f" Roles are read from {roles_name}, which has no "
             f"default: set it too (django-auth0-authbackend read {'groups'!r})."
         )
     return checks.Warning(
@@ -170,8 +172,6 @@ def check_seed_context_processor(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def check_scope(**kwargs: Any) -> list[checks.CheckMessage]:
     """A quickstart's ``SCOPE = ['openid', 'profile']`` lacks ``email``."""
-    from .core import resolve_setting
-
     scope, name = resolve_setting("SCOPE")
     if not isinstance(scope, list | tuple) or "email" in scope:
         return []

@@ -150,9 +150,9 @@ class TenantKeys:
         except InvalidCacheBackendError as error:
             raise AuthConfigurationError(
                 self.backend,
-                f"JWKS_CACHE names no configured cache: {alias!r}",
+                f"SHARED_CACHE names no configured cache: {alias!r}",
                 code="invalid_setting",
-                parameter="JWKS_CACHE",
+                parameter="SHARED_CACHE",
                 stage="token_validation",
             ) from error
         return SharedCache(

@@ -98,9 +98,8 @@ class RefreshLock:
         self.holder = secrets.token_hex(8)
 
     def _cache(self) -> BaseCache:
-        alias = self.backend.setting("REFRESH_LOCK_CACHE") or self.backend.setting(
-            "JWKS_CACHE", Auth0OAuth2.JWKS_CACHE
-        )
+        alias = self.backend.setting("REFRESH_LOCK_CACHE")
+        alias = alias or self.backend.shared_cache()
         try:
             return caches[alias]
         except InvalidCacheBackendError as error:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from social_core.exceptions import SocialAuthBaseException
 
+from .. import conf
 from ..backend import backend_for
 from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
@@ -67,8 +68,8 @@ def on_logout(
     Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
     costs no query on a site that stores none.
     """
-    # The setting without the request: a logout's request may be a bare one.
-    if user is None or not backend_for(None).setting("STORE_TOKENS", False):
+    # The site's own setting (a per-site strategy), even for a bare request.
+    if user is None or not conf.setting("STORE_TOKENS", False, request=request):
         return
     if Auth0Token.objects.filter(user_id=user.pk).exists():
         revoke_tokens(backend_for(request), [user.pk])

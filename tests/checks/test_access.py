@@ -68,7 +68,7 @@ def test_refresh_lock_in_a_process_local_cache():
                 "between processes.",
                 hint="Two processes refreshing one user's token at once send the "
                 "same refresh token twice; with rotation, Auth0 then revokes the "
-                "user's tokens. Point SOCIAL_AUTH_AUTH0_JWKS_CACHE at a shared cache "
+                "user's tokens. Point SOCIAL_AUTH_AUTH0_SHARED_CACHE at a shared cache "
                 "(Redis, Memcached, database).",
                 id="social_auth0.W071",
             )

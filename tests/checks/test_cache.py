@@ -29,16 +29,16 @@ def test_redis_without_timeouts_is_reported(settings, options, expected):
     assert ids(messages) == expected
     if messages:
         assert "socket_timeout" in messages[0].msg
-        assert "SOCIAL_AUTH_AUTH0_JWKS_CACHE" in messages[0].msg
+        assert "SOCIAL_AUTH_AUTH0_SHARED_CACHE" in messages[0].msg
 
 
-def test_the_jwks_cache_alias_is_the_one_checked(settings):
+def test_the_shared_cache_alias_is_the_one_checked(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "shared": {"BACKEND": REDIS, "LOCATION": "redis://x"},
     }
     assert ids(check_shared_cache_timeouts()) == []
-    settings.SOCIAL_AUTH_AUTH0_JWKS_CACHE = "shared"
+    settings.SOCIAL_AUTH_AUTH0_SHARED_CACHE = "shared"
     assert ids(check_shared_cache_timeouts()) == ["social_auth0.W050"]
 
 

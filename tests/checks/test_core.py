@@ -115,9 +115,11 @@ def credentials_error(name: str, label: str, check_id: str) -> checks.Error:
     )
 
 
-def locmem_warning(alias: str = "default", name: str = "SOCIAL_AUTH_AUTH0_JWKS_CACHE"):
+def locmem_warning(
+    alias: str = "default", name: str = "SOCIAL_AUTH_AUTH0_SHARED_CACHE"
+):
     return checks.Warning(
-        f"The JWKS cache {alias!r} (LocMemCache) is local to each process.",
+        f"The shared cache {alias!r} (LocMemCache) is local to each process.",
         hint="Every worker process will fetch the tenant's keys itself, and a "
         "replayed back-channel logout token is only recognised by the process "
         f"that saw it first. Point {name} at a shared cache (Redis, Memcached, "
@@ -465,14 +467,14 @@ def test_e006_and_the_backend_agree_on_pkce_methods(method):
         assert reported == (method != "S256")
 
 
-# JWKS cache (E011, W004) ------------------------------------------------------------
+# The shared cache (E011, W004, W008) -----------------------------------------------
 
 
 def test_rejects_jwks_cache_alias_not_in_caches():
-    with configured(SOCIAL_AUTH_AUTH0_JWKS_CACHE="keys"):
-        assert auth0_checks.check_jwks_cache() == [
+    with configured(SOCIAL_AUTH_AUTH0_SHARED_CACHE="keys"):
+        assert auth0_checks.check_shared_cache() == [
             checks.Error(
-                "SOCIAL_AUTH_AUTH0_JWKS_CACHE is 'keys', which is not in CACHES.",
+                "SOCIAL_AUTH_AUTH0_SHARED_CACHE is 'keys', which is not in CACHES.",
                 hint="Name a cache alias from CACHES (default: 'default').",
                 id="social_auth0.E011",
             )
@@ -481,13 +483,13 @@ def test_rejects_jwks_cache_alias_not_in_caches():
 
 def test_warns_about_a_process_local_jwks_cache():
     # The test settings' CACHES: one LocMemCache.
-    assert auth0_checks.check_jwks_cache() == [locmem_warning()]
+    assert auth0_checks.check_shared_cache() == [locmem_warning()]
 
 
 def test_warns_about_a_process_local_jwks_cache_named_by_alias():
     caches = {"default": DATABASE_CACHE, "keys": {"BACKEND": LOCMEM}}
     with configured(CACHES=caches, SOCIAL_AUTH_JWKS_CACHE="keys"):
-        assert auth0_checks.check_jwks_cache() == [
+        assert auth0_checks.check_shared_cache() == [
             locmem_warning("keys", "SOCIAL_AUTH_JWKS_CACHE")
         ]
 
@@ -495,13 +497,13 @@ def test_warns_about_a_process_local_jwks_cache_named_by_alias():
 def test_warns_about_a_jwks_cache_that_keeps_nothing():
     dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     with configured(CACHES=dummy):
-        assert auth0_checks.check_jwks_cache() == [
+        assert auth0_checks.check_shared_cache() == [
             checks.Warning(
-                "The JWKS cache 'default' (DummyCache) keeps nothing.",
+                "The shared cache 'default' (DummyCache) keeps nothing.",
                 hint="Nothing limits refetches of the tenant's keys (every token "
                 "with an unknown key id fetches them), and a replayed back-channel "
                 "logout token is never recognised. Point "
-                "SOCIAL_AUTH_AUTH0_JWKS_CACHE at a shared cache (Redis, "
+                "SOCIAL_AUTH_AUTH0_SHARED_CACHE at a shared cache (Redis, "
                 "Memcached, database).",
                 id="social_auth0.W004",
             )
@@ -511,13 +513,46 @@ def test_warns_about_a_jwks_cache_that_keeps_nothing():
 @pytest.mark.parametrize("shared", [DATABASE_CACHE, FILE_CACHE, REDIS_CACHE])
 def test_accepts_a_shared_jwks_cache(shared):
     with configured(CACHES={"default": shared}):
-        assert auth0_checks.check_jwks_cache() == []
+        assert auth0_checks.check_shared_cache() == []
 
 
 def test_accepts_a_shared_jwks_cache_beside_a_local_default():
     caches = {"default": {"BACKEND": LOCMEM}, "shared": DATABASE_CACHE}
+    with configured(CACHES=caches, SOCIAL_AUTH_AUTH0_SHARED_CACHE="shared"):
+        assert auth0_checks.check_shared_cache() == []
+
+
+def test_the_former_name_jwks_cache_is_honoured_with_a_warning():
+    caches = {"default": {"BACKEND": LOCMEM}, "shared": DATABASE_CACHE}
     with configured(CACHES=caches, SOCIAL_AUTH_AUTH0_JWKS_CACHE="shared"):
-        assert auth0_checks.check_jwks_cache() == []
+        assert auth0_checks.check_shared_cache() == []
+        assert load_backend(load_strategy(), "auth0", None).shared_cache() == "shared"
+        assert auth0_checks.check_deprecated_names() == [
+            checks.Warning(
+                "SOCIAL_AUTH_AUTH0_JWKS_CACHE is deprecated; rename it "
+                "SOCIAL_AUTH_AUTH0_SHARED_CACHE.",
+                hint="It names the cache shared by the JWKS, used logout tokens, "
+                "each login's state and the refresh lock; the old name is read "
+                "only while SHARED_CACHE is unset.",
+                id="social_auth0.W008",
+            )
+        ]
+
+
+def test_shared_cache_wins_over_its_former_name():
+    caches = {"default": DATABASE_CACHE, "keys": {"BACKEND": LOCMEM}}
+    with configured(
+        CACHES=caches,
+        SOCIAL_AUTH_AUTH0_SHARED_CACHE="default",
+        SOCIAL_AUTH_AUTH0_JWKS_CACHE="keys",
+    ):
+        assert auth0_checks.check_shared_cache() == []
+        assert load_backend(load_strategy(), "auth0", None).shared_cache() == "default"
+        assert ids(auth0_checks.check_deprecated_names()) == ["social_auth0.W008"]
+
+
+def test_no_warning_without_the_former_name():
+    assert auth0_checks.check_deprecated_names() == []
 
 
 # Backends (E007, E008) and apps (E009) ----------------------------------------------
@@ -565,6 +600,32 @@ def test_accepts_a_subclass_of_our_backend_under_another_name():
     # social-core's backend keeps its own name then: nothing is shadowed.
     with configured(AUTHENTICATION_BACKENDS=[renamed, CORE_BACKEND]):
         assert auth0_checks.check_backends() == []
+
+
+def test_a_renamed_subclass_has_its_own_settings_checked():
+    """A backend named ``auth0-eu`` reads SOCIAL_AUTH_AUTH0_EU_*: those are checked."""
+    renamed = f"{__name__}.RenamedAuth0"
+    with configured(
+        AUTHENTICATION_BACKENDS=[renamed, MODEL_BACKEND],
+        SOCIAL_AUTH_AUTH0_EU_LEEWAY=-1,
+    ):
+        errors = checks.run_checks(tags=["social_auth0"])
+    by_id = {message.id: message.msg for message in errors}
+    assert by_id["social_auth0.E001"] == "SOCIAL_AUTH_AUTH0_EU_DOMAIN is not set."
+    assert by_id["social_auth0.E004"].startswith("SOCIAL_AUTH_AUTH0_EU_KEY ")
+    assert by_id["social_auth0.E010"].startswith("SOCIAL_AUTH_AUTH0_EU_LEEWAY ")
+
+
+def test_each_listed_auth0_backend_is_checked_once():
+    renamed = f"{__name__}.RenamedAuth0"
+    with configured(AUTHENTICATION_BACKENDS=[OUR_BACKEND, renamed]):
+        domains = [
+            message.msg
+            for message in checks.run_checks(tags=["social_auth0"])
+            if message.id == "social_auth0.E001"
+        ]
+    # The test settings set SOCIAL_AUTH_AUTH0_DOMAIN; auth0-eu's is missing.
+    assert domains == ["SOCIAL_AUTH_AUTH0_EU_DOMAIN is not set."]
 
 
 def test_rejects_another_backend_under_the_name_of_a_renamed_subclass():
@@ -870,8 +931,8 @@ def test_check_command_is_clean_with_a_shared_cache():
 
 
 def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
-    settings.SOCIAL_AUTH_AUTH0_JWKS_CACHE = ["default"]
-    assert [m.id for m in auth0_checks.check_jwks_cache()] == ["social_auth0.E011"]
+    settings.SOCIAL_AUTH_AUTH0_SHARED_CACHE = ["default"]
+    assert [m.id for m in auth0_checks.check_shared_cache()] == ["social_auth0.E011"]
 
 
 @pytest.mark.parametrize("setting", ["JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"])

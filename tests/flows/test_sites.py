@@ -4,6 +4,7 @@ whichever site is served first and however requests interleave."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,8 +14,10 @@ from django.test import Client
 from social_django.models import DjangoStorage, UserSocialAuth
 from social_django.strategy import DjangoStrategy
 
-from social_auth0.backend import Auth0OAuth2
+from social_auth0.backend import Auth0OAuth2, backend_for
+from social_auth0.models import Auth0Token
 from social_auth0.testing import TenantUser
+from social_auth0.user_tokens import store as token_store
 from tests.support.tenants import ADA, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,6 +140,19 @@ def test_settings_are_read_per_request_with_a_per_site_strategy(two_sites):
     }
 
 
+def test_the_tenant_is_resolved_per_request_with_a_per_site_strategy(two_sites):
+    a, b = two_sites
+    for host, tenant in (("site-a.test", a), ("site-b.test", b), ("site-a.test", a)):
+        request = Client(HTTP_HOST=host).get("/done/").wsgi_request
+        backend = backend_for(request)
+        resolved = backend.tenant()
+        assert (resolved.issuer, resolved.client_id) == (
+            f"{tenant.domain}/",
+            f"{host.split('.')[0]}-client",
+        )
+        assert backend.tenant_keys().url == f"{tenant.domain}/.well-known/jwks.json"
+
+
 def test_the_stock_strategy_is_still_memoized(settings):
     strategy = DjangoStrategy(DjangoStorage)
     backend = Auth0OAuth2(strategy, redirect_uri="/complete/auth0/")
@@ -196,3 +212,46 @@ def test_per_site_api_refuses_another_tenants_token(
         forged.content,
         legit.content,
     )
+
+
+def test_logout_honours_the_sites_store_tokens(two_sites):
+    """Only site A stores tokens (its own STORE_TOKENS; Django's is unset):
+    logging out there revokes and deletes them at A's tenant, as the login
+    that stored them read the setting."""
+    a, b = two_sites
+    SITES["site-a.test"]["SOCIAL_AUTH_AUTH0_STORE_TOKENS"] = True
+    SITES["site-a.test"]["SOCIAL_AUTH_AUTH0_SCOPE"] = ["offline_access"]
+    client, _, response = login_at("site-a.test", a, ADA)
+    assert response is not None and response["Location"] == "/done/"
+    stored = Auth0Token.objects.get(user__email=ADA.email)
+    assert stored.refresh_token
+
+    assert client.post("/auth0/logout/").status_code == 302
+
+    assert a.count("/oauth/revoke", "POST") == 1
+    assert b.count("/oauth/revoke", "POST") == 0
+    assert not Auth0Token.objects.exists()
+
+
+def test_logout_without_the_sites_store_tokens_revokes_nothing(two_sites, settings):
+    """The other way round: Django's STORE_TOKENS is on, site B's is off."""
+    a, b = two_sites
+    settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
+    SITES["site-b.test"]["SOCIAL_AUTH_AUTH0_STORE_TOKENS"] = False
+    client, _, response = login_at("site-b.test", b, GRACE)
+    assert response is not None and response["Location"] == "/done/"
+    assert not Auth0Token.objects.exists()
+    user = get_user_model().objects.get(email=GRACE.email)
+    token_store.save_login(  # as if stored by an earlier configuration
+        user,
+        sub=b.users[GRACE.email].sub,
+        audience="",
+        response={"access_token": "a", "refresh_token": "r", "expires_in": 300},
+        sent_at=time.time(),
+        leeway=60,
+    )
+
+    assert client.post("/auth0/logout/").status_code == 302
+
+    assert b.count("/oauth/revoke", "POST") == 0
+    assert Auth0Token.objects.filter(user=user).exists()

@@ -203,11 +203,11 @@ def test_concurrent_first_logins_fetch_once(backend, tenant_jwks):
     assert fetches(mock) == 1
 
 
-@override_settings(SOCIAL_AUTH_AUTH0_JWKS_CACHE="missing")
+@override_settings(SOCIAL_AUTH_AUTH0_SHARED_CACHE="missing")
 def test_unknown_cache_alias_is_a_configuration_error(backend):
     with pytest.raises(AuthConfigurationError) as info:
         backend.tenant_keys()
-    assert info.value.parameter == "JWKS_CACHE"
+    assert info.value.parameter == "SHARED_CACHE"
 
 
 def test_key_set_keeps_keys_without_kid_for_tokens_without_kid():
