@@ -9,13 +9,16 @@ the user must log in again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from . import conf
 from .backend import backend_for
 from .errors import ReauthenticationRequired
+from .models import Auth0Token
 from .user_tokens.refresh import MIN_TTL, access_token_for
+from .user_tokens.revocation import revoke_tokens
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -56,3 +59,18 @@ class BearerAuth(AuthBase):
         token = get_access_token(self.request, min_ttl=self.min_ttl)
         prepared.headers["Authorization"] = f"Bearer {token}"
         return prepared
+
+
+def on_logout(
+    sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
+) -> None:
+    """``user_logged_out`` receiver: revoke and delete the user's stored tokens.
+
+    Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
+    costs no query on a site that stores none.
+    """
+    # The site's own setting (a per-site strategy), even for a bare request.
+    if user is None or not conf.setting("STORE_TOKENS", False, request=request):
+        return
+    if Auth0Token.objects.filter(user_id=user.pk).exists():
+        revoke_tokens(backend_for(request), [user.pk])

@@ -12,11 +12,12 @@ class SocialAuth0Config(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
+        from .access import on_logout
         from .checks import ALL
         from .sessions import forget_login, record_login
         from .signals import backchannel_logout, login_tokens
         from .user_tokens.refresh import on_login_tokens
-        from .user_tokens.revocation import on_backchannel_logout, on_logout
+        from .user_tokens.revocation import on_backchannel_logout
 
         for check in ALL:
             checks.register(check, "social_auth0")

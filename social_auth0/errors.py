@@ -10,7 +10,7 @@ through ``log_rejection``, with what failed and never a token.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from social_core.exceptions import (
     AuthCredentialError,
@@ -61,3 +61,10 @@ def log_rejection(error: SocialAuthBaseException, what: str = "login") -> None:
         # anyone can send: no newlines or unbounded text in the log.
         repr(error.detail or str(error))[:300],
     )
+
+
+def social_backend(backend: object) -> BaseAuth[Any]:
+    """A backend typed by a package's protocol (``login.LoginBackend``,
+    ``user_tokens.TokenBackend``), as social-core's exceptions take it: at run
+    time it is always the ``Auth0OAuth2`` that called the helper."""
+    return cast("BaseAuth[Any]", backend)

@@ -49,20 +49,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     },
 }
 
-# Edges that break a rule today, each with why and what removes it. A test
-# below fails once an edge is gone (from a module that exists), so the list
-# only shrinks.
-KNOWN_BREACHES: dict[tuple[str, str], str] = {
-    ("social_auth0.user_tokens.revocation", "social_auth0.backend"): (
-        "the logout receivers load the backend (backend_for): they belong with "
-        "the public face (access.py), revocation taking the backend as an argument"
-    ),
-    ("social_auth0.user_tokens.refresh", "social_auth0.backend"): (
-        "the refresh uses the backend's token request, leeway and ID-token "
-        "verification: type it against a Protocol, as login/ does"
-    ),
-}
-
 
 def under(module: str, prefix: str) -> bool:
     """``module`` is ``social_auth0.<prefix>`` or inside it."""
@@ -150,21 +136,11 @@ def runtime(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 
 
 def test_imports_run_one_way():
-    found = breaches(import_graph()) - KNOWN_BREACHES.keys()
+    found = breaches(import_graph())
     assert not found, (
         "These imports go against the layout (see FORBIDDEN in tests/test_layout.py "
         f"and docs/development.rst): {sorted(found)}"
     )
-
-
-def test_every_known_breach_still_exists():
-    graph = import_graph()
-    gone = {
-        (importer, imported)
-        for importer, imported in KNOWN_BREACHES.keys() - breaches(graph)
-        if importer in graph  # a module still to come is not a fixed breach
-    }
-    assert not gone, f"Fixed: remove these from KNOWN_BREACHES: {sorted(gone)}"
 
 
 def test_no_import_ring_among_runtime_modules():

@@ -9,10 +9,9 @@ from the backend through ``LoginBackend`` and never import ``backend.py``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from social_core.backends.base import BaseAuth
     from social_core.strategy import BaseStrategy
 
 
@@ -37,8 +36,3 @@ class LoginBackend(Protocol):
     def verify_access_token(
         self, token: object, *, subject: object
     ) -> dict[str, Any]: ...
-
-
-def base(backend: LoginBackend) -> BaseAuth[Any]:
-    """``backend`` as social-core's errors and the rules typed for it take it."""
-    return cast("BaseAuth[Any]", backend)

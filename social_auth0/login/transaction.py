@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 from social_core.exceptions import AuthSessionError
 
 from .. import clock
+from ..errors import social_backend as base
 from ..jwt import claims as tokens
-from . import base
 from .organizations import (
     check_organization,
     configured_organization,

@@ -1,0 +1,45 @@
+"""The user's tokens: stored encrypted at rest (``store``), refreshed under a
+deployment-wide lock (``refresh``), revoked at logout (``revocation``).
+``access.py`` is the public face. The helpers take what they need from the
+backend through ``TokenBackend`` and never import ``backend.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from requests import Response
+    from social_core.exceptions import ErrorStage
+
+
+class TokenBackend(Protocol):
+    """What the token helpers use of ``Auth0OAuth2``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def setting(self, name: str, default: Any = None) -> Any: ...
+
+    def leeway(self) -> int: ...
+
+    def base_url(self) -> str: ...
+
+    def shared_cache(self) -> str: ...
+
+    def get_key_and_secret(self) -> tuple[str, str]: ...
+
+    def request(
+        self,
+        url: str,
+        *,
+        method: Literal["GET", "POST", "DELETE"] = ...,
+        data: dict[Any, Any] | None = ...,
+        stage: ErrorStage = ...,
+    ) -> Response: ...
+
+    def refresh_token(
+        self, token: str, *args: Any, **kwargs: Any
+    ) -> dict[Any, Any]: ...
+
+    def verify_refreshed_id_token(self, id_token: object) -> dict[str, Any]: ...

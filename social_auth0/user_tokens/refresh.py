@@ -27,14 +27,15 @@ from social_core.exceptions import (
 )
 
 from .. import clock
-from ..backend import Auth0OAuth2
 from ..cache import RECENTLY_FAILED
 from ..errors import ReauthenticationRequired, log_rejection
+from ..errors import social_backend as base
 from . import store as token_store
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
 
+    from . import TokenBackend
     from .store import StoredTokens
 
 logger = logging.getLogger(__name__)
@@ -50,20 +51,20 @@ POLL_INTERVAL = 0.02  # seconds between looks at another caller's lock
 SINGLE_FLIGHT = True
 
 
-def audience_of(backend: Auth0OAuth2[Any]) -> str:
+def audience_of(backend: TokenBackend) -> str:
     """The API the stored tokens are for: ``AUDIENCE``, or "" for none."""
     return str(backend.setting("AUDIENCE") or "")
 
 
 def access_token_for(
-    backend: Auth0OAuth2[Any], user: Any, *, min_ttl: int = MIN_TTL
+    backend: TokenBackend, user: Any, *, min_ttl: int = MIN_TTL
 ) -> str:
     """``get_access_token`` for a user and a backend rather than a request."""
     audience = audience_of(backend)
     stored = token_store.load(user.pk, audience)
     if stored is None:
         raise ReauthenticationRequired(
-            backend,
+            base(backend),
             "no tokens are stored for this user "
             "(SOCIAL_AUTH_AUTH0_STORE_TOKENS, and a login since it was set)",
             stage="refresh",
@@ -72,7 +73,7 @@ def access_token_for(
         return stored.access_token
     if not stored.refresh_ciphertext:
         raise ReauthenticationRequired(
-            backend,
+            base(backend),
             "the access token expires and there is no refresh token "
             "(add 'offline_access' to SOCIAL_AUTH_AUTH0_SCOPE)",
             stage="refresh",
@@ -86,7 +87,7 @@ def access_token_for(
 class RefreshLock:
     """The deployment-wide lock on refreshing one user's tokens for one API."""
 
-    def __init__(self, backend: Auth0OAuth2[Any], user_id: Any, audience: str) -> None:
+    def __init__(self, backend: TokenBackend, user_id: Any, audience: str) -> None:
         self.backend = backend
         self.user_id = user_id
         self.audience = audience
@@ -104,7 +105,7 @@ class RefreshLock:
             return caches[alias]
         except InvalidCacheBackendError as error:
             raise AuthConfigurationError(
-                self.backend,
+                base(self.backend),
                 f"REFRESH_LOCK_CACHE names no configured cache: {alias!r}",
                 code="invalid_setting",
                 parameter="REFRESH_LOCK_CACHE",
@@ -115,7 +116,7 @@ class RefreshLock:
         value = self.backend.setting("REFRESH_LOCK_TIMEOUT", REFRESH_LOCK_TIMEOUT)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AuthConfigurationError(
-                self.backend,
+                base(self.backend),
                 "SOCIAL_AUTH_AUTH0_REFRESH_LOCK_TIMEOUT must be an integer >= 1",
                 code="invalid_setting",
                 parameter="REFRESH_LOCK_TIMEOUT",
@@ -141,7 +142,7 @@ class RefreshLock:
                 return current.access_token
             if time.monotonic() >= deadline:
                 raise AuthProviderError(
-                    self.backend,
+                    base(self.backend),
                     "another refresh of this user's token did not finish in time",
                     code="timeout",
                     stage="refresh",
@@ -174,7 +175,7 @@ class RefreshLock:
         current = token_store.load(self.user_id, self.audience)
         if current is None:  # dropped meanwhile: invalid_grant, or a logout
             raise ReauthenticationRequired(
-                self.backend, "the stored tokens were dropped", stage="refresh"
+                base(self.backend), "the stored tokens were dropped", stage="refresh"
             )
         return current
 
@@ -196,14 +197,14 @@ class RefreshLock:
                 return
             if value == RECENTLY_FAILED:
                 raise AuthProviderError(
-                    self.backend,
+                    base(self.backend),
                     "a refresh of this user's token just failed; retry later",
                     code="unavailable",
                     stage="refresh",
                 )
             if time.monotonic() >= deadline:
                 raise AuthProviderError(
-                    self.backend,
+                    base(self.backend),
                     "another refresh of this user's token did not finish in time",
                     code="timeout",
                     stage="refresh",
@@ -211,7 +212,7 @@ class RefreshLock:
             time.sleep(POLL_INTERVAL)
 
 
-def exchange(backend: Auth0OAuth2[Any], stored: StoredTokens) -> str:
+def exchange(backend: TokenBackend, stored: StoredTokens) -> str:
     """Send the refresh token once, verify the answer, store it; the new token.
 
     ``stored`` is the row as claimed (``token_store.claim_exchange``); only
@@ -240,12 +241,14 @@ def exchange(backend: Auth0OAuth2[Any], stored: StoredTokens) -> str:
     return str(response["access_token"])
 
 
-def _refresh_request(backend: Auth0OAuth2[Any], stored: StoredTokens) -> dict[str, Any]:
+def _refresh_request(backend: TokenBackend, stored: StoredTokens) -> dict[str, Any]:
     refresh_token = stored.refresh_token
     if refresh_token is None:  # no configured key opens it any more
         token_store.forget_undecryptable(stored.pk, stored.version, stored.user_id)
         raise ReauthenticationRequired(
-            backend, "the stored refresh token cannot be decrypted", stage="refresh"
+            base(backend),
+            "the stored refresh token cannot be decrypted",
+            stage="refresh",
         )
     try:
         return backend.refresh_token(refresh_token)
@@ -253,7 +256,7 @@ def _refresh_request(backend: Auth0OAuth2[Any], stored: StoredTokens) -> dict[st
         token_store.drop(stored)
         log_rejection(error, "token refresh")
         raise ReauthenticationRequired(
-            backend,
+            base(backend),
             f"Auth0 refused the refresh token ({error.provider_code}); "
             "the stored tokens were dropped",
             stage="refresh",
@@ -270,7 +273,7 @@ def _refresh_request(backend: Auth0OAuth2[Any], stored: StoredTokens) -> dict[st
 
 
 def _verify_refreshed_id_token(
-    backend: Auth0OAuth2[Any], stored: StoredTokens, response: dict[str, Any]
+    backend: TokenBackend, stored: StoredTokens, response: dict[str, Any]
 ) -> None:
     """An ID token in the answer is verified like a login's, and is the same user's.
 
@@ -285,7 +288,7 @@ def _verify_refreshed_id_token(
         claims = backend.verify_refreshed_id_token(id_token)
         if claims["sub"] != stored.sub:
             raise AuthCredentialError(
-                backend,
+                base(backend),
                 "the refreshed ID token's sub is not the stored user's",
                 code="user_mismatch",
                 claim="sub",
@@ -296,7 +299,7 @@ def _verify_refreshed_id_token(
         token_store.drop(stored)
         log_rejection(error, "token refresh")
         raise ReauthenticationRequired(
-            backend,
+            base(backend),
             "the refresh answer failed verification; the stored tokens were dropped",
             stage="refresh",
             claim=error.claim,
@@ -304,7 +307,7 @@ def _verify_refreshed_id_token(
 
 
 def store_login_tokens(
-    backend: Auth0OAuth2[Any], user: Any, uid: str, response: dict[str, Any]
+    backend: TokenBackend, user: Any, uid: str, response: dict[str, Any]
 ) -> None:
     """Keep a login's access and refresh tokens, encrypted (``STORE_TOKENS``)."""
     if not isinstance(response.get("access_token"), str):
@@ -327,7 +330,7 @@ def store_login_tokens(
 
 def on_login_tokens(
     sender: Any,
-    backend: Auth0OAuth2[Any],
+    backend: TokenBackend,
     user: Any,
     uid: str,
     response: dict[str, Any],

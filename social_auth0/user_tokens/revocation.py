@@ -13,27 +13,24 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from social_core.exceptions import SocialAuthBaseException
 
-from .. import conf
-from ..backend import backend_for
 from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
 from . import store as token_store
 
 if TYPE_CHECKING:
-    from ..backend import Auth0OAuth2
+    from . import TokenBackend
 
 logger = logging.getLogger(__name__)
 
 
-def revoke_url(backend: Auth0OAuth2[Any]) -> str:
+def revoke_url(backend: TokenBackend) -> str:
     """``{base}/oauth/revoke``."""
     return f"{backend.base_url()}/oauth/revoke"
 
 
-def revoke_tokens(backend: Auth0OAuth2[Any], user_ids: Iterable[Any]) -> int:
+def revoke_tokens(backend: TokenBackend, user_ids: Iterable[Any]) -> int:
     """Delete these users' stored tokens and revoke their refresh tokens.
 
     Returns how many refresh tokens Auth0 confirmed revoked.
@@ -41,7 +38,7 @@ def revoke_tokens(backend: Auth0OAuth2[Any], user_ids: Iterable[Any]) -> int:
     return revoke_refresh_tokens(backend, token_store.take_refresh_tokens(user_ids))
 
 
-def revoke_refresh_tokens(backend: Auth0OAuth2[Any], tokens: Iterable[str]) -> int:
+def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:
     """POST each token to ``/oauth/revoke``; failures are logged, not raised."""
     key, secret = backend.get_key_and_secret()
     revoked = 0
@@ -60,24 +57,9 @@ def revoke_refresh_tokens(backend: Auth0OAuth2[Any], tokens: Iterable[str]) -> i
     return revoked
 
 
-def on_logout(
-    sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
-) -> None:
-    """``user_logged_out`` receiver: revoke and delete the user's stored tokens.
-
-    Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
-    costs no query on a site that stores none.
-    """
-    # The site's own setting (a per-site strategy), even for a bare request.
-    if user is None or not conf.setting("STORE_TOKENS", False, request=request):
-        return
-    if Auth0Token.objects.filter(user_id=user.pk).exists():
-        revoke_tokens(backend_for(request), [user.pk])
-
-
 def on_backchannel_logout(
     sender: Any,
-    backend: Auth0OAuth2[Any],
+    backend: TokenBackend,
     sid: str | None = None,
     sub: str | None = None,
     issuer: str = "",
