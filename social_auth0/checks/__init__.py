@@ -3,29 +3,35 @@
 ``apps.py`` registers ``ALL``; importing a module registers nothing (as
 ``django.contrib.auth``). A check id names the module that raises it:
 
-=================  ===========================================================
-ids                module
-=================  ===========================================================
-E001-E016, E030,   ``core.py``: domain, credentials, PKCE, numbers, the shared
-W001-W008,         cache, backends, installed apps, error handling, logout,
-W030-W034          TLS, security ranges, redirects
-E011, W050         ``cache.py``: the shared cache's timeouts
-E013-E029, E040,   ``pipeline.py``: claim fields, roles, groups, linking steps
+==================  ==========================================================
+ids                 module
+==================  ==========================================================
+E001-E006, E010,    ``tenant.py``: domain, credentials, PKCE, whole-seconds
+E030, W030-W032     settings and their security ranges, TLS verification
+E007-E009,          ``installation.py``: AUTHENTICATION_BACKENDS,
+W001-W003           INSTALLED_APPS, social_django's error handling
+E012, E016,         ``logout.py``: the logout endpoint, the back-channel
+W005-W007           middleware and its session store
+W033-W034           ``redirects.py``: redirect sanitizing, allowed hosts
+E011, W004, W008,   ``cache.py``: the shared cache (shared, its deprecated
+W050                name, Redis timeouts)
+E013-E029, E040,    ``pipeline.py``: claim fields, roles, groups, linking steps
 W020-W029, W040
-E060-E069,         ``api.py``: the site's API (audiences, options, DRF)
+E060-E069,          ``api.py``: the site's API (audiences, options, DRF)
 W060-W069
-E070-E079,         ``access.py``: stored tokens, their keys, the refresh lock
+E070-E079,          ``access.py``: stored tokens, their keys, the refresh lock
 W070-W079
-E080-E089,         ``login.py``: login parameters, organizations
+E080-E089,          ``login.py``: login parameters, organizations
 W080-W089
-E090               ``social_auth0.conf``: the app is installed (registered at
-                   import: the backend can be imported before ``ready()``)
-W090-W094          ``switching.py``: settings of the integration a site
-                   switched from
-=================  ===========================================================
+E090                ``social_auth0.conf``: the app is installed (registered at
+                    import: the backend can be imported before ``ready()``)
+W090-W094           ``switching.py``: settings of the integration a site
+                    switched from
+==================  ==========================================================
 
-``doctor.py`` is not a system check: ``manage.py auth0check`` runs it against
-the live tenant.
+``lookup.py`` holds what the checks share (the listed backends, settings
+resolved under each one's name, ``per_backend``). ``doctor.py`` is not a
+system check: ``manage.py auth0check`` runs it against the live tenant.
 """
 
 from __future__ import annotations
@@ -34,15 +40,30 @@ from collections.abc import Callable
 
 from django.core.checks import CheckMessage
 
-from . import access, api, cache, core, login, pipeline, switching
+from . import (
+    access,
+    api,
+    cache,
+    installation,
+    login,
+    logout,
+    pipeline,
+    redirects,
+    switching,
+    tenant,
+)
+from .lookup import per_backend
 
 # Registered by apps.py, in this order; each runs once per Auth0 backend
 # listed (a subclass named "auth0-eu" has its SOCIAL_AUTH_AUTH0_EU_* checked).
 ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
     map(
-        core.per_backend,
+        per_backend,
         (
-            *core.CHECKS,
+            *tenant.CHECKS,
+            *installation.CHECKS,
+            *logout.CHECKS,
+            *redirects.CHECKS,
             *pipeline.CHECKS,
             *cache.CHECKS,
             *api.CHECKS,

@@ -10,7 +10,7 @@ from django.core import checks
 
 from ..user_tokens.refresh import REFRESH_LOCK_TIMEOUT
 from ..user_tokens.store import KEYS_SETTING
-from .core import PROCESS_LOCAL_CACHES, resolve_setting, shared_cache_setting
+from .lookup import PROCESS_LOCAL_CACHES, resolve_setting, shared_cache_setting
 
 
 def check_token_keys(**kwargs: Any) -> list[checks.CheckMessage]:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core import checks
 
 from ..resource import MARKER, SCOPE_CLAIMS
-from .core import resolve_setting
+from .lookup import resolve_setting
 
 DRF_CLASS = "social_auth0.contrib.drf.Auth0TokenAuthentication"
 DRF_MARKER = "social_auth0_token_authentication"

@@ -14,7 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .core import shared_cache_setting
+from .lookup import (
+    DUMMY_CACHE,
+    PROCESS_LOCAL_CACHES,
+    UNSET,
+    resolve_setting,
+    shared_cache_setting,
+)
 
 # Cache backend -> the OPTIONS keys of its connect and socket timeouts.
 REDIS_TIMEOUT_OPTIONS = {
@@ -24,6 +30,70 @@ REDIS_TIMEOUT_OPTIONS = {
     ),
     "django_redis.cache.RedisCache": ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT"),
 }
+
+
+def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """SHARED_CACHE names a configured cache, preferably a shared one."""
+    alias, name = shared_cache_setting()
+    caches = getattr(settings, "CACHES", {"default": {}})
+    if not isinstance(alias, str) or alias not in caches:
+        return [
+            checks.Error(
+                f"{name} is {alias!r}, which is not in CACHES.",
+                hint="Name a cache alias from CACHES (default: 'default').",
+                id="social_auth0.E011",
+            )
+        ]
+    backend = caches[alias].get(
+        "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+    )
+    return _check_shared_cache_is_shared(alias, name, backend)
+
+
+def check_deprecated_names(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``JWKS_CACHE`` is the former name of ``SHARED_CACHE``."""
+    old, old_name = resolve_setting("JWKS_CACHE", UNSET)
+    if old is UNSET:
+        return []
+    new_name = old_name.removesuffix("JWKS_CACHE") + "SHARED_CACHE"
+    return [
+        checks.Warning(
+            f"{old_name} is deprecated; rename it {new_name}.",
+            hint="It names the cache shared by the JWKS, used logout tokens, "
+            "each login's state and the refresh lock; the old name is read "
+            "only while SHARED_CACHE is unset.",
+            id="social_auth0.W008",
+        )
+    ]
+
+
+def _check_shared_cache_is_shared(
+    alias: str, name: str, backend: str
+) -> list[checks.CheckMessage]:
+    if backend == DUMMY_CACHE:
+        return [
+            checks.Warning(
+                f"The shared cache {alias!r} (DummyCache) keeps nothing.",
+                hint="Nothing limits refetches of the tenant's keys (every "
+                "token with an unknown key id fetches them), and a replayed "
+                f"back-channel logout token is never recognised. Point {name} "
+                "at a shared cache (Redis, Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
+    if backend in PROCESS_LOCAL_CACHES:
+        return [
+            checks.Warning(
+                f"The shared cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
+                "local to each process.",
+                hint="Every worker process will fetch the tenant's keys itself, "
+                "and a replayed back-channel logout token is only recognised by "
+                f"the process that saw it first. Point {name} at a shared cache "
+                "(Redis, Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
+    return []
 
 
 def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:
@@ -53,4 +123,4 @@ def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 # Registered by apps.py.
-CHECKS = (check_shared_cache_timeouts,)
+CHECKS = (check_shared_cache, check_deprecated_names, check_shared_cache_timeouts)

@@ -36,7 +36,7 @@ from ..backend import Auth0OAuth2
 from ..conf import LOOPBACK_HOSTS
 from ..jwt.keys import parse_jwks
 from ..views import logout_return_url
-from .core import resolve_setting
+from .lookup import resolve_setting
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

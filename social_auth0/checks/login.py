@@ -9,7 +9,7 @@ from django.core import checks
 
 from ..login.organizations import ANY, same_organization
 from ..login.params import KNOWN_PARAMS, NEVER_FORWARDED, normalize_organization
-from .core import resolve_setting
+from .lookup import resolve_setting
 
 ORG_GROUPS_STEP = "social_auth0.pipeline.sync_organization_groups"
 

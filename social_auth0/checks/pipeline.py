@@ -17,7 +17,7 @@ from django.core import checks
 from .. import conf
 from ..login.fields import claims_may_write, model_field, protected_fields
 from ..login.roles import MIRROR
-from .core import resolve_setting
+from .lookup import resolve_setting
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 
-from .core import resolve_setting
+from .lookup import resolve_setting
 
 APP = "social_auth0"
 DJANGO_AUTH0_CONTEXT_PROCESSOR = "django_auth0.context_processors.auth0"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from django.core import checks
 from django.test import modify_settings, override_settings
 
+import social_auth0
 from social_auth0 import checks as check_package
 
 REDIS = {
@@ -30,31 +32,39 @@ REDIS = {
 
 # Each registered check function: a setting that makes it report, and its id.
 CASES = [
-    ("checks.core.check_domain", {"SOCIAL_AUTH_AUTH0_DOMAIN": None}, "E001"),
-    ("checks.core.check_credentials", {"SOCIAL_AUTH_AUTH0_KEY": ""}, "E004"),
-    ("checks.core.check_pkce", {"SOCIAL_AUTH_AUTH0_USE_PKCE": False}, "E006"),
-    ("checks.core.check_numbers", {"SOCIAL_AUTH_AUTH0_LEEWAY": -1}, "E010"),
-    ("checks.core.check_shared_cache", {"SOCIAL_AUTH_AUTH0_SHARED_CACHE": "x"}, "E011"),
+    ("checks.tenant.check_domain", {"SOCIAL_AUTH_AUTH0_DOMAIN": None}, "E001"),
+    ("checks.tenant.check_credentials", {"SOCIAL_AUTH_AUTH0_KEY": ""}, "E004"),
+    ("checks.tenant.check_pkce", {"SOCIAL_AUTH_AUTH0_USE_PKCE": False}, "E006"),
+    ("checks.tenant.check_numbers", {"SOCIAL_AUTH_AUTH0_LEEWAY": -1}, "E010"),
     (
-        "checks.core.check_deprecated_names",
+        "checks.cache.check_shared_cache",
+        {"SOCIAL_AUTH_AUTH0_SHARED_CACHE": "x"},
+        "E011",
+    ),
+    (
+        "checks.cache.check_deprecated_names",
         {"SOCIAL_AUTH_AUTH0_JWKS_CACHE": "default"},
         "W008",
     ),
-    ("checks.core.check_backends", {"AUTHENTICATION_BACKENDS": []}, "E007"),
-    ("checks.core.check_installed_apps", "no social_django", "E009"),
+    ("checks.installation.check_backends", {"AUTHENTICATION_BACKENDS": []}, "E007"),
+    ("checks.installation.check_installed_apps", "no social_django", "E009"),
     (
-        "checks.core.check_error_handling",
+        "checks.installation.check_error_handling",
         {"SOCIAL_AUTH_RAISE_EXCEPTIONS": True},
         "W003",
     ),
-    ("checks.core.check_logout", {"SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT": "v3"}, "E012"),
+    ("checks.logout.check_logout", {"SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT": "v3"}, "E012"),
     (
-        "checks.core.check_tls_verification",
+        "checks.tenant.check_tls_verification",
         {"SOCIAL_AUTH_AUTH0_VERIFY_SSL": False},
         "E030",
     ),
-    ("checks.core.check_security_ranges", {"SOCIAL_AUTH_AUTH0_LEEWAY": 301}, "W030"),
-    ("checks.core.check_redirects", {"SOCIAL_AUTH_SANITIZE_REDIRECTS": False}, "W033"),
+    ("checks.tenant.check_security_ranges", {"SOCIAL_AUTH_AUTH0_LEEWAY": 301}, "W030"),
+    (
+        "checks.redirects.check_redirects",
+        {"SOCIAL_AUTH_SANITIZE_REDIRECTS": False},
+        "W033",
+    ),
     (
         "checks.pipeline.check_pipeline_settings",
         {"SOCIAL_AUTH_AUTH0_ROLES_TOKEN": "refresh_token"},
@@ -172,7 +182,7 @@ def check_module_names() -> set[str]:
     return {
         f"checks.{info.name}"
         for info in pkgutil.iter_modules(check_package.__path__)
-        if info.name != "doctor"
+        if info.name not in ("doctor", "lookup")
     }
 
 
@@ -182,7 +192,7 @@ def test_every_check_module_is_in_all():
         for name in check_module_names()
         for check in importlib.import_module(f"social_auth0.{name}").CHECKS
     }
-    # ALL holds each wrapped to run once per Auth0 backend (core.per_backend).
+    # ALL holds each wrapped to run once per Auth0 backend (lookup.per_backend).
     assert {inspect.unwrap(check) for check in check_package.ALL} == listed
     assert len(check_package.ALL) == len(listed)
 
@@ -239,3 +249,43 @@ def test_importing_a_check_module_registers_nothing():
     )
     # The one exception: importing the backend registers E090's check.
     assert result.stdout.strip() == repr([f"social_auth0.{AT_IMPORT}"]), result.stderr
+
+
+def table_of_ids() -> dict[str, set[str]]:
+    """``checks/__init__.py``'s table: module file -> the ids its rows give."""
+    rows: dict[str, set[str]] = {}
+    current: set[str] = set()
+    table = (check_package.__doc__ or "").split("=\n")[2]  # the rows, no header
+    for line in table.splitlines():
+        ids = re.findall(r"[EW]\d{3}(?:-[EW]\d{3})?", line.split("``")[0])
+        module = re.search(r"``([a-z_.]+\.py|social_auth0\.conf)``", line)
+        if module:  # a row starts; lines without a module continue it
+            name = module.group(1).removeprefix("social_auth0.")
+            current = rows.setdefault(name.removesuffix(".py"), set())
+        current.update(i for spec in ids for i in expand(spec))
+    return rows
+
+
+def expand(spec: str) -> list[str]:
+    """``E001-E003`` -> E001, E002, E003."""
+    first, _, last = spec.partition("-")
+    last = last or first
+    return [f"{first[0]}{n:03d}" for n in range(int(first[1:]), int(last[1:]) + 1)]
+
+
+def raised_ids(module: str) -> set[str]:
+    """The check ids a module's source raises (``id="social_auth0.E001"``)."""
+    path = Path(social_auth0.__file__).parent / f"{module.replace('.', '/')}.py"
+    if module != "conf":
+        path = Path(check_package.__file__).parent / f"{module}.py"
+    return set(re.findall(r'id=f?"social_auth0\.([EW]\d{3})"', path.read_text()))
+
+
+def test_the_id_table_names_the_module_of_every_check_id():
+    table = table_of_ids()
+    modules = {name.removeprefix("checks.") for name in check_module_names()}
+    assert set(table) == modules | {"conf"}
+    for module, listed in table.items():
+        raised = raised_ids(module)
+        assert raised, module
+        assert raised <= listed, (module, sorted(raised - listed))

@@ -25,7 +25,7 @@ from social_django.middleware import SocialAuthExceptionMiddleware
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0.backend import Auth0OAuth2
-from social_auth0.checks import core as auth0_checks
+from social_auth0.checks import cache, installation, logout, lookup, redirects, tenant
 from social_auth0.middleware import BackchannelLogoutMiddleware
 
 OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
@@ -173,13 +173,13 @@ def without(names: list[str], unwanted: str) -> list[str]:
 )
 def test_accepts_domain(domain):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert auth0_checks.check_domain() == []
+        assert tenant.check_domain() == []
 
 
 @pytest.mark.parametrize("domain", [ABSENT, None, "", "   "])
 def test_rejects_missing_domain(domain):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert auth0_checks.check_domain() == [
+        assert tenant.check_domain() == [
             checks.Error(
                 "SOCIAL_AUTH_AUTH0_DOMAIN is not set.",
                 hint=DOMAIN_HINT_SET,
@@ -205,7 +205,7 @@ def test_rejects_missing_domain(domain):
 )
 def test_rejects_domain_that_is_not_a_bare_host(domain, problem):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert auth0_checks.check_domain() == [
+        assert tenant.check_domain() == [
             checks.Error(
                 f"SOCIAL_AUTH_AUTH0_DOMAIN {domain!r} {problem}.",
                 hint=DOMAIN_HINT_BARE,
@@ -217,7 +217,7 @@ def test_rejects_domain_that_is_not_a_bare_host(domain, problem):
 @pytest.mark.parametrize("domain", [42, ["tenant.eu.auth0.com"]])
 def test_rejects_domain_that_is_not_a_string(domain):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert auth0_checks.check_domain() == [
+        assert tenant.check_domain() == [
             checks.Error(
                 f"SOCIAL_AUTH_AUTH0_DOMAIN must be a string, not {domain!r}.",
                 hint=DOMAIN_HINT_BARE,
@@ -238,7 +238,7 @@ def test_rejects_domain_that_is_not_a_string(domain):
 )
 def test_rejects_http_domain_that_is_not_loopback(domain):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain):
-        assert auth0_checks.check_domain() == [
+        assert tenant.check_domain() == [
             checks.Error(
                 f"SOCIAL_AUTH_AUTH0_DOMAIN {domain!r} must use https (http is for "
                 "loopback hosts only).",
@@ -254,13 +254,13 @@ def test_rejects_http_domain_that_is_not_loopback(domain):
 @pytest.mark.parametrize("name", ["SOCIAL_AUTH_DOMAIN", "DOMAIN"])
 def test_finds_domain_under_a_fallback_name(name):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=ABSENT, **{name: "tenant.eu.auth0.com"}):
-        assert auth0_checks.check_domain() == []
+        assert tenant.check_domain() == []
 
 
 @pytest.mark.parametrize("name", ["SOCIAL_AUTH_DOMAIN", "DOMAIN"])
 def test_names_the_fallback_setting_a_bad_domain_came_from(name):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=ABSENT, **{name: "http://tenant.com"}):
-        assert auth0_checks.check_domain() == [
+        assert tenant.check_domain() == [
             checks.Error(
                 f"{name} 'http://tenant.com' must use https (http is for loopback "
                 "hosts only).",
@@ -272,13 +272,13 @@ def test_names_the_fallback_setting_a_bad_domain_came_from(name):
 
 def test_backend_specific_name_wins_over_the_fallbacks():
     with configured(SOCIAL_AUTH_DOMAIN="http://bad.example", DOMAIN="ftp://bad"):
-        assert auth0_checks.check_domain() == []
+        assert tenant.check_domain() == []
 
 
 @pytest.mark.parametrize("name", ["SOCIAL_AUTH_KEY", "KEY"])
 def test_names_the_fallback_setting_a_bad_client_id_came_from(name):
     with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT, **{name: " padded"}):
-        assert auth0_checks.check_credentials() == [
+        assert tenant.check_credentials() == [
             credentials_error(name, "client id", "social_auth0.E004")
         ]
 
@@ -297,7 +297,7 @@ def test_names_the_fallback_setting_a_bad_client_id_came_from(name):
 )
 def test_resolves_setting_names_like_the_backend(present, expected):
     with configured(**{"SOCIAL_AUTH_AUTH0_DOMAIN": ABSENT, **present}):
-        value, name = auth0_checks.resolve_setting("DOMAIN")
+        value, name = lookup.resolve_setting("DOMAIN")
         backend = load_backend(load_strategy(), "auth0", None)
         assert (value, name) == (present[expected], expected)
         assert backend.setting("DOMAIN") == value
@@ -305,7 +305,7 @@ def test_resolves_setting_names_like_the_backend(present, expected):
 
 def test_names_the_backend_specific_setting_when_nothing_is_set():
     with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT):
-        assert auth0_checks.resolve_setting("KEY") == (None, "SOCIAL_AUTH_AUTH0_KEY")
+        assert lookup.resolve_setting("KEY") == (None, "SOCIAL_AUTH_AUTH0_KEY")
 
 
 # KEY / SECRET (E004, E005) ----------------------------------------------------------
@@ -323,14 +323,14 @@ def test_names_the_backend_specific_setting_when_nothing_is_set():
 )
 def test_rejects_missing_empty_or_padded_credentials(setting, label, check_id, value):
     with configured(**{setting: value}):
-        assert auth0_checks.check_credentials() == [
+        assert tenant.check_credentials() == [
             credentials_error(setting, label, check_id)
         ]
 
 
 def test_reports_both_credentials_when_both_are_missing():
     with configured(SOCIAL_AUTH_AUTH0_KEY=ABSENT, SOCIAL_AUTH_AUTH0_SECRET=""):
-        assert auth0_checks.check_credentials() == [
+        assert tenant.check_credentials() == [
             credentials_error(
                 "SOCIAL_AUTH_AUTH0_KEY", "client id", "social_auth0.E004"
             ),
@@ -341,7 +341,7 @@ def test_reports_both_credentials_when_both_are_missing():
 
 
 def test_accepts_credentials():
-    assert auth0_checks.check_credentials() == []
+    assert tenant.check_credentials() == []
 
 
 # PKCE (E006) ------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_accepts_credentials():
 @pytest.mark.parametrize("name", ["SOCIAL_AUTH_AUTH0_USE_PKCE", "SOCIAL_AUTH_USE_PKCE"])
 def test_rejects_pkce_switched_off(name):
     with configured(**{name: False}):
-        assert auth0_checks.check_pkce() == [
+        assert tenant.check_pkce() == [
             checks.Error(
                 f"{name} switches PKCE off.",
                 hint=f"Remove {name}: social_auth0 always uses PKCE (S256).",
@@ -362,7 +362,7 @@ def test_rejects_pkce_switched_off(name):
 def test_rejects_plain_pkce():
     name = "SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD"
     with configured(**{name: "plain"}):
-        assert auth0_checks.check_pkce() == [
+        assert tenant.check_pkce() == [
             checks.Error(
                 f"{name} is 'plain'; only 'S256' is allowed.",
                 hint=f"Remove {name} ('plain' sends the verifier in clear).",
@@ -372,12 +372,12 @@ def test_rejects_plain_pkce():
 
 
 def test_accepts_pkce_left_alone_or_set_to_s256():
-    assert auth0_checks.check_pkce() == []
+    assert tenant.check_pkce() == []
     with configured(
         SOCIAL_AUTH_AUTH0_USE_PKCE=True,
         SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD="S256",
     ):
-        assert auth0_checks.check_pkce() == []
+        assert tenant.check_pkce() == []
 
 
 # Seconds (E010) ---------------------------------------------------------------------
@@ -390,7 +390,7 @@ def test_accepts_pkce_left_alone_or_set_to_s256():
 def test_rejects_seconds_that_are_not_a_non_negative_integer(setting, value):
     kind = "a positive" if setting.startswith("JWKS") else "a non-negative"
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
-        assert auth0_checks.check_numbers() == [
+        assert tenant.check_numbers() == [
             checks.Error(
                 f"SOCIAL_AUTH_AUTH0_{setting} must be {kind} integer "
                 f"(seconds), not {value!r}.",
@@ -401,7 +401,7 @@ def test_rejects_seconds_that_are_not_a_non_negative_integer(setting, value):
 
 def test_names_the_fallback_setting_bad_seconds_came_from():
     with configured(LEEWAY="1m"):
-        assert auth0_checks.check_numbers() == [
+        assert tenant.check_numbers() == [
             checks.Error(
                 "LEEWAY must be a non-negative integer (seconds), not '1m'.",
                 id="social_auth0.E010",
@@ -410,14 +410,14 @@ def test_names_the_fallback_setting_bad_seconds_came_from():
 
 
 def test_accepts_whole_seconds():
-    assert auth0_checks.check_numbers() == []
+    assert tenant.check_numbers() == []
     with configured(
         SOCIAL_AUTH_AUTH0_LEEWAY=0,
         SOCIAL_AUTH_AUTH0_MAX_AGE=3600,
         SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=600,
         SOCIAL_AUTH_AUTH0_JWKS_REFETCH_INTERVAL=10,
     ):
-        assert auth0_checks.check_numbers() == []
+        assert tenant.check_numbers() == []
 
 
 # The checks and the backend read one declaration of each rule ------------------------
@@ -447,14 +447,14 @@ def test_e010_and_the_backend_agree_on_the_least_seconds(setting, offset):
     assert set(SECONDS_READERS) == set(Auth0OAuth2.SECONDS_MINIMUMS)
     value = Auth0OAuth2.SECONDS_MINIMUMS[setting] + offset
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": value}):
-        reported = "social_auth0.E010" in ids(auth0_checks.check_numbers())
+        reported = "social_auth0.E010" in ids(tenant.check_numbers())
         assert reported == backend_refuses(SECONDS_READERS[setting]) == (offset < 0)
 
 
 @pytest.mark.parametrize("endpoint", [*Auth0OAuth2.LOGOUT_ENDPOINTS, "v3", None])
 def test_e012_and_the_backend_agree_on_logout_endpoints(endpoint):
     with configured(SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT=endpoint):
-        reported = "social_auth0.E012" in ids(auth0_checks.check_logout())
+        reported = "social_auth0.E012" in ids(logout.check_logout())
         refused = backend_refuses(lambda backend: backend.logout_url("/"))
         assert reported == refused == (endpoint not in Auth0OAuth2.LOGOUT_ENDPOINTS)
 
@@ -462,7 +462,7 @@ def test_e012_and_the_backend_agree_on_logout_endpoints(endpoint):
 @pytest.mark.parametrize("method", ["S256", "s256", "plain", None])
 def test_e006_and_the_backend_agree_on_pkce_methods(method):
     with configured(SOCIAL_AUTH_AUTH0_PKCE_CODE_CHALLENGE_METHOD=method):
-        reported = "social_auth0.E006" in ids(auth0_checks.check_pkce())
+        reported = "social_auth0.E006" in ids(tenant.check_pkce())
         assert reported == backend_refuses(lambda backend: backend.check_pkce())
         assert reported == (method != "S256")
 
@@ -472,7 +472,7 @@ def test_e006_and_the_backend_agree_on_pkce_methods(method):
 
 def test_rejects_jwks_cache_alias_not_in_caches():
     with configured(SOCIAL_AUTH_AUTH0_SHARED_CACHE="keys"):
-        assert auth0_checks.check_shared_cache() == [
+        assert cache.check_shared_cache() == [
             checks.Error(
                 "SOCIAL_AUTH_AUTH0_SHARED_CACHE is 'keys', which is not in CACHES.",
                 hint="Name a cache alias from CACHES (default: 'default').",
@@ -483,13 +483,13 @@ def test_rejects_jwks_cache_alias_not_in_caches():
 
 def test_warns_about_a_process_local_jwks_cache():
     # The test settings' CACHES: one LocMemCache.
-    assert auth0_checks.check_shared_cache() == [locmem_warning()]
+    assert cache.check_shared_cache() == [locmem_warning()]
 
 
 def test_warns_about_a_process_local_jwks_cache_named_by_alias():
     caches = {"default": DATABASE_CACHE, "keys": {"BACKEND": LOCMEM}}
     with configured(CACHES=caches, SOCIAL_AUTH_JWKS_CACHE="keys"):
-        assert auth0_checks.check_shared_cache() == [
+        assert cache.check_shared_cache() == [
             locmem_warning("keys", "SOCIAL_AUTH_JWKS_CACHE")
         ]
 
@@ -497,7 +497,7 @@ def test_warns_about_a_process_local_jwks_cache_named_by_alias():
 def test_warns_about_a_jwks_cache_that_keeps_nothing():
     dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     with configured(CACHES=dummy):
-        assert auth0_checks.check_shared_cache() == [
+        assert cache.check_shared_cache() == [
             checks.Warning(
                 "The shared cache 'default' (DummyCache) keeps nothing.",
                 hint="Nothing limits refetches of the tenant's keys (every token "
@@ -513,21 +513,21 @@ def test_warns_about_a_jwks_cache_that_keeps_nothing():
 @pytest.mark.parametrize("shared", [DATABASE_CACHE, FILE_CACHE, REDIS_CACHE])
 def test_accepts_a_shared_jwks_cache(shared):
     with configured(CACHES={"default": shared}):
-        assert auth0_checks.check_shared_cache() == []
+        assert cache.check_shared_cache() == []
 
 
 def test_accepts_a_shared_jwks_cache_beside_a_local_default():
     caches = {"default": {"BACKEND": LOCMEM}, "shared": DATABASE_CACHE}
     with configured(CACHES=caches, SOCIAL_AUTH_AUTH0_SHARED_CACHE="shared"):
-        assert auth0_checks.check_shared_cache() == []
+        assert cache.check_shared_cache() == []
 
 
 def test_the_former_name_jwks_cache_is_honoured_with_a_warning():
     caches = {"default": {"BACKEND": LOCMEM}, "shared": DATABASE_CACHE}
     with configured(CACHES=caches, SOCIAL_AUTH_AUTH0_JWKS_CACHE="shared"):
-        assert auth0_checks.check_shared_cache() == []
+        assert cache.check_shared_cache() == []
         assert load_backend(load_strategy(), "auth0", None).shared_cache() == "shared"
-        assert auth0_checks.check_deprecated_names() == [
+        assert cache.check_deprecated_names() == [
             checks.Warning(
                 "SOCIAL_AUTH_AUTH0_JWKS_CACHE is deprecated; rename it "
                 "SOCIAL_AUTH_AUTH0_SHARED_CACHE.",
@@ -546,13 +546,13 @@ def test_shared_cache_wins_over_its_former_name():
         SOCIAL_AUTH_AUTH0_SHARED_CACHE="default",
         SOCIAL_AUTH_AUTH0_JWKS_CACHE="keys",
     ):
-        assert auth0_checks.check_shared_cache() == []
+        assert cache.check_shared_cache() == []
         assert load_backend(load_strategy(), "auth0", None).shared_cache() == "default"
-        assert ids(auth0_checks.check_deprecated_names()) == ["social_auth0.W008"]
+        assert ids(cache.check_deprecated_names()) == ["social_auth0.W008"]
 
 
 def test_no_warning_without_the_former_name():
-    assert auth0_checks.check_deprecated_names() == []
+    assert cache.check_deprecated_names() == []
 
 
 # Backends (E007, E008) and apps (E009) ----------------------------------------------
@@ -560,7 +560,7 @@ def test_no_warning_without_the_former_name():
 
 def test_rejects_settings_without_our_backend():
     with configured(AUTHENTICATION_BACKENDS=[MODEL_BACKEND]):
-        assert auth0_checks.check_backends() == [
+        assert installation.check_backends() == [
             checks.Error(
                 f"{OUR_BACKEND!r} is not in AUTHENTICATION_BACKENDS.",
                 hint=f"Add {OUR_BACKEND!r} to AUTHENTICATION_BACKENDS.",
@@ -575,7 +575,7 @@ def test_rejects_settings_without_our_backend():
 )
 def test_rejects_social_core_auth0_backend_listed(backends):
     with configured(AUTHENTICATION_BACKENDS=backends):
-        assert auth0_checks.check_backends() == [
+        assert installation.check_backends() == [
             checks.Error(
                 f"AUTHENTICATION_BACKENDS lists {CORE_BACKEND!r}, also named "
                 "'auth0'; one shadows the other.",
@@ -587,19 +587,19 @@ def test_rejects_social_core_auth0_backend_listed(backends):
 
 
 def test_accepts_our_backend_or_a_subclass():
-    assert auth0_checks.check_backends() == []
+    assert installation.check_backends() == []
     subclass = f"{__name__}.SiteAuth0"
     with configured(AUTHENTICATION_BACKENDS=[subclass, MODEL_BACKEND]):
-        assert auth0_checks.check_backends() == []
+        assert installation.check_backends() == []
 
 
 def test_accepts_a_subclass_of_our_backend_under_another_name():
     renamed = f"{__name__}.RenamedAuth0"
     with configured(AUTHENTICATION_BACKENDS=[renamed, MODEL_BACKEND]):
-        assert auth0_checks.check_backends() == []
+        assert installation.check_backends() == []
     # social-core's backend keeps its own name then: nothing is shadowed.
     with configured(AUTHENTICATION_BACKENDS=[renamed, CORE_BACKEND]):
-        assert auth0_checks.check_backends() == []
+        assert installation.check_backends() == []
 
 
 def test_a_renamed_subclass_has_its_own_settings_checked():
@@ -631,7 +631,7 @@ def test_each_listed_auth0_backend_is_checked_once():
 def test_rejects_another_backend_under_the_name_of_a_renamed_subclass():
     renamed, other = f"{__name__}.RenamedAuth0", f"{__name__}.CoreAuth0EU"
     with configured(AUTHENTICATION_BACKENDS=[renamed, other]):
-        assert auth0_checks.check_backends() == [
+        assert installation.check_backends() == [
             checks.Error(
                 f"AUTHENTICATION_BACKENDS lists {other!r}, also named 'auth0-eu'; "
                 "one shadows the other.",
@@ -645,19 +645,19 @@ def test_rejects_another_backend_under_the_name_of_a_renamed_subclass():
 def test_ignores_an_unimportable_backend():
     # Django's own checks and login report it; ours must not crash on it.
     with configured(AUTHENTICATION_BACKENDS=["no.such.Backend", OUR_BACKEND]):
-        assert auth0_checks.check_backends() == []
+        assert installation.check_backends() == []
 
 
 def test_rejects_settings_without_social_django():
     with modify_settings(INSTALLED_APPS={"remove": ["social_django"]}):
-        assert auth0_checks.check_installed_apps() == [
+        assert installation.check_installed_apps() == [
             checks.Error(
                 "'social_django' is not in INSTALLED_APPS.",
                 hint="Add 'social_django' to INSTALLED_APPS and run migrate.",
                 id="social_auth0.E009",
             )
         ]
-    assert auth0_checks.check_installed_apps() == []
+    assert installation.check_installed_apps() == []
 
 
 # Error handling (W001, W002, W003) --------------------------------------------------
@@ -665,7 +665,7 @@ def test_rejects_settings_without_social_django():
 
 def test_warns_without_exception_middleware():
     with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "SocialAuthException")):
-        assert auth0_checks.check_error_handling() == [MIDDLEWARE_WARNING]
+        assert installation.check_error_handling() == [MIDDLEWARE_WARNING]
 
 
 def test_accepts_a_subclass_of_the_exception_middleware():
@@ -674,7 +674,7 @@ def test_accepts_a_subclass_of_the_exception_middleware():
         for path in settings.MIDDLEWARE
     ]
     with configured(MIDDLEWARE=middleware):
-        assert auth0_checks.check_error_handling() == []
+        assert installation.check_error_handling() == []
 
 
 @pytest.mark.parametrize(
@@ -687,7 +687,7 @@ def test_accepts_a_subclass_of_the_exception_middleware():
 )
 def test_warns_without_login_error_url(value, name):
     with configured(SOCIAL_AUTH_LOGIN_ERROR_URL=value):
-        assert auth0_checks.check_error_handling() == [
+        assert installation.check_error_handling() == [
             checks.Warning(
                 f"{name} is not set.",
                 hint=f"Set {name} to a page that shows the login error message.",
@@ -701,7 +701,7 @@ def test_warns_without_login_error_url(value, name):
 )
 def test_accepts_login_error_url_under_either_name(name):
     with configured(**{"SOCIAL_AUTH_LOGIN_ERROR_URL": ABSENT, name: "/oops/"}):
-        assert auth0_checks.check_error_handling() == []
+        assert installation.check_error_handling() == []
 
 
 @pytest.mark.parametrize(
@@ -709,12 +709,12 @@ def test_accepts_login_error_url_under_either_name(name):
 )
 def test_warns_when_raise_exceptions_is_on(name):
     with configured(**{"SOCIAL_AUTH_RAISE_EXCEPTIONS": ABSENT, name: True}):
-        assert auth0_checks.check_error_handling() == [raise_exceptions_warning(name)]
+        assert installation.check_error_handling() == [raise_exceptions_warning(name)]
 
 
 def test_warns_when_raise_exceptions_is_left_to_debug_and_debug_is_on():
     with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=ABSENT, DEBUG=True):
-        assert auth0_checks.check_error_handling() == [
+        assert installation.check_error_handling() == [
             raise_exceptions_warning("SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS")
         ]
 
@@ -726,25 +726,25 @@ def test_following_the_raise_exceptions_hint_clears_w003(on):
     # social_django reads SOCIAL_AUTH_AUTH0_RAISE_EXCEPTIONS before the
     # global name: a hint naming the global one would leave this on.
     with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=ABSENT, **on):
-        (warning,) = auth0_checks.check_error_handling()
+        (warning,) = installation.check_error_handling()
         name = re.fullmatch(r"Set (\w+) = False\.", warning.hint)[1]
         with configured(**{name: False}):
-            assert auth0_checks.check_error_handling() == []
+            assert installation.check_error_handling() == []
 
 
 def test_following_the_login_error_url_hint_clears_w002():
     with configured(SOCIAL_AUTH_LOGIN_ERROR_URL=ABSENT):
-        (warning,) = auth0_checks.check_error_handling()
+        (warning,) = installation.check_error_handling()
         name = re.match(r"Set (\w+) to a page", warning.hint)[1]
         assert warning.msg == f"{name} is not set."
         with configured(**{name: "/oops/"}):
-            assert auth0_checks.check_error_handling() == []
+            assert installation.check_error_handling() == []
 
 
 def test_accepts_raise_exceptions_off_even_with_debug_on():
     # social_django's middleware reads the setting first, DEBUG only as default.
     with configured(SOCIAL_AUTH_RAISE_EXCEPTIONS=False, DEBUG=True):
-        assert auth0_checks.check_error_handling() == []
+        assert installation.check_error_handling() == []
 
 
 def test_reports_every_error_handling_problem_at_once():
@@ -753,7 +753,7 @@ def test_reports_every_error_handling_problem_at_once():
         SOCIAL_AUTH_LOGIN_ERROR_URL=ABSENT,
         SOCIAL_AUTH_RAISE_EXCEPTIONS=True,
     ):
-        assert ids(auth0_checks.check_error_handling()) == [
+        assert ids(installation.check_error_handling()) == [
             "social_auth0.W001",
             "social_auth0.W002",
             "social_auth0.W003",
@@ -765,7 +765,7 @@ def test_reports_every_error_handling_problem_at_once():
 
 def test_rejects_unknown_logout_endpoint():
     with configured(SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT="v3"):
-        assert auth0_checks.check_logout() == [
+        assert logout.check_logout() == [
             checks.Error(
                 "SOCIAL_AUTH_AUTH0_LOGOUT_ENDPOINT is 'v3'.",
                 hint="Use 'oidc' (OIDC RP-initiated logout, the default) or 'v2' "
@@ -777,7 +777,7 @@ def test_rejects_unknown_logout_endpoint():
 
 def test_warns_without_backchannel_middleware():
     with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "Backchannel")):
-        assert auth0_checks.check_logout() == [
+        assert logout.check_logout() == [
             checks.Warning(
                 "'social_auth0.middleware.BackchannelLogoutMiddleware' is not in "
                 "MIDDLEWARE.",
@@ -815,23 +815,23 @@ SESSIONS_FIRST_ERROR = checks.Error(
 def test_accepts_a_subclass_of_the_backchannel_middleware():
     subclass = f"{__name__}.SiteBackchannelMiddleware"
     with configured(MIDDLEWARE=replaced(BACKCHANNEL_MIDDLEWARE, subclass)):
-        assert auth0_checks.check_logout() == []
+        assert logout.check_logout() == []
 
 
 def test_accepts_a_subclass_of_the_session_middleware_before_it():
     subclass = f"{__name__}.SiteSessionMiddleware"
     with configured(MIDDLEWARE=replaced(SESSION_MIDDLEWARE, subclass)):
-        assert auth0_checks.check_logout() == []
+        assert logout.check_logout() == []
 
 
 def test_rejects_backchannel_middleware_before_the_session_middleware():
     with configured(MIDDLEWARE=moved_to_front(BACKCHANNEL_MIDDLEWARE)):
-        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+        assert logout.check_logout() == [SESSIONS_FIRST_ERROR]
 
 
 def test_rejects_backchannel_middleware_without_a_session_middleware():
     with configured(MIDDLEWARE=without(settings.MIDDLEWARE, "sessions")):
-        assert auth0_checks.check_logout() == [SESSIONS_FIRST_ERROR]
+        assert logout.check_logout() == [SESSIONS_FIRST_ERROR]
 
 
 @pytest.mark.parametrize(
@@ -850,7 +850,7 @@ def test_rejects_backchannel_middleware_without_a_session_middleware():
 )
 def test_warns_about_backchannel_middleware_before_authentication(middleware):
     with configured(MIDDLEWARE=middleware()):
-        assert auth0_checks.check_logout() == [
+        assert logout.check_logout() == [
             checks.Warning(
                 f"{BACKCHANNEL_MIDDLEWARE!r} needs {AUTH_MIDDLEWARE!r} before it "
                 "in MIDDLEWARE.",
@@ -864,7 +864,7 @@ def test_warns_about_backchannel_middleware_before_authentication(middleware):
 
 def test_warns_about_a_process_local_session_store():
     with configured(SESSION_ENGINE="django.contrib.sessions.backends.cache"):
-        assert auth0_checks.check_logout() == [
+        assert logout.check_logout() == [
             checks.Warning(
                 "SESSION_ENGINE keeps sessions in a per-process cache.",
                 hint="Back-channel logout runs in one worker process and cannot "
@@ -886,7 +886,7 @@ def test_warns_about_a_process_local_session_store():
 )
 def test_accepts_session_engines_reachable_from_any_process(engine):
     with configured(SESSION_ENGINE=engine):
-        assert auth0_checks.check_logout() == []
+        assert logout.check_logout() == []
 
 
 def test_accepts_a_cache_session_store_on_a_shared_cache():
@@ -894,7 +894,7 @@ def test_accepts_a_cache_session_store_on_a_shared_cache():
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
         CACHES={"default": REDIS_CACHE},
     ):
-        assert auth0_checks.check_logout() == []
+        assert logout.check_logout() == []
 
 
 # The whole set, as manage.py check runs it ------------------------------------------
@@ -932,13 +932,13 @@ def test_check_command_is_clean_with_a_shared_cache():
 
 def test_unhashable_jwks_cache_alias_is_reported_not_raised(settings):
     settings.SOCIAL_AUTH_AUTH0_SHARED_CACHE = ["default"]
-    assert [m.id for m in auth0_checks.check_shared_cache()] == ["social_auth0.E011"]
+    assert [m.id for m in cache.check_shared_cache()] == ["social_auth0.E011"]
 
 
 @pytest.mark.parametrize("setting", ["JWKS_CACHE_TTL", "JWKS_REFETCH_INTERVAL"])
 def test_rejects_zero_which_would_switch_off_the_jwks_rate_limit(setting):
     with configured(**{f"SOCIAL_AUTH_AUTH0_{setting}": 0}):
-        assert [m.id for m in auth0_checks.check_numbers()] == ["social_auth0.E010"]
+        assert [m.id for m in tenant.check_numbers()] == ["social_auth0.E010"]
 
 
 # TLS verification (E030) ------------------------------------------------------------
@@ -960,7 +960,7 @@ def tls_error(name: str, value) -> checks.Error:
 @pytest.mark.parametrize("value", [False, 0, ""])
 def test_rejects_tls_verification_switched_off(name, value):
     with configured(**{name: value}):
-        assert auth0_checks.check_tls_verification() == [tls_error(name, value)]
+        assert tenant.check_tls_verification() == [tls_error(name, value)]
         assert "social_auth0.E030" in ids(checks.run_checks(tags=["social_auth0"]))
 
 
@@ -969,7 +969,7 @@ def test_rejects_tls_verification_switched_off(name, value):
 )
 def test_rejects_tls_verification_off_for_any_tenant_but_loopback_http(domain):
     with configured(SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_VERIFY_SSL=False):
-        assert auth0_checks.check_tls_verification() == [
+        assert tenant.check_tls_verification() == [
             tls_error("SOCIAL_AUTH_VERIFY_SSL", False)
         ]
 
@@ -981,18 +981,18 @@ def test_accepts_tls_verification_off_for_a_loopback_emulator_over_http(domain):
     with configured(
         SOCIAL_AUTH_AUTH0_DOMAIN=domain, SOCIAL_AUTH_AUTH0_VERIFY_SSL=False
     ):
-        assert auth0_checks.check_tls_verification() == []
+        assert tenant.check_tls_verification() == []
 
 
 @pytest.mark.parametrize("value", [True, None, "/etc/ssl/certs/ca-certificates.crt"])
 def test_accepts_tls_verification_on_or_with_a_ca_bundle(value):
     with configured(SOCIAL_AUTH_VERIFY_SSL=value):
-        assert auth0_checks.check_tls_verification() == []
+        assert tenant.check_tls_verification() == []
 
 
 def test_backend_specific_verify_ssl_wins_over_the_global_one():
     with configured(SOCIAL_AUTH_VERIFY_SSL=False, SOCIAL_AUTH_AUTH0_VERIFY_SSL=True):
-        assert auth0_checks.check_tls_verification() == []
+        assert tenant.check_tls_verification() == []
 
 
 # Ranges that keep a setting useful (W030-W032) --------------------------------------
@@ -1000,7 +1000,7 @@ def test_backend_specific_verify_ssl_wins_over_the_global_one():
 
 def test_warns_about_a_leeway_of_more_than_five_minutes():
     with configured(SOCIAL_AUTH_AUTH0_LEEWAY=301):
-        assert auth0_checks.check_security_ranges() == [
+        assert tenant.check_security_ranges() == [
             checks.Warning(
                 "SOCIAL_AUTH_AUTH0_LEEWAY is 301 seconds: expired tokens stay "
                 "accepted that long.",
@@ -1013,7 +1013,7 @@ def test_warns_about_a_leeway_of_more_than_five_minutes():
 
 def test_warns_about_a_jwks_cache_ttl_of_more_than_a_day():
     with configured(SOCIAL_AUTH_JWKS_CACHE_TTL=86401):
-        assert auth0_checks.check_security_ranges() == [
+        assert tenant.check_security_ranges() == [
             checks.Warning(
                 "SOCIAL_AUTH_JWKS_CACHE_TTL is 86401 seconds: a signing key "
                 "removed from the tenant keeps verifying tokens that long.",
@@ -1026,7 +1026,7 @@ def test_warns_about_a_jwks_cache_ttl_of_more_than_a_day():
 @pytest.mark.parametrize(("max_age", "leeway"), [(0, 0), (29, 0), (0, 20), (10, 19)])
 def test_warns_about_a_max_age_no_login_can_meet(max_age, leeway):
     with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=max_age, SOCIAL_AUTH_AUTH0_LEEWAY=leeway):
-        assert auth0_checks.check_security_ranges() == [
+        assert tenant.check_security_ranges() == [
             checks.Warning(
                 f"SOCIAL_AUTH_AUTH0_MAX_AGE is {max_age} seconds with "
                 f"SOCIAL_AUTH_AUTH0_LEEWAY {leeway}: a user who has just signed in "
@@ -1043,7 +1043,7 @@ def test_warns_about_a_max_age_no_login_can_meet(max_age, leeway):
 def test_max_age_zero_with_the_default_leeway_is_accepted():
     # max_age=0 is how a site forces a fresh sign-in: the default leeway covers it.
     with configured(SOCIAL_AUTH_AUTH0_MAX_AGE=0):
-        assert auth0_checks.check_security_ranges() == []
+        assert tenant.check_security_ranges() == []
 
 
 def test_accepts_settings_at_the_edges_of_their_ranges():
@@ -1052,9 +1052,9 @@ def test_accepts_settings_at_the_edges_of_their_ranges():
         SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=86400,
         SOCIAL_AUTH_AUTH0_MAX_AGE=0,
     ):
-        assert auth0_checks.check_security_ranges() == []
+        assert tenant.check_security_ranges() == []
     with configured(SOCIAL_AUTH_AUTH0_LEEWAY=0, SOCIAL_AUTH_AUTH0_MAX_AGE=30):
-        assert auth0_checks.check_security_ranges() == []
+        assert tenant.check_security_ranges() == []
 
 
 @pytest.mark.parametrize("value", ["600", -5, True, None])
@@ -1064,7 +1064,7 @@ def test_range_checks_leave_malformed_seconds_to_e010(value):
         SOCIAL_AUTH_AUTH0_JWKS_CACHE_TTL=value,
         SOCIAL_AUTH_AUTH0_MAX_AGE=value,
     ):
-        assert auth0_checks.check_security_ranges() == []
+        assert tenant.check_security_ranges() == []
 
 
 # Redirects (W033, W034) -------------------------------------------------------------
@@ -1080,7 +1080,7 @@ def test_range_checks_leave_malformed_seconds_to_e010(value):
 )
 def test_warns_when_redirects_are_not_sanitized(name):
     with configured(**{name: False}):
-        assert auth0_checks.check_redirects() == [
+        assert redirects.check_redirects() == [
             checks.Warning(
                 f"{name} is off: a login link can send the user anywhere after "
                 "login (an open redirect).",
@@ -1110,7 +1110,7 @@ def test_warns_about_redirect_hosts_outside_allowed_hosts(name):
         ALLOWED_HOSTS=["testserver", ".example.com"],
         **{name: ["app.example.com", "evil.example", "testserver:8000", "x.test"]},
     ):
-        assert auth0_checks.check_redirects() == [
+        assert redirects.check_redirects() == [
             foreign_hosts_warning(name, "'evil.example', 'x.test'")
         ]
 
@@ -1121,19 +1121,19 @@ def test_accepts_redirect_hosts_that_allowed_hosts_matches():
         SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["example.com", "a.b.example.com:443"],
         SOCIAL_AUTH_AUTH0_ALLOWED_REDIRECT_HOSTS="testserver",
     ):
-        assert auth0_checks.check_redirects() == []
+        assert redirects.check_redirects() == []
     with configured(ALLOWED_HOSTS=["*"], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["x.test"]):
-        assert auth0_checks.check_redirects() == []
+        assert redirects.check_redirects() == []
 
 
 def test_redirect_hosts_follow_djangos_debug_default_for_allowed_hosts():
     with configured(
         DEBUG=True, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
     ):
-        assert auth0_checks.check_redirects() == []
+        assert redirects.check_redirects() == []
     with configured(
         DEBUG=False, ALLOWED_HOSTS=[], SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS=["localhost"]
     ):
-        assert auth0_checks.check_redirects() == [
+        assert redirects.check_redirects() == [
             foreign_hosts_warning("SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "'localhost'")
         ]
