@@ -16,7 +16,8 @@ PLAINTEXT_TOKENS = ("access_token", "refresh_token", "id_token")
 def scrub_plaintext_tokens(apps: Any, schema_editor: Any) -> None:
     """Remove the plaintext tokens of existing auth0 rows, 500 rows at a time."""
     UserSocialAuth = apps.get_model("social_django", "UserSocialAuth")
-    rows = UserSocialAuth.objects.using(schema_editor.connection.alias).filter(
+    objects = UserSocialAuth.objects.using(schema_editor.connection.alias)
+    rows = objects.filter(
         provider="auth0"
     )
     changed = []
@@ -27,10 +28,10 @@ def scrub_plaintext_tokens(apps: Any, schema_editor: Any) -> None:
                 data.pop(name, None)
             changed.append(social)
         if len(changed) >= 500:
-            UserSocialAuth.objects.bulk_update(changed, ["extra_data"])
+            objects.bulk_update(changed, ["extra_data"])
             changed = []
     if changed:
-        UserSocialAuth.objects.bulk_update(changed, ["extra_data"])
+        objects.bulk_update(changed, ["extra_data"])
 
 
 class Migration(migrations.Migration):

@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 KEYS_SETTING = "SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS"
 # HKDF "info": a key derived for this purpose is useless for anything else
-# SECRET_KEY protects (sessions, signing), and vice versa.
-KEY_PURPOSE = b"social_auth0.user_tokens.store.v1"
+# SECRET_KEY protects (sessions, signing), and vice versa. A label, not a
+# module path: changing it makes every stored token unreadable.
+KEY_PURPOSE = b"social_auth0.token_store.v1"
 # Token-response fields social-core's built-in backend (and our STORE_TOKENS,
 # before encryption) kept in UserSocialAuth.extra_data in plaintext.
 PLAINTEXT_FIELDS = ("access_token", "refresh_token", "id_token")

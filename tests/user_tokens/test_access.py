@@ -551,6 +551,14 @@ def test_the_derived_key_is_not_the_secret_key():
     assert b"s3cret" not in key
 
 
+def test_the_derived_key_never_changes():
+    """HKDF's label is part of the key: a new one (a module renamed, say) would
+    make every token stored under a key derived from SECRET_KEY unreadable."""
+    assert token_store.derive_key("s3cret") == (
+        b"QOvto6wVBnxOo_RxMv9uBCl4rPrkT7WHUDNIIg2gSWA="
+    )
+
+
 def test_login_scrubs_plaintext_tokens_an_older_backend_left(tenant):
     login(tenant)
     social = UserSocialAuth.objects.get()
