@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
@@ -166,6 +167,23 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         # Nonce, allow-listed request parameters, organization, step-up.
         params.update(login_transaction.authorize_params(self, state, params))
         return params
+
+    def state_token(self) -> str:
+        """The ``state``: 256 bits drawn in one call (``strategy.random_string``
+        makes one system call per character)."""
+        return secrets.token_urlsafe(32)
+
+    def create_code_verifier(self, state: str | None = None) -> str:
+        """The PKCE verifier (``PKCE_CODE_VERIFIER_LENGTH`` characters, 43 by
+        default), drawn in one call and kept with the state's transaction."""
+        if state is None or self.ASSOCIATION_ONLY:  # no transaction: social-core's
+            return super().create_code_verifier(state)
+        length = self.setting(
+            "PKCE_CODE_VERIFIER_LENGTH", self.PKCE_DEFAULT_CODE_VERIFIER_LENGTH
+        )
+        verifier = secrets.token_urlsafe(length)[:length]
+        login_transaction.keep(self, state, {"code_verifier": verifier})
+        return verifier
 
     def check_pkce(self) -> None:
         """Refuse to start a login without PKCE S256 (a system check says so too)."""
