@@ -31,6 +31,7 @@ from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
+from .jwt.compact import KeyLookup
 from .jwt.keys import TenantKeys
 from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
 from .login import record as login_record
@@ -357,16 +358,26 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="missing_claim",
                 claim="id_token",
             )
-        tenant = self.tenant()
+        tenant, key_lookup, max_age = self._id_token_rules()
         return verify_id_token(
             self,
             id_token,
-            self.tenant_keys().lookup,
+            key_lookup,
             issuer=tenant.issuer,
             client_id=tenant.client_id,
             nonce=login_transaction.expected_nonce(self),
             leeway=tenant.leeway,
-            max_age=self.max_age(),
+            max_age=max_age,
+        )
+
+    def _id_token_rules(self) -> tuple[Tenant, KeyLookup, int | None]:
+        """The tenant, its key lookup and ``MAX_AGE``: one memo read per login
+        for a stock strategy (kept like the tenant)."""
+        return conf.resolved(
+            type(self.strategy),
+            self.name,
+            (type(self), "id_token"),
+            lambda: (self.tenant(), self.tenant_keys().lookup, self.max_age()),
         )
 
     def verify_refreshed_id_token(self, id_token: object) -> dict[str, Any]:
