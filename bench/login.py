@@ -4,8 +4,9 @@ The tenant is stubbed at the requests layer (``responses``): a JWKS and a token
 endpoint that signs a fresh ID token for each login. Each round logs the same
 (existing) user in with social_auth0's ``Auth0OAuth2`` and with social-core 7's
 built-in ``Auth0OAuth2``, interleaved A B A B; both are named ``auth0``, so the
-backend cache is reloaded between runs. Target: ours <= 1.0x although it checks
-more (nonce, PKCE, azp).
+backend cache is reloaded between runs. Target: ours <= 0.9x although it checks
+more (nonce, PKCE, azp) and writes one row more (the ``Auth0Session`` record
+back-channel logout needs).
 
     python bench/login.py [--repeats 9] [--number 40]
 """
@@ -115,7 +116,7 @@ def main() -> None:
         medians,
         unit="ms",
     )
-    print(f"  ours / social-core: {ours / core:.2f}x   (target <= 1.00x)")
+    print(f"  ours / social-core: {ours / core:.2f}x   (target <= 0.90x)")
 
 
 if __name__ == "__main__":

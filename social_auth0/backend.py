@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
+from .jwt.compact import KeyLookup
 from .jwt.keys import TenantKeys
 from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
 from .login import record as login_record
@@ -166,6 +168,23 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         # Nonce, allow-listed request parameters, organization, step-up.
         params.update(login_transaction.authorize_params(self, state, params))
         return params
+
+    def state_token(self) -> str:
+        """The ``state``: 256 bits drawn in one call (``strategy.random_string``
+        makes one system call per character)."""
+        return secrets.token_urlsafe(32)
+
+    def create_code_verifier(self, state: str | None = None) -> str:
+        """The PKCE verifier (``PKCE_CODE_VERIFIER_LENGTH`` characters, 43 by
+        default), drawn in one call and kept with the state's transaction."""
+        if state is None or self.ASSOCIATION_ONLY:  # no transaction: social-core's
+            return super().create_code_verifier(state)
+        length = self.setting(
+            "PKCE_CODE_VERIFIER_LENGTH", self.PKCE_DEFAULT_CODE_VERIFIER_LENGTH
+        )
+        verifier = secrets.token_urlsafe(length)[:length]
+        login_transaction.keep(self, state, {"code_verifier": verifier})
+        return verifier
 
     def check_pkce(self) -> None:
         """Refuse to start a login without PKCE S256 (a system check says so too)."""
@@ -339,16 +358,26 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="missing_claim",
                 claim="id_token",
             )
-        tenant = self.tenant()
+        tenant, key_lookup, max_age = self._id_token_rules()
         return verify_id_token(
             self,
             id_token,
-            self.tenant_keys().lookup,
+            key_lookup,
             issuer=tenant.issuer,
             client_id=tenant.client_id,
             nonce=login_transaction.expected_nonce(self),
             leeway=tenant.leeway,
-            max_age=self.max_age(),
+            max_age=max_age,
+        )
+
+    def _id_token_rules(self) -> tuple[Tenant, KeyLookup, int | None]:
+        """The tenant, its key lookup and ``MAX_AGE``: one memo read per login
+        for a stock strategy (kept like the tenant)."""
+        return conf.resolved(
+            type(self.strategy),
+            self.name,
+            (type(self), "id_token"),
+            lambda: (self.tenant(), self.tenant_keys().lookup, self.max_age()),
         )
 
     def verify_refreshed_id_token(self, id_token: object) -> dict[str, Any]:

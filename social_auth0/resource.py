@@ -232,23 +232,33 @@ _verifiers: dict[object, ApiVerifier] = {}
 MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
 
 
+# The stock strategy's verifier: the one for every request until a setting
+# changes (SOCIAL_AUTH_STRATEGY among them). Never set for another strategy.
+_stock_verifier: list[ApiVerifier] = []
+
+
 @receiver(setting_changed)
 def _forget_verifier(**kwargs: Any) -> None:
     _verifiers.clear()
+    _stock_verifier.clear()
 
 
 def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
     """The verifier for the settings that apply to ``request`` (built on first use)."""
+    if _stock_verifier:
+        return _stock_verifier[0]
     # The stock strategy needs no request (nor reads it: a hostile query
     # string stays unparsed on the way to its 400).
     strategy_class = conf.strategy_class()
     if conf.reads_django_settings(strategy_class):
-        return conf.resolved(
+        verifier = conf.resolved(
             strategy_class,
             Auth0OAuth2.name,
             "api_verifier",
             lambda: _build_verifier(backend_for(None)),
         )
+        _stock_verifier[:] = [verifier]
+        return verifier
     built = _build_verifier(backend_for(request))
     key = (
         built.issuer,

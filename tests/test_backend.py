@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -136,6 +139,22 @@ def test_nonce_is_kept_in_the_state_transaction():
     transaction = backend.strategy.session_get(backend.transaction_key(query["state"]))
     assert transaction["oidc_nonce"] == query["nonce"]
     assert transaction["code_verifier"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [None, 43, 64, 128])
+def test_the_pkce_verifier_has_the_configured_length(settings, length):
+    if length is not None:
+        settings.SOCIAL_AUTH_AUTH0_PKCE_CODE_VERIFIER_LENGTH = length
+    backend = make_backend()
+    query = auth_query(backend)
+    transaction = backend.strategy.session_get(backend.transaction_key(query["state"]))
+    verifier = transaction["code_verifier"]
+    assert len(verifier) == (length or 43)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", verifier)  # RFC 7636's unreserved
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    assert query["code_challenge"] == challenge.decode().rstrip("=")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["state"])
 
 
 @pytest.mark.django_db

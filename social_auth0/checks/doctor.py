@@ -355,7 +355,7 @@ def authorize_url(backend: Auth0OAuth2[Any]) -> str:
     The state is made here instead of by ``get_or_create_state()``, which
     records a nonce in the database: the doctor writes nothing.
     """
-    state = backend.state_token()  # type: ignore[no-untyped-call]
+    state = backend.state_token()
     backend.strategy.session_set(
         backend.transaction_key(state), {"state": state, "timestamp": int(time.time())}
     )

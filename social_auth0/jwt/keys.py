@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -164,25 +164,24 @@ class TenantKeys:
             fallback=PROCESS_LOCAL,
         )
 
-    def lookup(self, kid: str | None) -> Iterator[Key]:
-        """Yield the keys to try for a token with this ``kid`` (or none).
-
-        A generator, so that the refetch below only happens when the caller
-        asks for more: i.e. when no current key verified a kid-less token.
-        """
+    def lookup(self, kid: str | None) -> Iterable[Key]:
+        """The keys to try for a token with this ``kid``: the key named so
+        (after a refetch if unknown), else every key, then a refetch's."""
         keyset = self.current()
-        if kid is not None:
-            key = keyset.by_kid.get(kid)
-            if key is None:
-                # Unknown kid: Auth0 may have rotated its keys. Refetch (rate
-                # limited deployment-wide) and look again.
-                refreshed = self.refetch()
-                key = refreshed.by_kid.get(kid) if refreshed else None
-            if key is not None:
-                yield key
-            return
-        tried = keyset.all_keys()
-        yield from tried
+        if kid is None:
+            return self._every_key(keyset)
+        key = keyset.by_kid.get(kid)
+        if key is None:
+            # Unknown kid: Auth0 may have rotated its keys. Refetch (rate
+            # limited deployment-wide) and look again.
+            refreshed = self.refetch()
+            key = refreshed.by_kid.get(kid) if refreshed else None
+        return () if key is None else (key,)
+
+    def _every_key(self, keyset: KeySet) -> Iterator[Key]:
+        """Every key of ``keyset``, then those of a refetch: a generator, so
+        that the refetch happens only when no current key verified the token."""
+        yield from keyset.all_keys()
         refreshed = self.refetch()
         if refreshed is not None:
             yield from refreshed.all_keys()

@@ -11,7 +11,7 @@ keyword arguments cost 8% of an API request's verification.)
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from .. import clock
@@ -153,7 +153,7 @@ def verify_api_access_token(
     key_lookup: KeyLookup,
     *,
     issuer: str,
-    api_audiences: Collection[str],
+    api_audiences: AbstractSet[str],
     client_id: str | None,
     leeway: float,
     now: float | None = None,
