@@ -34,9 +34,9 @@ from . import clock
 from .login.record import login_record
 from .login.stepup import STEP_UP_KEY, has_mfa, is_recent, step_up_request
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
-SAFE_METHODS = ("GET", "HEAD")
-DEFAULT_MAX_AGE = 300  # seconds
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+_SAFE_METHODS = ("GET", "HEAD")
+_DEFAULT_MAX_AGE = 300  # seconds
 
 
 def _leeway(request: HttpRequest) -> int:
@@ -46,7 +46,7 @@ def _leeway(request: HttpRequest) -> int:
     return backend_for(request).leeway()
 
 
-def requirement_met(
+def _requirement_met(
     record: dict[str, Any], request: HttpRequest, *, max_age: int | None, mfa: bool
 ) -> bool:
     """Whether this session's Auth0 login (``record``) meets the requirement."""
@@ -59,7 +59,7 @@ def requirement_met(
     return True
 
 
-def step_up(
+def _step_up(
     request: HttpRequest, *, max_age: int | None = None, mfa: bool = False
 ) -> HttpResponse | None:
     """None when the view may run; else the response that steps the user up
@@ -69,9 +69,9 @@ def step_up(
     record = login_record(request)
     if record is None:
         raise PermissionDenied("this session did not log in with Auth0")
-    if requirement_met(record, request, max_age=max_age, mfa=mfa):
+    if _requirement_met(record, request, max_age=max_age, mfa=mfa):
         return None
-    if request.method not in SAFE_METHODS:
+    if request.method not in _SAFE_METHODS:
         raise PermissionDenied("step-up needed: retry from a page (GET)")
     request.session[STEP_UP_KEY] = step_up_request(
         record["sub"], max_age=max_age, mfa=mfa
@@ -84,27 +84,27 @@ def step_up(
     )
 
 
-def _decorator(*, max_age: int | None, mfa: bool) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
+def _decorator(*, max_age: int | None, mfa: bool) -> Callable[[_View], _View]:
+    def decorate(view: _View) -> _View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = step_up(request, max_age=max_age, mfa=mfa)
+            response = _step_up(request, max_age=max_age, mfa=mfa)
             return response if response is not None else view(request, *args, **kwargs)
 
-        return cast("View", wrapped)
+        return cast("_View", wrapped)
 
     return decorate
 
 
 @overload
-def recent_login_required(view: View) -> View: ...
+def recent_login_required(view: _View) -> _View: ...
 @overload
 def recent_login_required(
-    view: None = None, *, max_age: int = DEFAULT_MAX_AGE
-) -> Callable[[View], View]: ...
+    view: None = None, *, max_age: int = _DEFAULT_MAX_AGE
+) -> Callable[[_View], _View]: ...
 def recent_login_required(
-    view: View | None = None, *, max_age: int = DEFAULT_MAX_AGE
-) -> View | Callable[[View], View]:
+    view: _View | None = None, *, max_age: int = _DEFAULT_MAX_AGE
+) -> _View | Callable[[_View], _View]:
     """Run the view only if the user's Auth0 login is at most ``max_age`` s old."""
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
         raise ValueError("recent_login_required: max_age must be an integer >= 0")
@@ -113,14 +113,14 @@ def recent_login_required(
 
 
 @overload
-def mfa_required(view: View) -> View: ...
+def mfa_required(view: _View) -> _View: ...
 @overload
 def mfa_required(
     view: None = None, *, max_age: int | None = None
-) -> Callable[[View], View]: ...
+) -> Callable[[_View], _View]: ...
 def mfa_required(
-    view: View | None = None, *, max_age: int | None = None
-) -> View | Callable[[View], View]:
+    view: _View | None = None, *, max_age: int | None = None
+) -> _View | Callable[[_View], _View]:
     """Run the view only if this session's Auth0 login (or a step-up) did MFA;
     with ``max_age``, also recently."""
     decorator = _decorator(max_age=max_age, mfa=True)
@@ -130,11 +130,11 @@ def mfa_required(
 class StepUpRequiredMixin:
     """CBV mixin: ``step_up_max_age`` (seconds or None) and ``step_up_mfa``."""
 
-    step_up_max_age: int | None = DEFAULT_MAX_AGE
+    step_up_max_age: int | None = _DEFAULT_MAX_AGE
     step_up_mfa = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        response = step_up(request, max_age=self.step_up_max_age, mfa=self.step_up_mfa)
+        response = _step_up(request, max_age=self.step_up_max_age, mfa=self.step_up_mfa)
         if response is not None:
             return response
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

@@ -44,7 +44,7 @@ class Auth0Session(models.Model):
 
 
 class Auth0Token(models.Model):
-    """The tokens one user holds for one API, encrypted (see token_store.py).
+    """The tokens one user holds for one API, encrypted (see user_tokens/store.py).
 
     One row per (user, audience): a second API (Auth0's multi-resource refresh
     tokens) is a second row, not a schema change. ``access_token`` and

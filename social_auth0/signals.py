@@ -8,7 +8,7 @@ backchannel_logout = Signal()
 
 #: Sent by ``Auth0OAuth2.extra_data`` at each login, with ``backend``, ``user``,
 #: ``uid``, ``response`` (the token response and verified claims) and
-#: ``social``: access.py stores the tokens (encrypted) from here, so the
+#: ``social``: user_tokens/refresh.py stores the tokens (encrypted) from here, so the
 #: backend never imports the storage.
 login_tokens = Signal()
 

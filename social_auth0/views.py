@@ -38,12 +38,12 @@ from .signals import backchannel_logout as backchannel_logout_sent
 logger = logging.getLogger(__name__)
 
 # Session key for a same-site `next` carried across Auth0's logout.
-LOGOUT_NEXT_KEY = "_social_auth0_logout_next"
+_LOGOUT_NEXT_KEY = "_social_auth0_logout_next"
 # Sec-Fetch-Site values (and absent) for which the login page submits itself.
-AUTO_SUBMIT_SITES = frozenset({None, "same-origin", "same-site", "none"})
+_AUTO_SUBMIT_SITES = frozenset({None, "same-origin", "same-site", "none"})
 
 
-def safe_next_url(
+def _safe_next_url(
     request: HttpRequest, data: Mapping[str, Any] | None = None
 ) -> str | None:
     """The request's ``next`` (from ``data``, default the query) if it stays on
@@ -56,7 +56,7 @@ def safe_next_url(
     return None
 
 
-def is_top_level_navigation(request: HttpRequest) -> bool:
+def _is_top_level_navigation(request: HttpRequest) -> bool:
     """Whether Fetch Metadata allows a top-level navigation from this site or
     the user (or is absent).
 
@@ -72,7 +72,7 @@ def is_top_level_navigation(request: HttpRequest) -> bool:
     auto_submit, _ = check_fetch_metadata(request, "social_auth0.login")
     mode = request.headers.get("Sec-Fetch-Mode")
     site = request.headers.get("Sec-Fetch-Site")
-    return auto_submit and mode in (None, "navigate") and site in AUTO_SUBMIT_SITES
+    return auto_submit and mode in (None, "navigate") and site in _AUTO_SUBMIT_SITES
 
 
 @never_cache
@@ -88,14 +88,14 @@ def login(request: HttpRequest) -> HttpResponse:
     button instead.
     """
     namespace = getattr(settings, "SOCIAL_AUTH_URL_NAMESPACE", None) or "social"
-    next_url = safe_next_url(request)
+    next_url = _safe_next_url(request)
     # Allow-listed parameters (sign-up links, invitations) ride along in the
     # form; the login start checks them again (it can be posted to directly).
     login_params = forwarded_params(
         request.GET,
         allowed_names(conf.setting("REQUEST_PARAMS", request=request)),
     )
-    auto_submit = is_top_level_navigation(request)
+    auto_submit = _is_top_level_navigation(request)
     response = render(
         request,
         "social_auth0/login.html",
@@ -133,7 +133,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     the browser to Auth0's logout endpoint. A same-site ``next`` is kept in the
     new anonymous session for ``logout_return``; an off-site one is dropped.
     """
-    next_url = safe_next_url(
+    next_url = _safe_next_url(
         request, request.POST if request.method == "POST" else None
     )
     if request.method == "GET":
@@ -147,7 +147,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     backend = backend_for(request)
     auth_logout(request)
     if next_url:
-        request.session[LOGOUT_NEXT_KEY] = next_url
+        request.session[_LOGOUT_NEXT_KEY] = next_url
     return HttpResponseRedirect(
         backend.logout_url(logout_return_url(request, backend), sid=sid)
     )
@@ -160,7 +160,7 @@ def logout_return(request: HttpRequest) -> HttpResponse:
     """Auth0 returns here after logout: go to the saved ``next``, else
     ``LOGOUT_REDIRECT_URL``. Register this URL as an Allowed Logout URL and set
     ``SOCIAL_AUTH_AUTH0_LOGOUT_REDIRECT_URL = "social_auth0:logout_return"``."""
-    next_url = request.session.pop(LOGOUT_NEXT_KEY, None)
+    next_url = request.session.pop(_LOGOUT_NEXT_KEY, None)
     if not next_url or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

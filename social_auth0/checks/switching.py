@@ -3,7 +3,7 @@
 Each setting of a seed system (django-auth0-authbackend, django-auth0, Auth0's
 quickstarts) that social_auth0 does not read gets a warning naming the
 ``SOCIAL_AUTH_AUTH0_*`` setting to use instead, with the value to put there.
-(That the app itself is installed is checked by ``installed.py``.)
+(That the app itself is installed is checked by ``social_auth0.conf``, E090.)
 """
 
 from __future__ import annotations

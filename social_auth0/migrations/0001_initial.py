@@ -17,9 +17,7 @@ def scrub_plaintext_tokens(apps: Any, schema_editor: Any) -> None:
     """Remove the plaintext tokens of existing auth0 rows, 500 rows at a time."""
     UserSocialAuth = apps.get_model("social_django", "UserSocialAuth")
     objects = UserSocialAuth.objects.using(schema_editor.connection.alias)
-    rows = objects.filter(
-        provider="auth0"
-    )
+    rows = objects.filter(provider="auth0")
     changed = []
     for social in rows.iterator(chunk_size=500):
         data = social.extra_data

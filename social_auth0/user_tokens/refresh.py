@@ -141,12 +141,7 @@ class RefreshLock:
             if current.seconds_left(clock.current_time()) >= min_ttl:
                 return current.access_token
             if time.monotonic() >= deadline:
-                raise AuthProviderError(
-                    base(self.backend),
-                    "another refresh of this user's token did not finish in time",
-                    code="timeout",
-                    stage="refresh",
-                )
+                raise self._timed_out()
             # Still stale and the lock is free: its holder died (the lock
             # timed out) or lost the claim. Try again.
 
@@ -170,6 +165,14 @@ class RefreshLock:
             raise
         finally:
             self._release(failed=failed)
+
+    def _timed_out(self) -> AuthProviderError:
+        return AuthProviderError(
+            base(self.backend),
+            "another refresh of this user's token did not finish in time",
+            code="timeout",
+            stage="refresh",
+        )
 
     def _reread(self) -> StoredTokens:
         current = token_store.load(self.user_id, self.audience)
@@ -203,12 +206,7 @@ class RefreshLock:
                     stage="refresh",
                 )
             if time.monotonic() >= deadline:
-                raise AuthProviderError(
-                    base(self.backend),
-                    "another refresh of this user's token did not finish in time",
-                    code="timeout",
-                    stage="refresh",
-                )
+                raise self._timed_out()
             time.sleep(POLL_INTERVAL)
 
 

@@ -17,7 +17,7 @@ from django.test import Client
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import SESSION_KEY, retention_cutoff
 from social_auth0.testing import REMOVE, Auth0Tenant, TenantUser
-from social_auth0.views import LOGOUT_NEXT_KEY
+from social_auth0.views import _LOGOUT_NEXT_KEY
 from tests.support.tenants import ADA, complete_login
 from tests.support.tokens import Signer
 
@@ -190,7 +190,7 @@ def test_off_site_next_is_ignored(tenant, settings, next_url):
     settings.SOCIAL_AUTH_AUTH0_LOGOUT_REDIRECT_URL = "social_auth0:logout_return"
     client = login(tenant)
     client.post("/auth0/logout/", {"next": next_url})
-    assert LOGOUT_NEXT_KEY not in client.session
+    assert _LOGOUT_NEXT_KEY not in client.session
     assert client.get("/auth0/logout/return/")["Location"] == "/done/"
 
 
