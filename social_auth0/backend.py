@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
 from django.core.cache import caches
@@ -44,13 +45,28 @@ if TYPE_CHECKING:
     from social_core.storage import UserProtocol
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# Token-endpoint fields: never kept in extra_data (STORE_TOKENS: access.py).
-TOKEN_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "expires_in")
-# Public names this module has always offered; their home is conf.
-LOOPBACK_HOSTS = conf.LOOPBACK_HOSTS
-normalize_domain = conf.normalize_domain
-reads_django_settings = conf.reads_django_settings
+# Token-endpoint fields: never kept in extra_data (STORE_TOKENS: user_tokens/).
+_TOKEN_FIELDS = (
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "token_type",
+    "expires_in",
+)
+# What a subclass may override to answer per request (a per-site backend):
+# then nothing derived from settings is kept for the process.
+_SETTINGS_METHODS = (
+    "setting",
+    "base_url",
+    "client_id",
+    "leeway",
+    "max_age",
+    "shared_cache",
+    "jwks_url",
+    "_seconds_setting",
+)
 
 
 class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
@@ -245,8 +261,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def tenant(self) -> Tenant:
         """This request's tenant (resolved once per process for a stock strategy)."""
-        return conf.resolved(
-            type(self.strategy), self.name, (type(self), "tenant"), self._resolve_tenant
+        return self._kept("tenant", self._resolve_tenant)
+
+    def _kept(self, what: str, build: Callable[[], T]) -> T:
+        """``build()``, kept for the process when no answer can differ per
+        request: social_django's stock strategy, and this class reading its
+        settings as declared here (a subclass may answer per site)."""
+        if not _reads_settings_as_declared(type(self)):
+            return build()
+        return conf.resolved(type(self.strategy), self.name, (type(self), what), build)
+
+    def keeps_resolved_settings(self) -> bool:
+        """Whether what is derived from this backend's settings may be kept for
+        the process (no answer can differ per request or per site)."""
+        return conf.reads_django_settings(type(self.strategy)) and (
+            _reads_settings_as_declared(type(self))
         )
 
     def _resolve_tenant(self) -> Tenant:
@@ -260,15 +289,13 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def tenant_keys(self) -> TenantKeys:
         """The tenant's signing keys (built once per process for a stock strategy)."""
-        return conf.resolved(
-            type(self.strategy), self.name, (type(self), "keys"), self._build_keys
-        )
+        return self._kept("keys", self._build_keys)
 
     def _build_keys(self) -> TenantKeys:
         """A ``TenantKeys`` fetching through this backend, or through one
         holding no request when the keys are kept for the process."""
         fetcher = self
-        if conf.reads_django_settings(type(self.strategy)):
+        if self.keeps_resolved_settings():
             fetcher = type(self)(type(self.strategy)(self.strategy.storage))
         return TenantKeys(
             fetcher,
@@ -373,10 +400,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def _id_token_rules(self) -> tuple[Tenant, KeyLookup, int | None]:
         """The tenant, its key lookup and ``MAX_AGE``: one memo read per login
         for a stock strategy (kept like the tenant)."""
-        return conf.resolved(
-            type(self.strategy),
-            self.name,
-            (type(self), "id_token"),
+        return self._kept(
+            "id_token",
             lambda: (self.tenant(), self.tenant_keys().lookup, self.max_age()),
         )
 
@@ -685,7 +710,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         Empty (nothing to save) when the association holds it all already.
         """
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
-        for name in TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
+        for name in _TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
             data.pop(name, None)
         login_tokens.send(
             sender=type(self),
@@ -716,6 +741,20 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             name == "auth_time" or (name in stored and stored[name] == value)
             for name, value in data.items()
         )
+
+
+_declared: dict[type, bool] = {}  # backend class -> reads settings as declared
+
+
+def _reads_settings_as_declared(cls: type) -> bool:
+    """Whether ``cls`` reads its settings with Auth0OAuth2's own methods."""
+    found = _declared.get(cls)
+    if found is None:
+        found = _declared[cls] = all(
+            getattr(cls, method) is getattr(Auth0OAuth2, method)
+            for method in _SETTINGS_METHODS
+        )
+    return found
 
 
 def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:

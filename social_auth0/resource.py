@@ -225,9 +225,10 @@ class ApiVerifier:
 
 
 # Verifiers, rebuilt whenever Django reports a setting change: one per process
-# for social_django's stock strategy (conf.resolved: settings are the same for
-# every request), else one per distinct set of resolved settings (a per-site
-# strategy: each site's own tenant, audiences and keys, never another site's).
+# for social_django's stock strategy and a backend reading its settings as
+# declared (the same for every request), else one per distinct set of resolved
+# settings (a per-site strategy or backend: each site's own tenant, audiences
+# and keys, never another site's).
 _verifiers: dict[object, ApiVerifier] = {}
 MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
 
@@ -251,14 +252,11 @@ def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
     # string stays unparsed on the way to its 400).
     strategy_class = conf.strategy_class()
     if conf.reads_django_settings(strategy_class):
-        verifier = conf.resolved(
-            strategy_class,
-            Auth0OAuth2.name,
-            "api_verifier",
-            lambda: _build_verifier(backend_for(None)),
-        )
-        _stock_verifier[:] = [verifier]
-        return verifier
+        backend = backend_for(None)
+        if backend.keeps_resolved_settings():  # not a backend answering per site
+            verifier = _build_verifier(backend)
+            _stock_verifier[:] = [verifier]
+            return verifier
     built = _build_verifier(backend_for(request))
     key = (
         built.issuer,

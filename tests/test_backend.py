@@ -16,7 +16,8 @@ from social_core.exceptions import (
 )
 from social_django.utils import load_strategy
 
-from social_auth0.backend import Auth0OAuth2, normalize_domain
+from social_auth0.backend import Auth0OAuth2
+from social_auth0.conf import normalize_domain
 
 
 def make_backend(path="/login/auth0/", data=None):
@@ -408,3 +409,41 @@ def test_get_all_extra_data_still_keeps_no_tokens():
     data = backend.extra_data(None, RESPONSE["sub"], RESPONSE, details, {})
     assert data["given_name"] == "Grace"
     assert not {"access_token", "refresh_token", "id_token"} & set(data)
+
+
+HOSTS = {"site-a.test": "a.eu.auth0.com", "site-b.test": "b.eu.auth0.com"}
+
+
+class PerHostBackend(Auth0OAuth2):
+    """A site's subclass answering DOMAIN per request, with the stock strategy."""
+
+    def setting(self, name, default=None):
+        request = self.strategy.request
+        if name == "DOMAIN" and request is not None:
+            return HOSTS[request.get_host()]
+        return super().setting(name, default)
+
+
+def backend_at(host: str) -> PerHostBackend:
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    request = RequestFactory().get("/", HTTP_HOST=host)
+    request.session = SessionStore()
+    return PerHostBackend(load_strategy(request))
+
+
+@override_settings(ALLOWED_HOSTS=list(HOSTS))
+def test_a_subclass_answering_per_request_gets_its_own_tenant_each_time():
+    """Nothing derived from its settings is kept for the process: site B never
+    verifies with site A's issuer, client or keys."""
+    first, second = backend_at("site-a.test"), backend_at("site-b.test")
+    assert first.tenant().issuer == "https://a.eu.auth0.com/"
+    assert second.tenant().issuer == "https://b.eu.auth0.com/"
+    assert second.tenant_keys().url == "https://b.eu.auth0.com/.well-known/jwks.json"
+    assert not second.keeps_resolved_settings()
+
+
+def test_the_stock_backend_keeps_its_tenant_for_the_process():
+    first, second = make_backend(), make_backend()
+    assert first.keeps_resolved_settings()
+    assert first.tenant() is second.tenant()

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from social_auth0.backend import normalize_domain
+from social_auth0.conf import normalize_domain
 
 TIMEOUT = 10
 
