@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
-from django.core.cache import caches
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
@@ -537,7 +536,6 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         # With the shared cache down, a replay is still refused by the process
         # that saw the token; refusing every token instead would drop logouts.
         cache = SharedCache(
-            caches[alias],
             alias,
             "logout-token jti",
             consequence="a replayed logout token is refused only by the process "

@@ -18,6 +18,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
 if TYPE_CHECKING:
@@ -73,14 +74,13 @@ class SharedCache:
 
     def __init__(
         self,
-        cache: BaseCache,
         alias: str,
         purpose: str,
         *,
         consequence: str,
         fallback: BaseCache | None = None,
     ) -> None:
-        self.cache = cache
+        self.alias = alias
         self.fallback = fallback
         self.state_key = (alias, purpose)
         self.consequence = consequence
@@ -107,7 +107,9 @@ class SharedCache:
 
     def _call(self, operation: str, *args: Any) -> Any:
         try:
-            result = getattr(self.cache, operation)(*args)
+            # Looked up per call: Django gives each thread its own client, and
+            # a SharedCache may be kept for the process (the tenant's keys).
+            result = getattr(caches[self.alias], operation)(*args)
         # Each backend raises its own transport errors (redis, pymemcache,
         # DatabaseError...): any of them means "the cache is not there".
         except Exception as error:

@@ -23,7 +23,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db.models import Q
 from django.dispatch import receiver
@@ -182,7 +181,6 @@ def login_state() -> SharedCache:
     down the database answers (a per-process copy would miss revocations)."""
     alias = cache_alias()
     return SharedCache(
-        caches[alias],
         alias,
         "Auth0 session state",
         consequence="sessions are checked in the database on every request",

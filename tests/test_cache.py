@@ -227,9 +227,8 @@ def tenant_live_url(tenant) -> str:
 
 
 def test_one_warning_per_interval_and_a_line_when_back(redis, caplog, monkeypatch):
-    from django.core.cache import caches
 
-    cache = SharedCache(caches["default"], "default", "a test", consequence="x")
+    cache = SharedCache("default", "a test", consequence="x")
     assert cache.set("k", 1, 60) is True or cache.get("k") == 1
     redis.stop()
     clock = [time.monotonic()]
@@ -247,10 +246,8 @@ def test_one_warning_per_interval_and_a_line_when_back(redis, caplog, monkeypatc
 
 
 def test_a_fallback_stands_in_while_redis_is_down(redis):
-    from django.core.cache import caches
 
     cache = SharedCache(
-        caches["default"],
         "default",
         "a test",
         consequence="x",
@@ -318,3 +315,30 @@ def test_a_revocation_reaches_every_worker_at_its_next_request(postgres, redis):
     finally:
         for worker in workers:
             worker.close()
+
+
+def test_a_shared_cache_uses_the_calling_threads_client(monkeypatch):
+    """Django gives each thread its own cache client (some, like pylibmc's,
+    are not thread-safe): a SharedCache kept for the process (the tenant's
+    keys) must not use the client of the thread that built it."""
+    import threading
+
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    used = []
+    real_get = LocMemCache.get
+
+    def spy(self, key, default=None, version=None):
+        used.append((self, caches["default"]))
+        return real_get(self, key, default, version)
+
+    monkeypatch.setattr(LocMemCache, "get", spy)
+    cache = SharedCache("default", "a test", consequence="x")
+    cache.get("k")
+    thread = threading.Thread(target=cache.get, args=("k",))
+    thread.start()
+    thread.join()
+    assert len(used) == 2
+    assert all(client is own for client, own in used)
+    assert used[0][0] is not used[1][0]

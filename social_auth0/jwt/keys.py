@@ -146,7 +146,7 @@ class TenantKeys:
 
     def _cache(self, alias: str) -> SharedCache:
         try:
-            cache = caches[alias]
+            caches[alias]  # a configured alias, or a configuration error
         except InvalidCacheBackendError as error:
             raise AuthConfigurationError(
                 self.backend,
@@ -156,7 +156,6 @@ class TenantKeys:
                 stage="token_validation",
             ) from error
         return SharedCache(
-            cache,
             alias,
             "the tenant's JWKS",
             consequence="each process fetches the keys itself, at most once "
