@@ -1,8 +1,9 @@
 """``Auth0OAuth2``: the python-social-auth backend for an Auth0 tenant.
 
-The backend declares URLs and parameters and delegates: ID-token rules live in
-``tokens.py``, keys in ``jwks.py``. Settings are ``SOCIAL_AUTH_AUTH0_*`` and are
-read through ``self.setting()`` at call time, never at import.
+The backend declares URLs and parameters and delegates: token rules live in
+``jwt/``, one login's rules in ``login/``, defaults and validators in
+``conf.py``. Settings are ``SOCIAL_AUTH_AUTH0_*``, read through
+``self.setting()`` at call time, never at import.
 """
 
 from __future__ import annotations
@@ -704,7 +705,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
         Skips ``OAuthAuth.extra_data``, which always stores the access token.
         With ``STORE_TOKENS`` the tokens go to ``Auth0Token``, encrypted
-        (access.py); plaintext ones an older backend left here are removed.
+        (``user_tokens/``); plaintext ones an older backend left here are removed.
         Empty (nothing to save) when the association holds it all already.
         """
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)

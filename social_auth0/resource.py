@@ -8,8 +8,8 @@
     def reports(request):
         request.auth0_claims["sub"]
 
-Tokens are verified locally (``tokens.verify_api_access_token``) with the
-tenant's keys from the same deployment-wide cache as ID tokens (``jwks.py``):
+Tokens are verified locally (``jwt/verify.py``) with the tenant's keys from
+the same deployment-wide cache as ID tokens (``jwt/keys.py``):
 a warm request touches neither the network nor the cache, and a flood of
 unknown ``kid`` values costs at most one JWKS fetch per refetch interval.
 

@@ -205,7 +205,7 @@ def decode_verified(
 
     ``key_lookup(kid)`` yields the candidate keys: the key with that ``kid``, or
     every RS256 signing key of the set for a token without one (it may refetch
-    the key set once, see ``jwks.py``). ``header_rule`` adds a kind's own
+    the key set once, see ``keys.py``). ``header_rule`` adds a kind's own
     header rule (``typ``). The payload is decoded only after a key verified
     the signature: the one place claims are read from a token.
     """

@@ -126,7 +126,7 @@ def check_step_up(
     step_up: Mapping[str, Any],
 ) -> None:
     """The ID token answers the step-up request (``max_age`` is checked with
-    the transaction's other ``max_age``, see ``login_request``)."""
+    the transaction's other ``max_age``, see ``transaction.py``)."""
     check_step_up_subject(backend, claims, step_up["sub"])
     if step_up["mfa"]:
         check_mfa(backend, claims)

@@ -2,8 +2,8 @@
 with the login transaction and checked when the ID token comes back.
 
 At the start (``authorize_params``): the allow-listed request parameters
-(``login_params``), the organization (``organizations``) and a pending step-up
-(``stepup``). Whatever the callback must check later (organization, the
+(``params.py``), the organization (``organizations.py``) and a pending step-up
+(``stepup.py``). Whatever the callback must check later (organization, the
 strictest ``max_age``, the step-up) goes into the session transaction
 social-core keeps per ``state``, like the nonce: single-use, and bound to the
 browser that started the login. At the callback (``verify_callback``): every
@@ -21,7 +21,7 @@ from social_core.exceptions import AuthSessionError
 
 from .. import clock
 from ..errors import social_backend as base
-from ..jwt import claims as tokens
+from ..jwt import claims as claims_rules
 from .organizations import (
     check_organization,
     configured_organization,
@@ -135,13 +135,13 @@ def verify_callback(backend: LoginBackend, claims: Mapping[str, Any]) -> None:
     max_age = asked.get("max_age")
     if isinstance(max_age, int) and not isinstance(max_age, bool):
         try:
-            tokens.check_auth_time(
+            claims_rules.check_auth_time(
                 claims,
                 max_age=max_age,
                 leeway=backend.leeway(),
                 now=clock.current_time(),
             )
-        except tokens.TokenRejected as failure:
+        except claims_rules.TokenRejected as failure:
             raise failure.error(base(backend)) from None
     step_up = valid_step_up(asked.get("step_up"))
     if step_up is not None:
