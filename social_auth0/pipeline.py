@@ -60,10 +60,10 @@ PIPELINE = (
 
 # Where sync_groups remembers the groups it granted in "mirror" mode: the only
 # way to tell them from groups an admin set by hand once the role is gone.
-MIRRORED_GROUPS_KEY = "auth0_groups"
-ROLES_KEY = "auth0_roles"  # pipeline kwarg read_roles hands to later steps
+_MIRRORED_GROUPS_KEY = "auth0_groups"
+_ROLES_KEY = "auth0_roles"  # pipeline kwarg read_roles hands to later steps
 # extra_data key: the address the identity proved at its last login, or None.
-VERIFIED_EMAIL_KEY = "auth0_verified_email"
+_VERIFIED_EMAIL_KEY = "auth0_verified_email"
 
 
 # Refusals and linking ----------------------------------------------------------
@@ -104,11 +104,11 @@ def associate_by_verified_email(
     neither a target nor a rival. Deactivated accounts count: a match that is
     deactivated is refused rather than shadowed by a fresh account.
     """
-    email = verified_email(details)
+    email = _verified_email(details)
     if user is not None or email is None:
         return None
     storage = backend.strategy.storage.user
-    users = [u for u in users_with_email(email) if proven_owner(storage, u, email)]
+    users = [u for u in _users_with_email(email) if _proven_owner(storage, u, email)]
     if len(users) > 1:
         raise AuthAssociationError(
             backend,
@@ -122,7 +122,7 @@ def associate_by_verified_email(
     return {"user": users[0], "is_new": False}
 
 
-def verified_email(details: Mapping[str, Any]) -> str | None:
+def _verified_email(details: Mapping[str, Any]) -> str | None:
     """The details' email if the provider verified it (the JSON ``true``), else None."""
     email = details.get("email")
     if details.get("email_verified") is not True or not isinstance(email, str):
@@ -133,17 +133,17 @@ def verified_email(details: Mapping[str, Any]) -> str | None:
 # A case fold that only folds A-Z: Unicode folds merge different addresses
 # ("ſ".casefold() == "s", "\u212a".lower() == "k"), and so does PostgreSQL's
 # UPPER() behind __iexact ("ı" -> "I").
-ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-def same_address(stored: object, email: str) -> bool:
+def _same_address(stored: object, email: str) -> bool:
     """Whether two addresses are the same, ignoring the case of A-Z only."""
     return isinstance(stored, str) and (
-        stored.translate(ASCII_FOLD) == email.translate(ASCII_FOLD)
+        stored.translate(_ASCII_FOLD) == email.translate(_ASCII_FOLD)
     )
 
 
-def users_with_email(email: str) -> list[Any]:
+def _users_with_email(email: str) -> list[Any]:
     """Every user with this email, active or not (social_django's lookup
     skips inactive users, which would let a login create a second account).
 
@@ -156,10 +156,10 @@ def users_with_email(email: str) -> list[Any]:
     model = get_user_model()
     field = model.get_email_field_name()
     candidates = model._default_manager.filter(**{f"{field}__iexact": email})
-    return [u for u in candidates if same_address(getattr(u, field), email)]
+    return [u for u in candidates if _same_address(getattr(u, field), email)]
 
 
-def proven_owner(storage: Any, user: Any, email: str) -> bool:
+def _proven_owner(storage: Any, user: Any, email: str) -> bool:
     """Whether every identity that opens ``user`` has proven ``email``.
 
     Proven means its last login carried this address verified
@@ -171,7 +171,7 @@ def proven_owner(storage: Any, user: Any, email: str) -> bool:
     """
     for social in storage.get_social_auth_for_user(user):
         data = social.extra_data if isinstance(social.extra_data, dict) else {}
-        if not same_address(data.get(VERIFIED_EMAIL_KEY), email):
+        if not _same_address(data.get(_VERIFIED_EMAIL_KEY), email):
             return False
     return True
 
@@ -190,10 +190,10 @@ def record_verified_email(
     """
     if social is None:
         return
-    email = verified_email(details)
+    email = _verified_email(details)
     data = social.extra_data if isinstance(social.extra_data, dict) else {}
-    if VERIFIED_EMAIL_KEY not in data or data[VERIFIED_EMAIL_KEY] != email:
-        social.set_extra_data({VERIFIED_EMAIL_KEY: email})
+    if _VERIFIED_EMAIL_KEY not in data or data[_VERIFIED_EMAIL_KEY] != email:
+        social.set_extra_data({_VERIFIED_EMAIL_KEY: email})
 
 
 def create_user_and_association(
@@ -218,7 +218,7 @@ def create_user_and_association(
         return None
     storage = backend.strategy.storage.user
     try:
-        with atomic_for(
+        with _atomic_for(
             cast("type[models.Model]", storage.user_model()),
             cast("type[models.Model]", storage),
         ):
@@ -227,7 +227,7 @@ def create_user_and_association(
                 created, uid, backend.name, id_key=id_key
             )
     except (IntegrityError, AuthAssociationError) as error:
-        return continue_as_winner(backend, storage, uid, id_key, user, error)
+        return _continue_as_winner(backend, storage, uid, id_key, user, error)
     return {
         "user": created,
         "social": social,
@@ -236,7 +236,7 @@ def create_user_and_association(
     }
 
 
-def atomic_for(*model_classes: type[models.Model]) -> ExitStack:
+def _atomic_for(*model_classes: type[models.Model]) -> ExitStack:
     """One transaction on each database the models are written to (usually one)."""
     stack = ExitStack()
     for alias in dict.fromkeys(router.db_for_write(m) for m in model_classes):
@@ -244,7 +244,7 @@ def atomic_for(*model_classes: type[models.Model]) -> ExitStack:
     return stack
 
 
-def continue_as_winner(
+def _continue_as_winner(
     backend: BaseAuth[Any],
     storage: Any,
     uid: str,
@@ -284,19 +284,19 @@ def read_roles(
 ) -> dict[str, Any]:
     """Read the roles once, early: a bad access token fails the login before
     any user or association is created. Later steps reuse the result."""
-    return {ROLES_KEY: roles_for(backend, response or {})}
+    return {_ROLES_KEY: _roles_for(backend, response or {})}
 
 
-def known_roles(
+def _known_roles(
     backend: BaseAuth[Any], response: Mapping[str, Any], kwargs: Mapping[str, Any]
 ) -> list[str] | None:
     """The roles ``read_roles`` found, or read now (pipelines without it)."""
-    if ROLES_KEY in kwargs:
-        return cast("list[str] | None", kwargs[ROLES_KEY])
-    return roles_for(backend, response)
+    if _ROLES_KEY in kwargs:
+        return cast("list[str] | None", kwargs[_ROLES_KEY])
+    return _roles_for(backend, response)
 
 
-def roles_for(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
+def _roles_for(backend: BaseAuth[Any], response: Mapping[str, Any]) -> list[str] | None:
     """Roles of an Auth0 login; other backends sharing the pipeline have none."""
     return roles_of(backend, response) if isinstance(backend, Auth0OAuth2) else None
 
@@ -324,15 +324,17 @@ def sync_user(
     if user is None or backend.ASSOCIATION_ONLY:
         return None
     response = response or {}
-    roles = known_roles(backend, response, kwargs)
-    changed = set_fields(user, field_values(strategy, backend, user, details, response))
-    changed += set_fields(user, role_flags(backend, roles))
+    roles = _known_roles(backend, response, kwargs)
+    changed = _set_fields(
+        user, _field_values(strategy, backend, user, details, response)
+    )
+    changed += _set_fields(user, role_flags(backend, roles))
     if changed:
         user.save(update_fields=sorted(set(changed)))
-    return {ROLES_KEY: roles}
+    return {_ROLES_KEY: roles}
 
 
-def field_values(
+def _field_values(
     strategy: BaseStrategy[Any],
     backend: BaseAuth[Any],
     user: Any,
@@ -341,9 +343,9 @@ def field_values(
 ) -> dict[str, Any]:
     """Field -> value that details and claims may write now, protection and
     immutability applied (a blank email field takes a verified address)."""
-    wanted = detail_values(strategy, backend, user, details)
-    wanted.update(claim_values(backend, user, response))
-    fill = email_to_fill(strategy, backend, user, details)
+    wanted = _detail_values(strategy, backend, user, details)
+    wanted.update(_claim_values(backend, user, response))
+    fill = _email_to_fill(strategy, backend, user, details)
     wanted.update(fill)
     protected = (
         protected_fields(
@@ -360,7 +362,7 @@ def field_values(
     }
 
 
-def set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
+def _set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
     """Set the values that differ; the names of the fields changed."""
     changed = [name for name, value in values.items() if getattr(user, name) != value]
     for name in changed:
@@ -368,7 +370,7 @@ def set_fields(user: Any, values: Mapping[str, Any]) -> list[str]:
     return changed
 
 
-def email_to_fill(
+def _email_to_fill(
     strategy: BaseStrategy[Any],
     backend: BaseAuth[Any],
     user: Any,
@@ -380,7 +382,7 @@ def email_to_fill(
     anyone's); once Auth0 verified it, it is written like ``create_user`` would
     have, unless ``PROTECTED_USER_FIELDS`` names the field.
     """
-    email = verified_email(details)
+    email = _verified_email(details)
     name = user.get_email_field_name()
     explicit = strategy.setting("PROTECTED_USER_FIELDS", [], backend=backend)
     field = writable_field(user, name)
@@ -390,7 +392,7 @@ def email_to_fill(
     return {} if fitted is SKIP else {field.attname: fitted}
 
 
-def detail_values(
+def _detail_values(
     strategy: BaseStrategy[Any],
     backend: BaseAuth[Any],
     user: Any,
@@ -412,7 +414,7 @@ def detail_values(
     return values
 
 
-def claim_values(
+def _claim_values(
     backend: BaseAuth[Any], user: Any, response: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Field -> value from ``CLAIM_FIELDS``, for the claims present, fitted."""
@@ -459,27 +461,27 @@ def sync_groups(
     """
     if user is None or backend.ASSOCIATION_ONLY or not backend.setting("GROUPS"):
         return
-    roles = known_roles(backend, response or {}, kwargs)
+    roles = _known_roles(backend, response or {}, kwargs)
     if roles is None or not hasattr(user, "groups"):
         return
     mapping = cast("dict[str, set[str]]", group_mapping(backend, roles))
     desired = set().union(*(mapping.get(role, set()) for role in roles))
     mirror = backend.setting("GROUPS") == MIRROR
     if mirror:
-        previous = social.extra_data.get(MIRRORED_GROUPS_KEY, []) if social else []
+        previous = social.extra_data.get(_MIRRORED_GROUPS_KEY, []) if social else []
         managed = desired | set(previous)
     else:
         managed = set().union(*mapping.values())
-    groups = existing_groups(backend, managed)
-    apply_memberships(user, groups, desired & groups.keys(), managed)
+    groups = _existing_groups(backend, managed)
+    _apply_memberships(user, groups, desired & groups.keys(), managed)
     if mirror and social is not None:
         granted = sorted(desired & groups.keys())
-        if social.extra_data.get(MIRRORED_GROUPS_KEY) != granted:
-            social.extra_data[MIRRORED_GROUPS_KEY] = granted
+        if social.extra_data.get(_MIRRORED_GROUPS_KEY) != granted:
+            social.extra_data[_MIRRORED_GROUPS_KEY] = granted
             social.save(update_fields=["extra_data"])
 
 
-def apply_memberships(
+def _apply_memberships(
     user: Any, groups: Mapping[str, Group], desired: set[str], managed: set[str]
 ) -> None:
     """Remove managed groups not desired, add desired ones; others untouched."""
@@ -498,7 +500,7 @@ def apply_memberships(
                 delattr(user, cache)
 
 
-def existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]:
+def _existing_groups(backend: BaseAuth[Any], names: set[str]) -> dict[str, Group]:
     """The groups named ``names``; missing ones created if ``GROUPS_CREATE``."""
     from django.contrib.auth.models import Group
 
@@ -541,8 +543,8 @@ def sync_organization_groups(
     desired, managed = organization_groups(
         setting, claims.get("org_id"), claims.get("org_name")
     )
-    groups = existing_groups(backend, managed)
-    apply_memberships(user, groups, desired & groups.keys(), managed)
+    groups = _existing_groups(backend, managed)
+    _apply_memberships(user, groups, desired & groups.keys(), managed)
 
 
 __all__ = [

@@ -62,15 +62,15 @@ SCOPE_CLAIMS = {
     "permissions": ("permissions",),
     "both": ("scope", "permissions"),
 }
-API_REALM = "api"
+_API_REALM = "api"
 # Auth0 bounds a token's custom claims to 100 KB; an Authorization header
 # longer than this is not an Auth0 token, and is refused before parsing.
-MAX_TOKEN_LENGTH = 128 * 1024
+_MAX_TOKEN_LENGTH = 128 * 1024
 # Marks views protected here (the system checks look for it).
 MARKER = "social_auth0_token_required"
-GENERIC_DESCRIPTION = "The access token is invalid or has expired"
+_GENERIC_DESCRIPTION = "The access token is invalid or has expired"
 
-ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+_ViewT = TypeVar("_ViewT", bound=Callable[..., Any])
 
 
 class BearerError(Exception):
@@ -164,7 +164,7 @@ class Auth0Principal:
 
 
 @dataclass(frozen=True)
-class ApiVerifier:
+class _ApiVerifier:
     """The API's settings, resolved once, and the tenant's keys."""
 
     backend: Auth0OAuth2[Any]
@@ -229,13 +229,13 @@ class ApiVerifier:
 # declared (the same for every request), else one per distinct set of resolved
 # settings (a per-site strategy or backend: each site's own tenant, audiences
 # and keys, never another site's).
-_verifiers: dict[object, ApiVerifier] = {}
-MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
+_verifiers: dict[object, _ApiVerifier] = {}
+_MAX_SITE_VERIFIERS = 64  # a bound, should a strategy resolve settings per Host
 
 
 # The stock strategy's verifier: the one for every request until a setting
 # changes (SOCIAL_AUTH_STRATEGY among them). Never set for another strategy.
-_stock_verifier: list[ApiVerifier] = []
+_stock_verifier: list[_ApiVerifier] = []
 
 
 @receiver(setting_changed)
@@ -244,7 +244,7 @@ def _forget_verifier(**kwargs: Any) -> None:
     _stock_verifier.clear()
 
 
-def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
+def api_verifier(request: HttpRequest | None = None) -> _ApiVerifier:
     """The verifier for the settings that apply to ``request`` (built on first use)."""
     if _stock_verifier:
         return _stock_verifier[0]
@@ -268,14 +268,14 @@ def api_verifier(request: HttpRequest | None = None) -> ApiVerifier:
         built.realm,
         built.keys.document_key,
     )
-    if key not in _verifiers and len(_verifiers) >= MAX_SITE_VERIFIERS:
+    if key not in _verifiers and len(_verifiers) >= _MAX_SITE_VERIFIERS:
         _verifiers.clear()
     return _verifiers.setdefault(key, built)
 
 
-def _build_verifier(backend: Auth0OAuth2[Any]) -> ApiVerifier:
+def _build_verifier(backend: Auth0OAuth2[Any]) -> _ApiVerifier:
     key = backend.setting("KEY")
-    return ApiVerifier(
+    return _ApiVerifier(
         backend=backend,
         keys=backend.tenant_keys(),
         issuer=backend.id_token_issuer(),
@@ -284,7 +284,7 @@ def _build_verifier(backend: Auth0OAuth2[Any]) -> ApiVerifier:
         leeway=backend.leeway(),
         scope_claims=_scope_claims(backend.setting("API_SCOPES_CLAIM")),
         linked_user=bool(backend.setting("API_LINKED_USER", False)),
-        realm=str(backend.setting("API_REALM") or API_REALM),
+        realm=str(backend.setting("API_REALM") or _API_REALM),
     )
 
 
@@ -323,7 +323,7 @@ def _scope_claims(value: object) -> tuple[str, ...]:
 # -- reading the request --------------------------------------------------------
 
 
-def bearer_token(request: HttpRequest) -> str:
+def _bearer_token(request: HttpRequest) -> str:
     """The token of ``Authorization: Bearer <token>`` (RFC 6750 section 2.1).
 
     No header (or another scheme) is ``NO_TOKEN``; a malformed one, or a token
@@ -342,7 +342,7 @@ def bearer_token(request: HttpRequest) -> str:
         raise NO_TOKEN.fresh()
     # One b64token (RFC 6750 section 2.1): no second word. Its characters are
     # checked by the verifier, segment by segment.
-    if not token or len(token) > MAX_TOKEN_LENGTH or " " in token or "," in token:
+    if not token or len(token) > _MAX_TOKEN_LENGTH or " " in token or "," in token:
         raise BearerError(400, "invalid_request", "Malformed Authorization header")
     return token
 
@@ -368,14 +368,14 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     A rejected token is logged once (what failed, never the token); the
     response says only ``invalid_token``.
     """
-    token = bearer_token(request)
+    token = _bearer_token(request)
     try:
         verifier = api_verifier(request)
         claims = verifier.verify(token)
         return verifier.caller(claims), claims
     except AuthResponseError as error:
         log_rejection(error, "API request")
-        raise BearerError(401, "invalid_token", GENERIC_DESCRIPTION) from error
+        raise BearerError(401, "invalid_token", _GENERIC_DESCRIPTION) from error
     except AuthConfigurationError as error:
         raise ImproperlyConfigured(error.detail or str(error)) from error
     except SocialAuthBaseException as error:  # the JWKS could not be fetched
@@ -395,7 +395,7 @@ def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
         )
 
 
-def error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
+def _error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
     """The RFC 6750 answer to ``error``: status, challenge, small JSON body."""
     body = {"error": error.error} if error.error else {}
     body["error_description"] = error.description
@@ -412,7 +412,7 @@ def realm(request: HttpRequest) -> str:
     try:
         return api_verifier(request).realm
     except (ImproperlyConfigured, SocialAuthBaseException):
-        return str(conf.setting("API_REALM", request=request) or API_REALM)
+        return str(conf.setting("API_REALM", request=request) or _API_REALM)
 
 
 # -- the decorator ---------------------------------------------------------------
@@ -430,7 +430,7 @@ def _protect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
     request.auth0_claims = claims  # type: ignore[attr-defined]
 
 
-def token_required(view: ViewT | None = None, *, scopes: Iterable[str] = ()) -> Any:
+def token_required(view: _ViewT | None = None, *, scopes: Iterable[str] = ()) -> Any:
     """Let a view through only with a valid Auth0 access token for the API.
 
     ``request.auth0_claims`` holds the verified claims and ``request.user`` the
@@ -440,7 +440,7 @@ def token_required(view: ViewT | None = None, *, scopes: Iterable[str] = ()) -> 
     """
     required = (scopes,) if isinstance(scopes, str) else tuple(scopes)
 
-    def decorate(func: ViewT) -> ViewT:
+    def decorate(func: _ViewT) -> _ViewT:
         if iscoroutinefunction(func):
             wrapper = _async_wrapper(func, required)
         else:
@@ -448,7 +448,7 @@ def token_required(view: ViewT | None = None, *, scopes: Iterable[str] = ()) -> 
         wrapper.csrf_exempt = True
         wrapper.login_required = False
         setattr(wrapper, MARKER, required)
-        return cast("ViewT", wrapper)
+        return cast("_ViewT", wrapper)
 
     return decorate(view) if view is not None else decorate
 
@@ -459,7 +459,7 @@ def _sync_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
         try:
             _protect(request, required)
         except BearerError as error:
-            return error_response(error, request)
+            return _error_response(error, request)
         return func(request, *args, **kwargs)
 
     return wrapper
@@ -473,7 +473,7 @@ def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
         try:
             await protect(request, required)
         except BearerError as error:
-            return error_response(error, request)
+            return _error_response(error, request)
         return await func(request, *args, **kwargs)
 
     return wrapper

@@ -40,20 +40,20 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SESSION_KEY", "end_sessions", "login_is_active", "record_login"]
 
-SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+_SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 ACTIVE, REVOKED = "active", "revoked"
 # Seconds a worker trusts the cache's "active" before asking the database
 # again. It bounds the one case the cache can still get wrong: a revocation
 # whose cache write was lost (the cache was unreachable for a moment, then came
 # back with its old entries).
-RECHECK_AFTER = 60
+_RECHECK_AFTER = 60
 # A revoked login's entry; when it is gone the database says "revoked" again.
-REVOKED_TTL = 24 * 3600
+_REVOKED_TTL = 24 * 3600
 # How stale ``seen_at`` may get before a database check refreshes it.
-SEEN_RESOLUTION = 3600
+_SEEN_RESOLUTION = 3600
 
 
-def logged_in_with_auth0(user: Any) -> bool:
+def _logged_in_with_auth0(user: Any) -> bool:
     """True when ``login()`` was called for our backend (``user.backend``)."""
     path = getattr(user, "backend", None)
     if not path:
@@ -77,7 +77,7 @@ def record_login(
     # by our backend makes it this session's (a failed second login must not
     # overwrite the record of the user still logged in).
     pending = take_pending(request)
-    if not logged_in_with_auth0(user):
+    if not _logged_in_with_auth0(user):
         session.pop(SESSION_KEY, None)  # another backend's login: nothing proven
         return
     if pending is None:
@@ -89,15 +89,15 @@ def record_login(
         sid=pending.get("sid") or "",
         sub=pending["sub"],
         user=user,
-        session_key=server_side_key(session),
+        session_key=_server_side_key(session),
     )
-    login_state().add(state_key(login_id), ACTIVE, RECHECK_AFTER)
+    _login_state().add(state_key(login_id), ACTIVE, _RECHECK_AFTER)
     session[SESSION_KEY] = {**pending, "login_id": login_id}
 
 
-def server_side_key(session: SessionBase) -> str:
+def _server_side_key(session: SessionBase) -> str:
     """The session key, for engines that keep sessions server-side; else ''."""
-    if settings.SESSION_ENGINE == SIGNED_COOKIES:
+    if settings.SESSION_ENGINE == _SIGNED_COOKIES:
         return ""  # the "key" is the whole signed cookie: nothing to delete
     if session.session_key is None:
         session.save()
@@ -118,12 +118,12 @@ def forget_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> Non
     active = Auth0Session.objects.filter(
         login_id=login["login_id"], revoked_at__isnull=True
     )
-    if settings.SESSION_ENGINE == SIGNED_COOKIES:
+    if settings.SESSION_ENGINE == _SIGNED_COOKIES:
         now = timezone.now()
         active.update(revoked_at=now, seen_at=now)
     else:
         active.delete()
-    mark_revoked([login["login_id"]])
+    _mark_revoked([login["login_id"]])
 
 
 def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
@@ -153,7 +153,7 @@ def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
     Auth0Session.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
         revoked_at=now, seen_at=now
     )
-    mark_revoked([login_id for _, login_id, _ in rows])
+    _mark_revoked([login_id for _, login_id, _ in rows])
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for _pk, _login_id, session_key in rows:
         if session_key:
@@ -176,7 +176,7 @@ def _forget_cache_alias(**kwargs: Any) -> None:
     cache_alias.cache_clear()
 
 
-def login_state() -> SharedCache:
+def _login_state() -> SharedCache:
     """The shared cache holding each login's state; no fallback: when it is
     down the database answers (a per-process copy would miss revocations)."""
     alias = cache_alias()
@@ -191,17 +191,17 @@ def state_key(login_id: str) -> str:
     return f"social_auth0:login:{login_id}"
 
 
-def mark_revoked(login_ids: list[str]) -> None:
+def _mark_revoked(login_ids: list[str]) -> None:
     """Tell every worker at its next request (after the database says so)."""
-    login_state().set_many(
-        {state_key(login_id): REVOKED for login_id in login_ids}, REVOKED_TTL
+    _login_state().set_many(
+        {state_key(login_id): REVOKED for login_id in login_ids}, _REVOKED_TTL
     )
 
 
 def login_is_active(session: SessionBase, login_id: str) -> bool:
     """Whether this login still has an active record: one cache read, and
     the database when the cache has no answer. Fails closed."""
-    cache = login_state()
+    cache = _login_state()
     key = state_key(login_id)
     state = cache.get(key)
     if state in (ACTIVE, REVOKED):
@@ -212,7 +212,7 @@ def login_is_active(session: SessionBase, login_id: str) -> bool:
         cache.add(
             key,
             ACTIVE if active else REVOKED,
-            RECHECK_AFTER if active else REVOKED_TTL,
+            _RECHECK_AFTER if active else _REVOKED_TTL,
         )
     return active
 
@@ -227,8 +227,8 @@ def _active_in_database(session: SessionBase, login_id: str) -> bool:
     if row is None:
         return False
     now = timezone.now()
-    key = "" if settings.SESSION_ENGINE == SIGNED_COOKIES else session.session_key
-    stale = row["seen_at"] < now - timedelta(seconds=SEEN_RESOLUTION)
+    key = "" if settings.SESSION_ENGINE == _SIGNED_COOKIES else session.session_key
+    stale = row["seen_at"] < now - timedelta(seconds=_SEEN_RESOLUTION)
     if stale or (key and key != row["session_key"]):
         Auth0Session.objects.filter(pk=row["pk"], revoked_at__isnull=True).update(
             seen_at=now, session_key=key or row["session_key"]
@@ -244,5 +244,5 @@ def retention_cutoff() -> datetime:
     last such request. The middleware trusts the cache for ``RECHECK_AFTER``
     and refreshes ``seen_at`` every ``SEEN_RESOLUTION``: both are slack.
     """
-    slack = settings.SESSION_COOKIE_AGE + RECHECK_AFTER + SEEN_RESOLUTION
+    slack = settings.SESSION_COOKIE_AGE + _RECHECK_AFTER + _SEEN_RESOLUTION
     return timezone.now() - timedelta(seconds=slack)

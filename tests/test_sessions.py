@@ -22,8 +22,8 @@ from django.utils import timezone
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.models import Auth0Session
 from social_auth0.sessions import (
-    RECHECK_AFTER,
-    SEEN_RESOLUTION,
+    _RECHECK_AFTER,
+    _SEEN_RESOLUTION,
     SESSION_KEY,
     retention_cutoff,
 )
@@ -125,7 +125,7 @@ def test_a_session_in_use_keeps_its_record_however_old_the_login(tenant, setting
     client = login(tenant)
     logged_in_long_ago(client)
     Auth0Session.objects.update(
-        seen_at=timezone.now() - timedelta(seconds=SEEN_RESOLUTION + 1)
+        seen_at=timezone.now() - timedelta(seconds=_SEEN_RESOLUTION + 1)
     )
     caches["default"].clear()  # the cached "active" expired: the database answers
     client.get("/touch/")
@@ -142,7 +142,7 @@ def test_revoked_records_are_deleted_once_no_copy_can_be_accepted(tenant, live_s
     row = Auth0Session.objects.get()
     assert row.seen_at >= row.revoked_at  # the revocation counts as last use
     cutoff = timedelta(
-        seconds=django_settings.SESSION_COOKIE_AGE + RECHECK_AFTER + SEEN_RESOLUTION
+        seconds=django_settings.SESSION_COOKIE_AGE + _RECHECK_AFTER + _SEEN_RESOLUTION
     )
     assert abs(retention_cutoff() - (timezone.now() - cutoff)) < timedelta(seconds=5)
     Auth0Session.objects.update(seen_at=timezone.now() - cutoff + timedelta(hours=1))

@@ -40,10 +40,10 @@ from ..resource import (
 )
 
 # The error of this request's authentication, for authenticate_header().
-ERROR_ATTRIBUTE = "_social_auth0_bearer_error"
+_ERROR_ATTRIBUTE = "_social_auth0_bearer_error"
 
 
-class InvalidRequest(exceptions.APIException):
+class _InvalidRequest(exceptions.APIException):
     """RFC 6750 ``invalid_request``: a 400 with a Bearer challenge."""
 
     status_code = 400
@@ -51,14 +51,14 @@ class InvalidRequest(exceptions.APIException):
     auth_header: str | None = None  # DRF's exception handler sends it
 
 
-class InsufficientScope(exceptions.PermissionDenied):
+class _InsufficientScope(exceptions.PermissionDenied):
     """RFC 6750 ``insufficient_scope``: a 403 with a Bearer challenge."""
 
     default_code = "insufficient_scope"
     auth_header: str | None = None
 
 
-class TokenUnavailable(exceptions.APIException):
+class _TokenUnavailable(exceptions.APIException):
     """The tenant's keys cannot be fetched right now: 503, retry later."""
 
     status_code = 503
@@ -67,11 +67,11 @@ class TokenUnavailable(exceptions.APIException):
 
 def _raise_for(error: BearerError, request: Request) -> None:
     if error.status == 400:
-        invalid = InvalidRequest(error.description)
+        invalid = _InvalidRequest(error.description)
         invalid.auth_header = error.challenge(realm(request._request))
         raise invalid
     if error.status == 503:
-        raise TokenUnavailable(error.description)
+        raise _TokenUnavailable(error.description)
     # 401: DRF asks authenticate_header() for the challenge.
     raise exceptions.AuthenticationFailed(error.description, code=error.error)
 
@@ -94,7 +94,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
         except BearerError as error:
             if error.no_token:
                 return None
-            setattr(request, ERROR_ATTRIBUTE, error)
+            setattr(request, _ERROR_ATTRIBUTE, error)
             _raise_for(error, request)
             raise  # unreachable: _raise_for always raises
         django_request: Any = request._request  # typed or not, as DRF is installed
@@ -103,7 +103,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750 section 3)."""
-        error: BearerError = getattr(request, ERROR_ATTRIBUTE, NO_TOKEN)
+        error: BearerError = getattr(request, _ERROR_ATTRIBUTE, NO_TOKEN)
         return error.challenge(realm(request._request))
 
 
@@ -134,7 +134,7 @@ class TokenHasScope(BasePermission):
         try:
             check_scopes(granted, [required] if isinstance(required, str) else required)
         except BearerError as error:
-            exception = InsufficientScope(error.description)
+            exception = _InsufficientScope(error.description)
             exception.auth_header = error.challenge(realm(request._request))
             raise exception from None
         return True

@@ -18,7 +18,7 @@ from django.test import Client
 from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from social_django.models import UserSocialAuth
 
-from social_auth0.pipeline import PIPELINE, VERIFIED_EMAIL_KEY
+from social_auth0.pipeline import _VERIFIED_EMAIL_KEY, PIPELINE
 from social_auth0.testing import Auth0Tenant, TenantUser
 from tests.support.tenants import begin_login, complete_login
 
@@ -199,7 +199,7 @@ def test_a_verified_address_still_links_the_owners_connections(tenant):
     account.refresh_from_db()
     assert account.email == "ada@example.com"
     social = UserSocialAuth.objects.get(uid=ada.sub)
-    assert social.extra_data[VERIFIED_EMAIL_KEY] == "ada@example.com"
+    assert social.extra_data[_VERIFIED_EMAIL_KEY] == "ada@example.com"
 
     via_google, _ = log_in(tenant, google_user("ada@example.com"))
 

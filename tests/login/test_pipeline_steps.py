@@ -327,7 +327,7 @@ def test_an_absent_roles_claim_changes_nothing_and_warns(roles, caplog):
         out = login()
     user = refreshed(user)
     assert user.is_staff and user.is_superuser
-    assert out[pipeline.ROLES_KEY] is None
+    assert out[pipeline._ROLES_KEY] is None
     assert "is absent (is the Auth0 Action deployed?)" in caplog.text
 
 
@@ -444,7 +444,7 @@ def test_mirror_mode_grants_and_revokes_role_named_groups(roles):
     login(**{ROLES: ["editor"]})
     assert group_names(user) == {"editor", "Hand-picked"}
     social = UserSocialAuth.objects.get()
-    assert social.extra_data[pipeline.MIRRORED_GROUPS_KEY] == ["editor"]
+    assert social.extra_data[pipeline._MIRRORED_GROUPS_KEY] == ["editor"]
 
 
 def test_mirror_mode_without_create_uses_existing_groups_only(roles):
@@ -712,4 +712,4 @@ def test_a_token_response_without_access_token_changes_nothing(
     ],
 )
 def test_addresses_are_the_same_only_up_to_ascii_case(stored, email, same):
-    assert pipeline.same_address(stored, email) is same
+    assert pipeline._same_address(stored, email) is same
