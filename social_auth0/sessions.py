@@ -14,7 +14,6 @@ closed: a login id without an active record is logged out.
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -23,9 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.signals import setting_changed
 from django.db.models import Q
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -164,24 +161,15 @@ def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
 # The login state in the shared cache ------------------------------------------
 
 
-@functools.cache
-def cache_alias() -> str:
-    """``SHARED_CACHE`` as the backend reads it (conf), without a backend at
-    hand. Memoized; forgotten when a setting changes."""
-    return conf.shared_cache_alias()
-
-
-@receiver(setting_changed)
-def _forget_cache_alias(**kwargs: Any) -> None:
-    cache_alias.cache_clear()
-
-
 def _login_state() -> SharedCache:
     """The shared cache holding each login's state; no fallback: when it is
-    down the database answers (a per-process copy would miss revocations)."""
-    alias = cache_alias()
+    down the database answers (a per-process copy would miss revocations).
+
+    The deployment's ``SHARED_CACHE`` (conf's lookup and memo): the back-channel
+    endpoint that marks a login revoked and the middleware that reads the mark
+    must agree, whichever site each request came through."""
     return SharedCache(
-        alias,
+        conf.shared_cache_alias(),
         "Auth0 session state",
         consequence="sessions are checked in the database on every request",
     )
