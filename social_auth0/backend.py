@@ -65,7 +65,13 @@ _SETTINGS_METHODS = (
     "max_age",
     "shared_cache",
     "jwks_url",
+    "id_token_issuer",
     "_seconds_setting",
+    "tenant",
+    "_resolve_tenant",
+    "tenant_keys",
+    "_build_keys",
+    "_id_token_rules",
 )
 
 

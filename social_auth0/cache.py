@@ -106,10 +106,12 @@ class SharedCache:
         return self._call("delete", key)
 
     def _call(self, operation: str, *args: Any) -> Any:
+        # Looked up per call: Django gives each thread its own client, and a
+        # SharedCache may be kept for the process (the tenant's keys). Outside
+        # the net below: an alias naming no cache is a configuration error.
+        cache = caches[self.alias]
         try:
-            # Looked up per call: Django gives each thread its own client, and
-            # a SharedCache may be kept for the process (the tenant's keys).
-            result = getattr(caches[self.alias], operation)(*args)
+            result = getattr(cache, operation)(*args)
         # Each backend raises its own transport errors (redis, pymemcache,
         # DatabaseError...): any of them means "the cache is not there".
         except Exception as error:

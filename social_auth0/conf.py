@@ -191,6 +191,7 @@ _memo: dict[tuple[type, str, str], Any] = {}
 # (strategy class, backend name, what) -> a value derived from settings.
 _resolved: dict[tuple[type, str, object], Any] = {}
 _stock: dict[type, bool] = {}  # strategy class -> uses the stock lookup
+_no_request_alias: list[str] = []  # shared_cache_alias() without a request
 _MISSING = object()
 _NOT_MEMOIZED = object()
 _UNSET = object()
@@ -201,6 +202,7 @@ def _forget(**kwargs: Any) -> None:
     """Drop every memoized answer: a setting changed."""
     _memo.clear()
     _resolved.clear()
+    _no_request_alias.clear()
 
 
 def reads_django_settings(strategy_class: type) -> bool:
@@ -306,8 +308,13 @@ def django_setting(
 
 
 def shared_cache_alias(request: HttpRequest | None = None) -> str:
-    """The shared cache's alias for ``request``, without a backend at hand."""
-    return shared_cache(functools.partial(setting, request=request))
+    """The shared cache's alias for ``request``, without a backend at hand;
+    without a request, kept until a setting changes (nothing can differ)."""
+    if request is not None:
+        return shared_cache(functools.partial(setting, request=request))
+    if not _no_request_alias:
+        _no_request_alias.append(shared_cache(setting))
+    return _no_request_alias[0]
 
 
 # The app is installed (E090) ----------------------------------------------------

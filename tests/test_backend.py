@@ -447,3 +447,17 @@ def test_the_stock_backend_keeps_its_tenant_for_the_process():
     first, second = make_backend(), make_backend()
     assert first.keeps_resolved_settings()
     assert first.tenant() is second.tenant()
+
+
+@pytest.mark.parametrize(
+    "method", ["setting", "id_token_issuer", "_resolve_tenant", "tenant_keys"]
+)
+def test_a_subclass_overriding_what_answers_from_settings_keeps_nothing(method):
+    inherited = getattr(Auth0OAuth2, method)
+
+    def override(self, *args, **kwargs):  # a site's own (here: the same answer)
+        return inherited(self, *args, **kwargs)
+
+    subclass = type("Custom", (Auth0OAuth2,), {method: override})
+    assert make_backend().keeps_resolved_settings()
+    assert not subclass(make_backend().strategy).keeps_resolved_settings()

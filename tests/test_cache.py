@@ -342,3 +342,31 @@ def test_a_shared_cache_uses_the_calling_threads_client(monkeypatch):
     assert len(used) == 2
     assert all(client is own for client, own in used)
     assert used[0][0] is not used[1][0]
+
+
+def test_a_shared_cache_naming_no_cache_is_a_configuration_error():
+    """Not "the cache is down" (a warning, then the database on every request):
+    the alias is wrong, and Django's error says which."""
+    from django.core.cache import InvalidCacheBackendError
+
+    with pytest.raises(InvalidCacheBackendError):
+        SharedCache("nope", "a test", consequence="x").get("k")
+
+
+def test_the_alias_without_a_request_is_read_once_until_a_setting_changes(
+    monkeypatch, settings
+):
+    """The back-channel middleware asks on every request: a per-site strategy
+    (asked afresh each time) must not be built for it every time."""
+    from social_auth0 import conf
+
+    reads = []
+    real = conf.setting
+    monkeypatch.setattr(
+        conf, "setting", lambda *a, **k: reads.append(a) or real(*a, **k)
+    )
+    settings.SOCIAL_AUTH_AUTH0_SHARED_CACHE = "default"  # clears the memo
+    assert [conf.shared_cache_alias() for _ in range(3)] == ["default"] * 3
+    assert len(reads) == 1
+    settings.SOCIAL_AUTH_AUTH0_SHARED_CACHE = "other"
+    assert conf.shared_cache_alias() == "other"
