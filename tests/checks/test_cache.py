@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.core.signals import setting_changed
-from django.test import override_settings
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0.checks import cache
 from social_auth0.checks.cache import check_shared_cache_timeouts
+from tests.support.check_settings import LOCMEM, configured, ids
 
 REDIS = "django.core.cache.backends.redis.RedisCache"
-
-
-def ids(messages) -> list[str]:
-    return [m.id for m in messages]
 
 
 @pytest.mark.parametrize(
@@ -61,9 +54,6 @@ def test_other_backends_are_not_concerned(settings):
     assert check_shared_cache_timeouts() == []
 
 
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-
-
 # Checks only read the configuration: these locations are never created.
 DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -81,26 +71,6 @@ REDIS_CACHE = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379",
 }
-
-
-ABSENT = object()
-
-
-@contextmanager
-def configured(**values):
-    """``override_settings``, where a value of ABSENT removes the setting."""
-    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
-        for name, value in values.items():
-            if value is ABSENT and hasattr(settings, name):
-                delattr(settings, name)
-                # Deleting sends no signal: tell the backend's settings memo.
-                setting_changed.send(
-                    sender=type(settings._wrapped),
-                    setting=name,
-                    value=None,
-                    enter=True,
-                )
-        yield
 
 
 def locmem_warning(

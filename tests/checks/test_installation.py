@@ -8,49 +8,27 @@ objects, as Django's tests/auth_tests/test_checks.py does."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 from django.core import checks
-from django.core.signals import setting_changed
-from django.test import modify_settings, override_settings
+from django.test import modify_settings
 from social_core.backends.auth0 import Auth0OAuth2 as CoreAuth0OAuth2
 from social_django.middleware import SocialAuthExceptionMiddleware
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import installation
-
-OUR_BACKEND = "social_auth0.backend.Auth0OAuth2"
-
+from tests.support.check_settings import (
+    ABSENT,
+    EXCEPTION_MIDDLEWARE,
+    MODEL_BACKEND,
+    OUR_BACKEND,
+    configured,
+    ids,
+    without,
+)
 
 CORE_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
-
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
-
-
-ABSENT = object()
-
-
-@contextmanager
-def configured(**values):
-    """``override_settings``, where a value of ABSENT removes the setting."""
-    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
-        for name, value in values.items():
-            if value is ABSENT and hasattr(settings, name):
-                delattr(settings, name)
-                # Deleting sends no signal: tell the backend's settings memo.
-                setting_changed.send(
-                    sender=type(settings._wrapped),
-                    setting=name,
-                    value=None,
-                    enter=True,
-                )
-        yield
 
 
 MIDDLEWARE_WARNING = checks.Warning(
@@ -68,14 +46,6 @@ def raise_exceptions_warning(name: str) -> checks.Warning:
         hint=f"Set {name} = False.",
         id="social_auth0.W003",
     )
-
-
-def ids(messages) -> list[str]:
-    return [message.id for message in messages]
-
-
-def without(names: list[str], unwanted: str) -> list[str]:
-    return [name for name in names if unwanted not in name]
 
 
 class SiteAuth0(Auth0OAuth2):

@@ -7,53 +7,22 @@ objects, as Django's tests/auth_tests/test_checks.py does."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import checks
-from django.core.signals import setting_changed
-from django.test import override_settings
 from social_core.exceptions import AuthConfigurationError
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import logout
 from social_auth0.middleware import BackchannelLogoutMiddleware
+from tests.support.check_settings import configured, ids, without
 
 REDIS_CACHE = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379",
 }
-
-
-ABSENT = object()
-
-
-@contextmanager
-def configured(**values):
-    """``override_settings``, where a value of ABSENT removes the setting."""
-    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
-        for name, value in values.items():
-            if value is ABSENT and hasattr(settings, name):
-                delattr(settings, name)
-                # Deleting sends no signal: tell the backend's settings memo.
-                setting_changed.send(
-                    sender=type(settings._wrapped),
-                    setting=name,
-                    value=None,
-                    enter=True,
-                )
-        yield
-
-
-def ids(messages) -> list[str]:
-    return [message.id for message in messages]
-
-
-def without(names: list[str], unwanted: str) -> list[str]:
-    return [name for name in names if unwanted not in name]
 
 
 def backend_refuses(read) -> bool:

@@ -6,34 +6,11 @@ objects, as Django's tests/auth_tests/test_checks.py does."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from django.conf import settings
 from django.core import checks
-from django.core.signals import setting_changed
-from django.test import override_settings
 
 from social_auth0.checks import redirects
-
-ABSENT = object()
-
-
-@contextmanager
-def configured(**values):
-    """``override_settings``, where a value of ABSENT removes the setting."""
-    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
-        for name, value in values.items():
-            if value is ABSENT and hasattr(settings, name):
-                delattr(settings, name)
-                # Deleting sends no signal: tell the backend's settings memo.
-                setting_changed.send(
-                    sender=type(settings._wrapped),
-                    setting=name,
-                    value=None,
-                    enter=True,
-                )
-        yield
+from tests.support.check_settings import configured
 
 
 @pytest.mark.parametrize(

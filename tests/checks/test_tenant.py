@@ -7,21 +7,14 @@ objects, as Django's tests/auth_tests/test_checks.py does."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from django.conf import settings
 from django.core import checks
-from django.core.signals import setting_changed
-from django.test import override_settings
 from social_core.exceptions import AuthConfigurationError
 from social_django.utils import load_backend, load_strategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import lookup, tenant
-
-ABSENT = object()
-
+from tests.support.check_settings import ABSENT, configured, ids
 
 NOT_BARE = "must be a bare host name, without a path"
 
@@ -41,23 +34,6 @@ DOMAIN_HINT_HTTPS = (
 )
 
 
-@contextmanager
-def configured(**values):
-    """``override_settings``, where a value of ABSENT removes the setting."""
-    with override_settings(**{k: v for k, v in values.items() if v is not ABSENT}):
-        for name, value in values.items():
-            if value is ABSENT and hasattr(settings, name):
-                delattr(settings, name)
-                # Deleting sends no signal: tell the backend's settings memo.
-                setting_changed.send(
-                    sender=type(settings._wrapped),
-                    setting=name,
-                    value=None,
-                    enter=True,
-                )
-        yield
-
-
 def credentials_error(name: str, label: str, check_id: str) -> checks.Error:
     return checks.Error(
         f"{name} (the application's {label}) is missing or malformed.",
@@ -65,10 +41,6 @@ def credentials_error(name: str, label: str, check_id: str) -> checks.Error:
         "page, without surrounding spaces.",
         id=check_id,
     )
-
-
-def ids(messages) -> list[str]:
-    return [message.id for message in messages]
 
 
 @pytest.mark.parametrize(
