@@ -34,15 +34,9 @@ def wait_for_all(*args: object, **kwargs: object) -> None:
 def configure(port: str) -> None:
     from django.conf import settings
 
-    settings.DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ.get("PGDATABASE", "postgres"),
-            "USER": "test",
-            "HOST": "127.0.0.1",
-            "PORT": port,
-        }
-    }
+    from tests.support.postgres_server import database
+
+    settings.DATABASES = {"default": database(port)}
     import django
 
     django.setup()

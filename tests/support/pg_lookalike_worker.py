@@ -47,15 +47,9 @@ def create_database(port: str) -> str:
 def configure(port: str) -> None:
     from django.conf import settings
 
-    settings.DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": create_database(port),
-            "USER": "test",
-            "HOST": "127.0.0.1",
-            "PORT": port,
-        }
-    }
+    from tests.support.postgres_server import database
+
+    settings.DATABASES = {"default": database(port, create_database(port))}
     import django
 
     django.setup()

@@ -18,6 +18,17 @@ import pytest
 from .ports import free_port
 
 
+def database(port: str, name: str | None = None) -> dict[str, object]:
+    """Django's DATABASES entry for the throw-away server on ``port``."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name or os.environ.get("PGDATABASE", "postgres"),
+        "USER": "test",
+        "HOST": "127.0.0.1",
+        "PORT": port,
+    }
+
+
 def postgres_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None

@@ -34,15 +34,9 @@ WAIT = 30  # seconds; a hung worker fails the run instead of hanging it
 def configure(pg_port: str, redis_port: str, domain: str) -> None:
     from django.conf import settings
 
-    settings.DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ.get("PGDATABASE", "postgres"),
-            "USER": "test",
-            "HOST": "127.0.0.1",
-            "PORT": pg_port,
-        }
-    }
+    from tests.support.postgres_server import database
+
+    settings.DATABASES = {"default": database(pg_port)}
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
