@@ -143,3 +143,18 @@ def test_django_model_permissions_refuse_a_token_caller_with_403(
     assert machine.status_code == 403, machine.text
     assert list(Group.objects.values_list("name", flat=True)) == ["staff"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_each_site_applies_its_own_organization_rules(two_sites, settings):
+    """Two sites on one tenant, differing only in ORGANIZATION: each API
+    accepts its own organization's tokens (whichever site is served first)."""
+    a, _ = two_sites
+    SITES["site-b.test"] = dict(SITES["site-a.test"])
+    SITES["site-a.test"]["SOCIAL_AUTH_AUTH0_ORGANIZATION"] = "org_acme"
+    SITES["site-b.test"]["SOCIAL_AUTH_AUTH0_ORGANIZATION"] = "org_globex"
+    acme = {
+        "Authorization": f"Bearer {a.access_token_for(sub=ADA.sub, org_id='org_acme')}"
+    }
+    for host, expected in [("site-a.test", 200), ("site-b.test", 401)] * 2:
+        response = Client(HTTP_HOST=host).get("/drf/whoami/", headers=acme)
+        assert response.status_code == expected, host
