@@ -86,6 +86,9 @@ LOGOUT_ENDPOINT = "oidc"  # RP-initiated logout; "v2" for Auth0's /v2/logout
 LOGOUT_ENDPOINTS = ("oidc", "v2")
 ROLES_TOKEN = "id_token"  # noqa: S105 (where ROLES_CLAIM is read; a name)
 ROLES_TOKENS = ("id_token", "access_token")
+# The API applies the site's organization rules (ORGANIZATION,
+# ALLOWED_ORGANIZATIONS, ORGANIZATION_REQUIRED) to access tokens' org_id.
+API_ORGANIZATION_RULES = True
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -155,6 +158,13 @@ def logout_endpoint(value: object) -> str:
     if value not in LOGOUT_ENDPOINTS:
         raise ValueError("must be " + " or ".join(map(repr, LOGOUT_ENDPOINTS)))
     return str(value)
+
+
+def flag(value: object) -> bool:
+    """``True`` or ``False`` (a truthy string is a typo, not a yes)."""
+    if not isinstance(value, bool):
+        raise ValueError("must be True or False")
+    return value
 
 
 def shared_cache(read: Callable[[str, Any], Any]) -> str:

@@ -25,11 +25,19 @@ setting change):
   to ``sub`` through ``UserSocialAuth`` (one indexed query); no linked active
   user is a 401. Default ``False``: a claims-only principal, no query;
 * ``API_REALM``: the ``realm`` of ``WWW-Authenticate`` (default ``"api"``).
+* ``API_ORGANIZATION_RULES``: ``True`` (default) applies the login's
+  organization rules (``ORGANIZATION``, ``ALLOWED_ORGANIZATIONS``,
+  ``ORGANIZATION_REQUIRED``, ``login/organizations.py``) to the token's
+  ``org_id``; a refusal is a 401 ``invalid_token``, as for another tenant's.
+
+A token bound to a key (``cnf``: DPoP, mTLS) is refused as a bearer token.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -50,6 +58,11 @@ from . import conf
 from .backend import Auth0OAuth2, backend_for
 from .errors import log_rejection, token_error
 from .jwt.verify import verify_api_access_token
+from .login.organizations import (
+    OrganizationRules,
+    check_token_organization,
+    organization_rules,
+)
 
 if TYPE_CHECKING:
     from .jwt.keys import TenantKeys
@@ -126,8 +139,13 @@ class Auth0Principal:
     """Who called: built from verified claims, no database row.
 
     Duck-types enough of Django's user for ``request.user`` checks
-    (``is_authenticated``, ``is_anonymous``, ``get_username()``); ``is_machine``
-    for machine-to-machine tokens, whose ``sub`` is ``{client_id}@clients``.
+    (``is_authenticated``, ``is_anonymous``, ``get_username()``, the
+    permission methods, which grant nothing). ``pk`` (and ``id``) is the
+    caller's identity, stable across requests and distinct per caller: a
+    digest of the issuer and, for a user, ``sub`` or, for a machine, the
+    client. DRF's ``UserRateThrottle`` and other caches keyed on
+    ``request.user.pk`` count each caller apart; principals with one ``pk``
+    are equal. ``is_machine`` marks a client-credentials (M2M) token.
     """
 
     is_authenticated = True
@@ -135,32 +153,89 @@ class Auth0Principal:
     is_active = True
     is_staff = False
     is_superuser = False
-    pk = None
-    id = None
 
     def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str]) -> None:
         self.claims = claims
         self.sub: str = claims["sub"]
+        self.issuer: str = claims["iss"]
+        self.client_id = _client_of(claims)
+        self.is_machine = _is_client_credentials(claims, self.client_id)
         self.scopes = scopes
-
-    @property
-    def is_machine(self) -> bool:
-        """Whether a client-credentials (M2M) token, i.e. no user, called."""
-        return self.sub.endswith("@clients")
+        subject = ("client", self.client_id) if self.is_machine else ("user", self.sub)
+        self.pk = self.id = _caller_key(self.issuer, *subject)
 
     def get_username(self) -> str:
-        """The ``sub`` claim."""
+        """The ``sub`` claim (unique within one tenant only: ``pk`` is the key)."""
         return self.sub
 
     def has_scope(self, *scopes: str) -> bool:
         """Whether every one of ``scopes`` was granted."""
         return self.scopes.issuperset(scopes)
 
+    # Django's permission API: an access token grants scopes, not Django
+    # permissions, so nothing here grants anything (DRF's DjangoModelPermissions
+    # answers 403, as for a user without the permission).
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        """False: Django permissions are not granted by an access token."""
+        return False
+
+    def has_perms(self, perm_list: Iterable[str], obj: object = None) -> bool:
+        """Whether every permission of ``perm_list`` is held: only of an empty list."""
+        if not isinstance(perm_list, Iterable) or isinstance(perm_list, str):
+            raise ValueError("perm_list must be an iterable of permissions.")
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        """False, as ``has_perm``."""
+        return False
+
+    def get_all_permissions(self, obj: object = None) -> set[str]:
+        """No Django permission: an empty set."""
+        return set()
+
+    get_user_permissions = get_group_permissions = get_all_permissions
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Auth0Principal):
+            return NotImplemented
+        return self.pk == other.pk
+
+    def __hash__(self) -> int:
+        return hash(self.pk)
+
     def __str__(self) -> str:
         return self.sub
 
     def __repr__(self) -> str:
         return f"<Auth0Principal {self.sub!r}>"
+
+
+def _client_of(claims: Mapping[str, Any]) -> str | None:
+    """The client the token was issued to: ``azp`` (Auth0's profile) or
+    ``client_id`` (RFC 9068's)."""
+    for name in ("azp", "client_id"):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _is_client_credentials(claims: Mapping[str, Any], client: str | None) -> bool:
+    """Whether Auth0 issued the token by the client-credentials grant: ``gty``
+    says so and ``sub`` is ``{client}@clients``. A ``sub`` merely ending in
+    ``@clients`` is a user's (``samlp|acme|bob@clients``)."""
+    return (
+        claims.get("gty") == "client-credentials"
+        and client is not None
+        and claims["sub"] == f"{client}@clients"
+    )
+
+
+def _caller_key(issuer: str, kind: str, subject: str | None) -> str:
+    """A short, cache-key-safe digest naming one caller of one tenant."""
+    material = json.dumps([issuer, kind, subject]).encode()
+    return "auth0-" + hashlib.sha256(material).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -176,10 +251,11 @@ class _ApiVerifier:
     scope_claims: tuple[str, ...]
     linked_user: bool
     realm: str
+    organizations: OrganizationRules | None  # None: API_ORGANIZATION_RULES off
 
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of ``token`` (social-core errors otherwise)."""
-        return verify_api_access_token(
+        claims = verify_api_access_token(
             self.backend,
             token,
             self.keys.lookup,
@@ -188,6 +264,9 @@ class _ApiVerifier:
             client_id=self.client_id,
             leeway=self.leeway,
         )
+        if self.organizations is not None:
+            check_token_organization(self.backend, claims, self.organizations)
+        return claims
 
     def granted_scopes(self, claims: Mapping[str, Any]) -> frozenset[str]:
         """The scopes the claims named by ``API_SCOPES_CLAIM`` grant."""
@@ -266,6 +345,7 @@ def api_verifier(request: HttpRequest | None = None) -> _ApiVerifier:
         built.scope_claims,
         built.linked_user,
         built.realm,
+        built.organizations,
         built.keys.document_key,
     )
     if key not in _verifiers and len(_verifiers) >= _MAX_SITE_VERIFIERS:
@@ -285,7 +365,18 @@ def _build_verifier(backend: Auth0OAuth2[Any]) -> _ApiVerifier:
         scope_claims=_scope_claims(backend.setting("API_SCOPES_CLAIM")),
         linked_user=bool(backend.setting("API_LINKED_USER", False)),
         realm=str(backend.setting("API_REALM") or _API_REALM),
+        organizations=_organization_rules(backend),
     )
+
+
+def _organization_rules(backend: Auth0OAuth2[Any]) -> OrganizationRules | None:
+    """The login's organization rules, unless ``API_ORGANIZATION_RULES`` is off."""
+    value = backend.setting("API_ORGANIZATION_RULES")
+    try:
+        applied = conf.flag(conf.API_ORGANIZATION_RULES if value is None else value)
+    except ValueError as error:
+        raise backend.invalid_setting("API_ORGANIZATION_RULES", error) from error
+    return organization_rules(backend) if applied else None
 
 
 def api_audiences(value: object) -> list[str]:

@@ -4,7 +4,9 @@ against a live server and the tenant emulator."""
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import json
 import logging
 import subprocess
@@ -19,7 +21,7 @@ from social_django.models import UserSocialAuth
 
 from social_auth0.resource import NO_TOKEN, UNAVAILABLE
 from social_auth0.testing import REMOVE
-from social_auth0.testing.keys import corrupt_signature
+from social_auth0.testing.keys import SigningKey, b64url, corrupt_signature
 from tests.support.api_urls import DrfReports, reports
 from tests.support.tenants import ADA
 from tests.support.tokens import Signer
@@ -84,12 +86,9 @@ def test_valid_token_reaches_the_view(live_server, tenant, kind):
     token = tenant.access_token_for(ADA, scopes=["read:reports"])
     response = call(live_server, f"{kind}/reports/", token)
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "sub": ADA.sub,
-        "user": ADA.sub,
-        "pk": None,
-        "machine": False,
-    }
+    body = response.json()
+    assert body.pop("pk").startswith("auth0-")  # the caller's key (test_principal)
+    assert body == {"sub": ADA.sub, "user": ADA.sub, "machine": False}
 
 
 def test_async_view_is_protected_too(live_server, tenant):
@@ -141,6 +140,89 @@ def test_machine_to_machine_token_from_client_credentials(live_server, tenant, k
     assert response.json()["machine"] is True
 
 
+@BOTH
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "samlp|acme-sso|bob@clients"},  # a SAML user named "bob@clients"
+        {"sub": "samlp|acme-sso|bob@clients", "gty": "client-credentials"},
+        # sub = azp + "@clients", but no gty (or another): not client credentials
+        {"sub": f"{M2M_CLIENT}@clients", "client_id": M2M_CLIENT},
+        {"sub": f"{M2M_CLIENT}@clients", "client_id": M2M_CLIENT, "gty": "password"},
+    ],
+    ids=["saml_sub", "saml_sub_with_gty", "client_sub_without_gty", "other_gty"],
+)
+def test_user_token_whose_sub_ends_in_clients_is_not_a_machine(
+    live_server, tenant, kind, claims
+):
+    """A user of an enterprise connection may be called ``bob@clients``:
+    machine-ness is what Auth0 puts in a client-credentials token (``gty``,
+    and ``sub`` = the token's client + ``@clients``), not the end of ``sub``."""
+    token = tenant.access_token_for(scopes=["read:reports"], **claims)
+    response = call(live_server, f"{kind}/reports/", token)
+    assert response.status_code == 200, response.text
+    assert response.json()["machine"] is False
+
+
+@BOTH
+def test_rfc9068_machine_token_is_a_machine(live_server, tenant, kind, settings):
+    """RFC 9068's profile names the client in ``client_id`` (no ``azp``)."""
+    from social_auth0.testing.apis import Api
+
+    other = "https://rfc9068.example.com/"
+    tenant.add_api(Api(other, profile="rfc9068"))
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = [API, other]
+    try:
+        token = tenant.machine_token(
+            M2M_CLIENT, audience=other, scopes=["read:reports"]
+        )
+    finally:
+        tenant.apis.pop(other)
+    response = call(live_server, f"{kind}/reports/", token)
+    assert response.status_code == 200, response.text
+    assert response.json()["machine"] is True
+
+
+# -- the principal: one stable identity per caller ---------------------------------
+
+
+def principal(**claims):
+    from social_auth0.resource import Auth0Principal
+
+    base = {"iss": "https://tenant-a.example/", "sub": ADA.sub, "azp": "spa"}
+    return Auth0Principal({**base, **claims}, frozenset())
+
+
+def test_principal_pk_is_one_key_per_caller():
+    ada = principal()
+    assert ada.pk == ada.id == principal(scope="other", jti="2").pk  # a new token
+    assert ada == principal() and hash(ada) == hash(principal())
+    others = [
+        principal(sub="auth0|grace"),
+        principal(iss="https://tenant-b.example/"),  # same sub, another tenant
+        principal(sub="spa@clients", gty="client-credentials"),
+        principal(sub="m2m@clients", azp="m2m", gty="client-credentials"),
+    ]
+    assert len({ada.pk, *(other.pk for other in others)}) == 5
+    assert all(other != ada for other in others)
+    assert others[2].is_machine and not others[0].is_machine
+    # a cache key fragment: short, no spaces or control characters (memcached)
+    odd = principal(sub="samlp|x|a b\n" + "é" * 300)
+    assert odd.pk.isascii() and odd.pk.isprintable() and " " not in odd.pk
+    assert len(odd.pk) < 64
+
+
+def test_principal_holds_no_django_permission():
+    ada = principal()
+    assert ada.has_perm("auth.add_group") is False
+    assert ada.has_perms(["auth.add_group"]) is False
+    assert ada.has_perms([]) is True  # as Django's users: nothing asked
+    assert ada.has_module_perms("auth") is False
+    assert ada.get_all_permissions() == set()
+    with pytest.raises(ValueError):
+        ada.has_perms("auth.add_group")  # a string, as Django refuses it
+
+
 # -- invalid tokens: 401 invalid_token ------------------------------------------
 
 
@@ -174,7 +256,31 @@ INVALID = {
     "garbage": lambda t: "not-a-jwt",
     "three_garbage_segments": lambda t: "a.b.c",
     "signed_by_another_key": lambda t: Signer(t.signing_kid).sign(claims_of(t)),
+    # Bound to a client's key (RFC 9449 DPoP, RFC 8705 mTLS): without a proof
+    # of that key, a stolen token must not work as a bearer token.
+    "dpop_bound": lambda t: t.access_token_for(ADA, cnf={"jkt": client_key_jkt()}),
+    "dpop_bound_rfc9068": lambda t: dpop_bound_rfc9068(t),
+    "mtls_bound": lambda t: t.access_token_for(
+        ADA, cnf={"x5t#S256": b64url(hashlib.sha256(b"client cert").digest())}
+    ),
 }
+
+
+@functools.cache
+def client_key_jkt() -> str:
+    """The RFC 7638 thumbprint of a client's DPoP key (a real RSA key)."""
+    jwk = SigningKey.generate("dpop-client").public_jwk()
+    members = {name: jwk[name] for name in ("e", "kty", "n")}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def dpop_bound_rfc9068(tenant) -> str:
+    """A DPoP-bound token in RFC 9068's profile (``typ: at+jwt``)."""
+    return tenant.sign(
+        {**claims_of(tenant), "cnf": {"jkt": client_key_jkt()}},
+        headers={"typ": "at+jwt"},
+    )
 
 
 def claims_of(tenant) -> dict:
@@ -206,6 +312,16 @@ def test_rejects_invalid_token(live_server, tenant, kind, case, caplog):
         }
     else:
         assert response.json()["error"] == "invalid_token"
+
+
+@BOTH
+def test_dpop_bound_token_is_refused_only_for_its_binding(live_server, tenant, kind):
+    """The same claims without ``cnf`` are accepted: the refusal is the binding's."""
+    claims = claims_of(tenant)
+    assert call(live_server, f"{kind}/reports/", tenant.sign(claims)).status_code == 200
+    bound = tenant.sign({**claims, "cnf": {"jkt": client_key_jkt()}})
+    assert_invalid_token(call(live_server, f"{kind}/reports/", bound))
+    assert_invalid_token(call(live_server, "/api/async-reports/", bound))
 
 
 # -- the Authorization header --------------------------------------------------
@@ -333,6 +449,89 @@ def test_permissions_claim_grants_only_when_configured(
     settings.SOCIAL_AUTH_AUTH0_API_SCOPES_CLAIM = "both"
     assert call(live_server, f"{kind}/reports/", token).status_code == 200
     assert call(live_server, f"{kind}/reports/", scoped).status_code == 200
+
+
+# -- organizations: the site's rules apply to access tokens -------------------------
+
+ACME, GLOBEX = "org_acme0000000000", "org_globex00000000"
+ORG_CASES = {
+    # settings -> {token's org_id (None: no org_id): accepted?}
+    "neither_setting": ({}, {None: True, ACME: False}),
+    "organization": (
+        {"ORGANIZATION": ACME},
+        {ACME: True, GLOBEX: False, None: False},
+    ),
+    "allowed": (
+        {"ALLOWED_ORGANIZATIONS": [ACME]},
+        {ACME: True, GLOBEX: False, None: True},
+    ),
+    "allowed_any_required": (
+        {"ALLOWED_ORGANIZATIONS": "*", "ORGANIZATION_REQUIRED": True},
+        {ACME: True, GLOBEX: True, None: False},
+    ),
+    "rules_off": (
+        {"ORGANIZATION": ACME, "API_ORGANIZATION_RULES": False},
+        {ACME: True, GLOBEX: True, None: True},
+    ),
+}
+
+
+def org_token(tenant, org_id):
+    extra = {} if org_id is None else {"org_id": org_id}
+    return tenant.access_token_for(ADA, scopes=["read:reports"], **extra)
+
+
+@BOTH
+@pytest.mark.parametrize("case", sorted(ORG_CASES))
+def test_organization_rules_apply_to_access_tokens(
+    live_server, tenant, kind, settings, case, caplog
+):
+    """ORGANIZATION, ALLOWED_ORGANIZATIONS and ORGANIZATION_REQUIRED decide
+    which organizations' tokens the API accepts, as for logins; a refusal is a
+    401 invalid_token, logged once (API_ORGANIZATION_RULES = False opts out)."""
+    overrides, expected = ORG_CASES[case]
+    for name, value in overrides.items():
+        setattr(settings, f"SOCIAL_AUTH_AUTH0_{name}", value)
+    for org_id, accepted in expected.items():
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="social_auth0"):
+            response = call(live_server, f"{kind}/reports/", org_token(tenant, org_id))
+        if accepted:
+            assert response.status_code == 200, (org_id, response.text)
+        else:
+            assert_invalid_token(response)
+            assert "org_id" in caplog.text, org_id
+            rejections = [r for r in caplog.records if "rejected" in r.message]
+            assert len(rejections) == 1, caplog.text
+
+
+@BOTH
+def test_organization_by_name_needs_org_name(live_server, tenant, kind, settings):
+    settings.SOCIAL_AUTH_AUTH0_ORGANIZATION = "Acme"
+    named = org_token(tenant, None)
+    assert_invalid_token(call(live_server, f"{kind}/reports/", named))
+    named = tenant.access_token_for(
+        ADA, scopes=["read:reports"], org_id=ACME, org_name="ACME"
+    )
+    assert call(live_server, f"{kind}/reports/", named).status_code == 200
+
+
+@BOTH
+@pytest.mark.parametrize("org_id", ["acme", 42, ["org_x"], "org_" + "x" * 200])
+def test_malformed_org_id_is_invalid_token(live_server, tenant, kind, org_id, settings):
+    settings.SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS = "*"
+    assert_invalid_token(
+        call(live_server, f"{kind}/reports/", org_token(tenant, org_id))
+    )
+
+
+def test_api_organization_rules_must_be_a_boolean(client, tenant, settings):
+    """Caught at startup by E066; at run time it is the site's fault, loudly."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.SOCIAL_AUTH_AUTH0_API_ORGANIZATION_RULES = "False"
+    with pytest.raises(ImproperlyConfigured, match="API_ORGANIZATION_RULES"):
+        client.get("/api/whoami/", headers=tenant.bearer_headers(ADA))
 
 
 # -- keys: fetched once, refetched at most once per interval -----------------------

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from .. import conf
 from ..resource import MARKER, SCOPE_CLAIMS
 from .lookup import resolve_setting
 
@@ -122,7 +123,8 @@ def _audience_is_not_a_client(audiences: list[str], name: str) -> list[Any]:
 
 
 def check_api_options(**kwargs: Any) -> list[checks.CheckMessage]:
-    """API_SCOPES_CLAIM and API_LINKED_USER have usable values."""
+    """API_SCOPES_CLAIM, API_LINKED_USER and API_ORGANIZATION_RULES have
+    usable values."""
     errors: list[checks.CheckMessage] = []
     scopes_claim, name = resolve_setting("API_SCOPES_CLAIM")
     if scopes_claim is not None and scopes_claim not in SCOPE_CLAIMS:
@@ -138,7 +140,25 @@ def check_api_options(**kwargs: Any) -> list[checks.CheckMessage]:
         errors.append(
             checks.Error(f"{name} must be True or False.", id="social_auth0.E064")
         )
+    errors.extend(_organization_rules_option())
     return errors
+
+
+def _organization_rules_option() -> list[checks.CheckMessage]:
+    value, name = resolve_setting("API_ORGANIZATION_RULES")
+    try:
+        conf.flag(conf.API_ORGANIZATION_RULES if value is None else value)
+    except ValueError as error:
+        return [
+            checks.Error(
+                f"{name} {error}, not {value!r}.",
+                hint="True (the default) applies ORGANIZATION, "
+                "ALLOWED_ORGANIZATIONS and ORGANIZATION_REQUIRED to access "
+                "tokens; False accepts tokens of any organization or none.",
+                id="social_auth0.E066",
+            )
+        ]
+    return []
 
 
 def check_drf_installed(**kwargs: Any) -> list[checks.CheckMessage]:

@@ -269,6 +269,22 @@ def check_api_audience(
         )
 
 
+def check_not_key_bound(claims: Mapping[str, Any]) -> None:
+    """No ``cnf``: a token bound to a key (RFC 9449 DPoP's ``cnf.jkt``, RFC
+    8705's ``cnf.x5t#S256``) is refused as a bearer token.
+
+    Its holder must prove the key (RFC 9449 section 7.2); accepting it
+    without that proof lets whoever stole it use it, which the binding exists
+    to prevent. This API checks no proof, so every bound token is refused.
+    """
+    if "cnf" in claims:
+        raise TokenRejected(
+            "token is bound to a key (cnf) but was presented as a bearer token",
+            code="invalid_claim",
+            claim="cnf",
+        )
+
+
 # --- Logout tokens (OIDC Back-Channel Logout 1.0) ----------------------------
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"

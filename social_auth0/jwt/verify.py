@@ -29,6 +29,7 @@ from .claims import (
     check_logout_subject,
     check_no_nonce,
     check_nonce,
+    check_not_key_bound,
     check_subject,
     check_times,
     check_token_type,
@@ -163,7 +164,8 @@ def verify_api_access_token(
     Unlike ``verify_access_token`` (the login's own token, ``azp`` = us) any
     client of the API may hold it: ``azp``/``client_id`` are not checked, and
     neither is ``typ`` required (Auth0 sends ``JWT`` by default). A ``nonce``
-    marks an ID token passed off as an access token.
+    marks an ID token passed off as an access token; a ``cnf`` a token bound
+    to a DPoP (or mTLS) key, which a bearer request cannot prove.
     """
     if now is None:
         now = clock.current_time()
@@ -175,6 +177,7 @@ def verify_api_access_token(
         check_times(claims, leeway=leeway, now=now)
         check_subject(claims)
         check_no_nonce(claims, "access token")
+        check_not_key_bound(claims)
     except REJECTIONS as failure:
         raise rejected(backend, failure) from failure.__cause__
     return claims

@@ -20,7 +20,8 @@ Settings (``SOCIAL_AUTH_AUTH0_*``):
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from social_core.exceptions import AuthConfigurationError, AuthInputError
@@ -98,10 +99,33 @@ def is_allowed_organization(
     backend: BaseAuth[Any], org_id: object, org_name: object
 ) -> bool:
     """Whether ``ALLOWED_ORGANIZATIONS`` accepts a token's organization."""
-    allowed = allowed_organizations(backend)
+    return _accepts(allowed_organizations(backend), org_id, org_name)
+
+
+def _accepts(allowed: Iterable[str] | str, org_id: object, org_name: object) -> bool:
     if allowed == ANY:
         return True
     return any(in_token(entry, org_id, org_name) for entry in allowed)
+
+
+@dataclass(frozen=True)
+class OrganizationRules:
+    """The site's organization settings, resolved once: what the organization
+    of a token no login asked for (an API's access token) must be."""
+
+    organization: str | None  # ORGANIZATION
+    allowed: tuple[str, ...] | str  # ALLOWED_ORGANIZATIONS ("*": any)
+    required: bool  # ORGANIZATION_REQUIRED
+
+
+def organization_rules(backend: BaseAuth[Any]) -> OrganizationRules:
+    """``ORGANIZATION``, ``ALLOWED_ORGANIZATIONS`` and ``ORGANIZATION_REQUIRED``."""
+    allowed = allowed_organizations(backend)
+    return OrganizationRules(
+        organization=configured_organization(backend),
+        allowed=allowed if isinstance(allowed, str) else tuple(allowed),
+        required=bool(backend.setting("ORGANIZATION_REQUIRED", False)),
+    )
 
 
 # Before the redirect -------------------------------------------------------------
@@ -144,7 +168,7 @@ def _refused(backend: BaseAuth[Any], why: str) -> AuthInputError:
 
 
 def check_organization_claims(
-    backend: BaseAuth[Any], claims: Mapping[str, Any]
+    backend: BaseAuth[Any], claims: Mapping[str, Any], kind: str = "ID token"
 ) -> None:
     """``org_id`` is an ``org_…`` string and ``org_name`` a string, when present."""
     org_id, org_name = claims.get("org_id"), claims.get("org_name")
@@ -153,36 +177,38 @@ def check_organization_claims(
     ):
         raise token_error(
             backend,
-            "ID token org_id is malformed",
+            f"{kind} org_id is malformed",
             code="invalid_claim",
             claim="org_id",
         )
     if org_name is not None and not (isinstance(org_name, str) and org_name):
         raise token_error(
             backend,
-            "ID token org_name is malformed",
+            f"{kind} org_name is malformed",
             code="invalid_claim",
             claim="org_name",
         )
 
 
 def check_requested_organization(
-    backend: BaseAuth[Any], claims: Mapping[str, Any], requested: str
+    backend: BaseAuth[Any],
+    claims: Mapping[str, Any],
+    requested: str,
+    kind: str = "ID token",
 ) -> None:
     """The token is for the organization this login asked for (by id or name)."""
     claim = "org_id" if is_id(requested) else "org_name"
     if claims.get(claim) is None:
         raise token_error(
             backend,
-            f"ID token has no {claim!r} though organization {requested!r} was "
-            "requested",
+            f"{kind} has no {claim!r} though organization {requested!r} was requested",
             code="missing_claim",
             claim=claim,
         )
     if not in_token(requested, claims.get("org_id"), claims.get("org_name")):
         raise token_error(
             backend,
-            f"ID token {claim} is not the requested organization {requested!r}",
+            f"{kind} {claim} is not the requested organization {requested!r}",
             code="invalid_claim",
             claim=claim,
         )
@@ -192,20 +218,38 @@ def check_unrequested_organization(
     backend: BaseAuth[Any], claims: Mapping[str, Any]
 ) -> None:
     """No organization was asked for: one in the token must be trusted."""
+    check_trusted_organization(
+        backend,
+        claims,
+        allowed=allowed_organizations(backend),
+        required=bool(backend.setting("ORGANIZATION_REQUIRED", False)),
+    )
+
+
+def check_trusted_organization(
+    backend: BaseAuth[Any],
+    claims: Mapping[str, Any],
+    *,
+    allowed: Iterable[str] | str,
+    required: bool,
+    kind: str = "ID token",
+) -> None:
+    """An organization in the token is one ``allowed`` names; none at all is
+    refused when ``required``."""
     org_id, org_name = claims.get("org_id"), claims.get("org_name")
     if org_id is None:
-        if backend.setting("ORGANIZATION_REQUIRED", False):
+        if required:
             raise token_error(
                 backend,
-                "ID token has no org_id and ORGANIZATION_REQUIRED is set",
+                f"{kind} has no org_id and ORGANIZATION_REQUIRED is set",
                 code="missing_claim",
                 claim="org_id",
             )
         return
-    if not is_allowed_organization(backend, org_id, org_name):
+    if not _accepts(allowed, org_id, org_name):
         raise token_error(
             backend,
-            f"ID token organization {str(org_id)[:80]!r} is not accepted "
+            f"{kind} organization {str(org_id)[:80]!r} is not accepted "
             "(SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS)",
             code="invalid_claim",
             claim="org_id",
@@ -222,6 +266,24 @@ def check_organization(
         check_requested_organization(backend, claims, requested)
     else:
         check_unrequested_organization(backend, claims)
+
+
+def check_token_organization(
+    backend: BaseAuth[Any],
+    claims: Mapping[str, Any],
+    rules: OrganizationRules,
+    kind: str = "access token",
+) -> None:
+    """The site's organization rules for a token no login asked for (the
+    API's): ``ORGANIZATION`` when set, as if the login had requested it; else
+    ``ALLOWED_ORGANIZATIONS`` and ``ORGANIZATION_REQUIRED``."""
+    check_organization_claims(backend, claims, kind)
+    if rules.organization is not None:
+        check_requested_organization(backend, claims, rules.organization, kind)
+    else:
+        check_trusted_organization(
+            backend, claims, allowed=rules.allowed, required=rules.required, kind=kind
+        )
 
 
 # Groups ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""System checks of the API protection (E060-E065, W060), compared whole."""
+"""System checks of the API protection (E060-E066, W060), compared whole."""
 
 from __future__ import annotations
 
@@ -118,6 +118,24 @@ def test_scopes_claim_and_linked_user_values(settings):
             id="social_auth0.E064",
         ),
     ]
+
+
+@pytest.mark.parametrize("value", ["False", 0, None])
+def test_api_organization_rules_value(settings, value):
+    settings.SOCIAL_AUTH_AUTH0_API_ORGANIZATION_RULES = value
+    expected = [
+        checks.Error(
+            "SOCIAL_AUTH_AUTH0_API_ORGANIZATION_RULES must be True or False, "
+            f"not {value!r}.",
+            hint="True (the default) applies ORGANIZATION, ALLOWED_ORGANIZATIONS "
+            "and ORGANIZATION_REQUIRED to access tokens; False accepts tokens of "
+            "any organization or none.",
+            id="social_auth0.E066",
+        )
+    ]
+    assert run() == ([] if value is None else expected)
+    settings.SOCIAL_AUTH_AUTH0_API_ORGANIZATION_RULES = False
+    assert run() == []
 
 
 def test_drf_named_but_not_installed():
