@@ -13,7 +13,7 @@ class SocialAuth0Config(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from .access import on_logout
-        from .checks import ALL
+        from .checks import ALL, DEPLOY
         from .sessions import forget_login, record_login
         from .signals import backchannel_logout, login_tokens
         from .user_tokens.refresh import on_login_tokens
@@ -21,6 +21,8 @@ class SocialAuth0Config(AppConfig):
 
         for check in ALL:
             checks.register(check, "social_auth0")
+        for check in DEPLOY:
+            checks.register(check, "social_auth0", deploy=True)
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")
         user_logged_out.connect(on_logout, dispatch_uid="social_auth0.revoke_tokens")

@@ -27,6 +27,8 @@ E090                ``social_auth0.conf``: the app is installed (registered at
                     import: the backend can be imported before ``ready()``)
 W090-W094           ``switching.py``: settings of the integration a site
                     switched from
+E100-E109,          ``deploy.py``: production settings, registered with
+W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 ==================  ==========================================================
 
 ``lookup.py`` holds what the checks share (the listed backends, settings
@@ -44,6 +46,7 @@ from . import (
     access,
     api,
     cache,
+    deploy,
     installation,
     login,
     logout,
@@ -74,4 +77,9 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
     )
 )
 
-__all__ = ["ALL"]
+# Registered by apps.py with deploy=True: they run under ``check --deploy``.
+DEPLOY: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
+    map(per_backend, deploy.CHECKS)
+)
+
+__all__ = ["ALL", "DEPLOY"]

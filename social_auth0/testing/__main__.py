@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cli_api import add_api_arguments, api_lines, apis_from, configure, grants_from
 from .defaults import CLIENT_ID, CLIENT_SECRET, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ROLES
 from .tenant import WILDCARD_HOSTS, Auth0Tenant
 from .users import TenantUser
@@ -73,12 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--users-file", type=Path, help=USERS_FILE_HELP)
     parser.add_argument("--roles-claim", help="e.g. https://example.com/roles")
+    add_api_arguments(parser)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options, with ``--api`` and ``--grant`` checked (argparse errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.apis = apis_from(parser, args.api)
+    args.grants = grants_from(parser, args.grant, args.apis, [args.client_id])
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the tenant, print how to use it, wait for Ctrl-C."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     users = args.user + (load_users(args.users_file) if args.users_file else [])
     tenant = Auth0Tenant(
         client_id=args.client_id,
@@ -96,9 +107,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=args.port,
         backchannel_logout_urls=args.backchannel_logout_url,
     )
+    configure(tenant, args)
     with tenant:
         warn_if_exposed(args.host, tenant)
         print_summary(tenant)
+        for line in api_lines(tenant, args.grants, args.api_url):
+            print(line)
+        print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
@@ -154,13 +169,16 @@ def print_summary(tenant: Auth0Tenant) -> None:
     print(f"SOCIAL_AUTH_AUTH0_SECRET = {app.client_secret!r}")
     if tenant.roles_claim:
         print(f"SOCIAL_AUTH_AUTH0_ROLES_CLAIM = {tenant.roles_claim!r}")
+    audiences = list(tenant.apis)
+    if audiences:
+        audience = audiences[0] if len(audiences) == 1 else audiences
+        print(f"SOCIAL_AUTH_AUTH0_API_AUDIENCE = {audience!r}")
     print(f"Allowed Callback URLs: {', '.join(app.callback_urls)}")
     print(f"Allowed Logout URLs: {', '.join(app.logout_urls)}")
     print("Demo logins:")
     for user in tenant.users.values():
         roles = f" (roles: {', '.join(user.roles)})" if user.roles else ""
         print(f"  {user.email} / {user.password or '<quick-pick button>'}{roles}")
-    print("Press Ctrl-C to stop.", flush=True)
 
 
 if __name__ == "__main__":

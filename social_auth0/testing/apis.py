@@ -49,6 +49,7 @@ def api_token_claims(
     permissions: Iterable[str] | None,
     openid: bool = False,
     machine: bool = False,
+    lifetime: int = ACCESS_TOKEN_LIFETIME,
 ) -> dict[str, Any]:
     """The claims of an access token for ``api``, issued now."""
     now = tenant.now()
@@ -62,7 +63,7 @@ def api_token_claims(
         "sub": sub,
         "aud": audience,
         "iat": now,
-        "exp": now + ACCESS_TOKEN_LIFETIME,
+        "exp": now + lifetime,
         "scope": scope,
     }
     if machine:
@@ -117,7 +118,7 @@ def client_credentials(
         {
             "access_token": token,
             "scope": " ".join(requested),
-            "expires_in": ACCESS_TOKEN_LIFETIME,
+            "expires_in": tenant.access_token_lifetime(app.client_id),
             "token_type": "Bearer",  # noqa: S106
         }
     )

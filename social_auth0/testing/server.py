@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from . import authorize, discovery, login, logout, mfa, oauth
-from .wire import Request, Response, oauth_error, parse_request
+from .wire import Request, Response, body_refusal, oauth_error, parse_request
 
 if TYPE_CHECKING:
     from .tenant import Auth0Tenant
@@ -71,9 +71,18 @@ class TenantRequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length_text = self.headers.get("Content-Length") or "0"
+        refusal = body_refusal(length_text)
+        if refusal is not None:
+            # The body stays unread, so the connection cannot be reused.
+            self.close_connection = True
+            self._send(refusal)
+            return
         request = parse_request(
-            self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+            self.command,
+            self.path,
+            dict(self.headers.items()),
+            self.rfile.read(int(length_text)),
         )
         response = self._respond(request)
         # Log before answering, so a test that just got its answer sees the record.
@@ -81,6 +90,8 @@ class TenantRequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _respond(self, request: Request) -> Response:
+        if request.body_error is not None:
+            return oauth_error(400, "invalid_request", request.body_error)
         endpoint = ROUTES.get((request.method, request.path))
         if endpoint is None:
             return oauth_error(

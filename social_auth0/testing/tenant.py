@@ -13,7 +13,7 @@ import requests
 from . import browser
 from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
-from .claims import Grant, logout_token_claims
+from .claims import ACCESS_TOKEN_LIFETIME, Grant, logout_token_claims
 from .keys import KeyRing, encode_jws
 from .mfa import MFA_CODE, MfaState
 from .misbehave import Misbehaviour, apply_overrides
@@ -321,6 +321,7 @@ class Auth0Tenant:
             scopes=list(scopes),
             permissions=None if permissions is None else list(permissions),
             openid=openid,
+            lifetime=self.access_token_lifetime(client_id),
         )
         return self.sign(
             apply_overrides(claims, claim_overrides), headers=token_header(api)
@@ -346,10 +347,18 @@ class Auth0Tenant:
             scopes=list(scopes),
             permissions=None,
             machine=True,
+            lifetime=self.access_token_lifetime(client_id),
         )
         return self.sign(
             apply_overrides(claims, claim_overrides), headers=token_header(api)
         )
+
+    def access_token_lifetime(self, client_id: str | None = None) -> int:
+        """Seconds the access tokens of ``client_id`` live: the application's
+        ``access_token_lifetime``, else Auth0's default of 24 hours."""
+        app = self.applications.get(client_id or self._default_client_id())
+        lifetime = app.access_token_lifetime if app else None
+        return ACCESS_TOKEN_LIFETIME if lifetime is None else lifetime
 
     def bearer_headers(self, *args: Any, **kwargs: Any) -> dict[str, str]:
         """``{"Authorization": "Bearer <access_token_for(...)>"}``, for

@@ -8,13 +8,7 @@ from typing import TYPE_CHECKING, Any
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from .claims import (
-    ACCESS_TOKEN_LIFETIME,
-    Grant,
-    access_token_claims,
-    id_token_claims,
-    skew,
-)
+from .claims import Grant, access_token_claims, id_token_claims, skew
 from .keys import corrupt_signature
 from .misbehave import apply_overrides
 
@@ -47,9 +41,7 @@ def id_token(tenant: Auth0Tenant, grant: Grant) -> str:
 
 def access_token_lifetime(tenant: Auth0Tenant, grant: Grant) -> int:
     """Seconds an access token of ``grant``'s application lives."""
-    app = tenant.applications.get(grant.client_id)
-    lifetime = app.access_token_lifetime if app else None
-    return ACCESS_TOKEN_LIFETIME if lifetime is None else lifetime
+    return tenant.access_token_lifetime(grant.client_id)
 
 
 def access_token(tenant: Auth0Tenant, grant: Grant) -> str:

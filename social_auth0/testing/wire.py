@@ -10,6 +10,14 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+# The largest body the emulator reads (a token request is well under 8 KiB);
+# a larger one is refused unread.
+MAX_BODY = 64 * 1024
+
+
+class MalformedBody(ValueError):
+    """A body that says it is JSON and is not a JSON object."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class Request:
     form: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, str] = field(default_factory=dict)
+    #: why the body could not be read (then ``form`` is empty), or None
+    body_error: str | None = None
 
     @property
     def params(self) -> dict[str, str]:
@@ -30,10 +40,7 @@ class Request:
 
     def header(self, name: str) -> str:
         """A header's value, case-insensitive, or ``""``."""
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return ""
+        return _header(self.headers, name)
 
 
 @dataclass
@@ -54,22 +61,50 @@ def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def _body_params(content_type: str, body: bytes) -> dict[str, str]:
-    """Form fields; Auth0's token endpoint also takes a flat JSON object."""
+    """Form fields; Auth0's token endpoint also takes a flat JSON object.
+
+    Raises :class:`MalformedBody` for a JSON body that is not an object.
+    """
     media_type = content_type.split(";")[0].strip().lower()
     text = body.decode("utf-8", "replace")
     if media_type == FORM_TYPE:
         return _first_values(parse_qsl(text, keep_blank_values=True))
-    if media_type == "application/json":
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return {}
-        if isinstance(data, dict):
-            return {
-                str(k): v if isinstance(v, str) else json.dumps(v)
-                for k, v in data.items()
-            }
+    if media_type == JSON_TYPE:
+        return _json_params(text)
     return {}
+
+
+def _json_params(text: str) -> dict[str, str]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise MalformedBody("The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedBody("The request body must be a JSON object")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value, case-insensitive (HTTP/2 clients send lowercase)."""
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return ""
+
+
+def body_refusal(content_length: str) -> Response | None:
+    """The answer to a body not to read: over ``MAX_BODY``, or a bad length."""
+    try:
+        length = int(content_length)
+    except ValueError:
+        length = -1
+    if length < 0:
+        return oauth_error(400, "invalid_request", "Invalid Content-Length header")
+    if length > MAX_BODY:
+        return oauth_error(
+            413, "invalid_request", f"The request body is over {MAX_BODY} bytes"
+        )
+    return None
 
 
 def parse_request(
@@ -77,11 +112,16 @@ def parse_request(
 ) -> Request:
     """Build a :class:`Request` from the raw parts ``http.server`` hands us."""
     url = urlsplit(target)
-    form = _body_params(headers.get("Content-Type", ""), body)
+    form: dict[str, str] = {}
+    body_error = None
+    try:
+        form = _body_params(_header(headers, "Content-Type"), body)
+    except MalformedBody as error:
+        body_error = str(error)
     cookies: dict[str, str] = {}
     try:
         cookies = {
-            k: m.value for k, m in SimpleCookie(headers.get("Cookie", "")).items()
+            k: m.value for k, m in SimpleCookie(_header(headers, "Cookie")).items()
         }
     except CookieError:
         pass  # a browser with odd cookies is simply not logged in
@@ -92,6 +132,7 @@ def parse_request(
         form=form,
         headers=dict(headers.items()),
         cookies=cookies,
+        body_error=body_error,
     )
 
 

@@ -192,9 +192,11 @@ def test_every_check_module_is_in_all():
         for name in check_module_names()
         for check in importlib.import_module(f"social_auth0.{name}").CHECKS
     }
-    # ALL holds each wrapped to run once per Auth0 backend (lookup.per_backend).
-    assert {inspect.unwrap(check) for check in check_package.ALL} == listed
-    assert len(check_package.ALL) == len(listed)
+    # ALL holds each wrapped to run once per Auth0 backend (lookup.per_backend);
+    # DEPLOY likewise, the checks registered with deploy=True.
+    every = (*check_package.ALL, *check_package.DEPLOY)
+    assert {inspect.unwrap(check) for check in every} == listed
+    assert len(every) == len(listed)
 
 
 @pytest.mark.parametrize("name", sorted(check_module_names()))
@@ -206,7 +208,10 @@ def test_every_check_function_of_a_module_is_in_its_checks(name):
         if attribute.startswith("check_") and function.__module__ == module.__name__
     }
     assert set(module.CHECKS) == defined
-    registered = map(inspect.unwrap, checks.registry.registry.get_checks())
+    registered = map(
+        inspect.unwrap,
+        checks.registry.registry.get_checks(include_deployment_checks=True),
+    )
     assert set(module.CHECKS) <= set(registered)
 
 
