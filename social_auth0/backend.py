@@ -27,7 +27,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import clock, conf
+from . import clock, conf, outbound
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
@@ -42,6 +42,7 @@ from .signals import login_tokens
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from requests import Response
     from social_core.storage import UserProtocol
 
 logger = logging.getLogger(__name__)
@@ -557,7 +558,27 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 claim="jti",
             )
 
-    # Responses from the tenant ---------------------------------------------
+    # Requests to the tenant and its answers ----------------------------------
+
+    def request(self, url: str, *args: Any, **kwargs: Any) -> Response:
+        """social-core's ``request``, guarded (``outbound.py``): no redirect
+        followed, a total deadline, a bounded body. ``first_answer=True``
+        returns the first response whatever its status."""
+        return outbound.send(super().request, self, url, *args, **kwargs)
+
+    def request_access_token(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """social-core's token exchange; the answer's fields have Auth0's types."""
+        response = super().request_access_token(*args, **kwargs)
+        return outbound.check_token_response(
+            self, response, kwargs.get("stage", "token_exchange")
+        )
+
+    def process_refresh_token_response(
+        self, response: Response, *args: Any, **kwargs: Any
+    ) -> dict[Any, Any]:
+        """A refresh answer, parsed and checked like a login's."""
+        data = outbound.parse_json(self, response, "refresh")
+        return outbound.check_token_response(self, data, "refresh")
 
     def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """social-core's ``get_json``; a body too deeply nested or too large to
