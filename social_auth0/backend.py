@@ -27,7 +27,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import clock, conf
+from . import clock, conf, outbound
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
@@ -42,6 +42,7 @@ from .signals import login_tokens
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from requests import Response
     from social_core.storage import UserProtocol
 
 logger = logging.getLogger(__name__)
@@ -392,7 +393,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 claim="id_token",
             )
         tenant, key_lookup, max_age = self._id_token_rules()
-        return verify_id_token(
+        claims = verify_id_token(
             self,
             id_token,
             key_lookup,
@@ -402,6 +403,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             leeway=tenant.leeway,
             max_age=max_age,
         )
+        self._verified_id_token = (id_token, claims)  # for get_user_details
+        return claims
 
     def _id_token_rules(self) -> tuple[Tenant, KeyLookup, int | None]:
         """The tenant, its key lookup and ``MAX_AGE``: one memo read per login
@@ -557,7 +560,27 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 claim="jti",
             )
 
-    # Responses from the tenant ---------------------------------------------
+    # Requests to the tenant and its answers ----------------------------------
+
+    def request(self, url: str, *args: Any, **kwargs: Any) -> Response:
+        """social-core's ``request``, guarded (``outbound.py``): no redirect
+        followed, a total deadline, a bounded body. ``first_answer=True``
+        returns the first response whatever its status."""
+        return outbound.send(super().request, self, url, *args, **kwargs)
+
+    def request_access_token(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """social-core's token exchange; the answer's fields have Auth0's types."""
+        response = super().request_access_token(*args, **kwargs)
+        return outbound.check_token_response(
+            self, response, kwargs.get("stage", "token_exchange")
+        )
+
+    def process_refresh_token_response(
+        self, response: Response, *args: Any, **kwargs: Any
+    ) -> dict[Any, Any]:
+        """A refresh answer, parsed and checked like a login's."""
+        data = outbound.parse_json(self, response, "refresh")
+        return outbound.check_token_response(self, data, "refresh")
 
     def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """social-core's ``get_json``; a body too deeply nested or too large to
@@ -583,6 +606,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         row, an allow-list or a linking step (anyone can sign up at a database
         connection with anyone's address). The claim itself stays in ``response``.
         """
+        response = self.claims_for_details(response)
         verified = response.get("email_verified") is True
         email = _string_or_none(response.get("email"))
         name = _string_or_none(response.get("name"))
@@ -597,6 +621,30 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             "last_name": _string_or_none(response.get("family_name")),
             "picture": _string_or_none(response.get("picture")),
         }
+
+    def claims_for_details(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The claims to map: ``response`` itself when it carries them (what
+        ``user_data`` answered, merged into the token response by social-core).
+
+        Given the token endpoint's answer alone (social-core's callers and
+        tests pass one), its ID token's claims if this backend verified that
+        token during the login; never an unverified token's claims.
+        """
+        if "sub" in response:
+            return response
+        verified = getattr(self, "_verified_id_token", None)
+        token = response.get("id_token")
+        if verified is not None and token is not None and verified[0] == token:
+            return {**response, **verified[1]}
+        raise AuthResponseError(
+            self,
+            "get_user_details takes verified ID-token claims (what user_data "
+            "answers): this response has no 'sub' and its id_token was not "
+            "verified by this backend",
+            code="missing_claim",
+            claim="sub",
+            stage="user_info",
+        )
 
     @staticmethod
     def username_from(claims: dict[str, Any], email: str) -> str:

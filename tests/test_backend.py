@@ -13,6 +13,7 @@ from social_core.exceptions import (
     AuthCanceled,
     AuthConfigurationError,
     AuthProviderError,
+    AuthResponseError,
 )
 from social_django.utils import load_strategy
 
@@ -263,6 +264,36 @@ def test_details_of_a_database_user_do_not_turn_the_email_into_a_name():
         "last_name": None,
         "picture": "https://s.gravatar.com/avatar/ada.png",
     }
+
+
+def social_core_token_response(signer) -> dict[str, object]:
+    """The shape of social-core's own auth0 test (tests/backends/test_auth0.py):
+    the token endpoint's answer, its ID token really signed."""
+    id_token = signer.sign(
+        {
+            "nickname": "foobar",
+            "email": "foobar@auth0.com",
+            "name": "John Doe",
+            "picture": "http://example.com/image.png",
+            "sub": "123456",
+            "iss": "https://foobar.auth0.com/",
+            "aud": "a-key",
+        }
+    )
+    return {
+        "access_token": "foobar",
+        "token_type": "bearer",
+        "expires_in": 86400,
+        "id_token": id_token,
+    }
+
+
+def test_details_of_an_unverified_token_response_are_a_structured_error(signer):
+    """Never the unverified ID token's claims, never a bare KeyError."""
+    with pytest.raises(AuthResponseError) as raised:
+        make_backend().get_user_details(social_core_token_response(signer))
+    assert (raised.value.code, raised.value.claim) == ("missing_claim", "sub")
+    assert "user_data" in raised.value.detail
 
 
 def test_details_of_a_social_user_use_given_and_family_name():

@@ -40,6 +40,7 @@ NOT_API = {
     "public through social_auth0.access",
     "urls": "a URLconf: included by path, its URL names are in the reference",
     "social_urls": "a URLconf: included by path, like social_django.urls",
+    "outbound": "the guard on every request to the tenant, used by the backend",
 }
 
 HEADING = re.compile(r"(social_auth0(?:\.\w+)*)$")

@@ -45,7 +45,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # settings, errors, the clock and the shared cache: the floor
     **{
         floor: (*FACES, *HELPERS, "jwt", "models", "signals")
-        for floor in ("conf", "errors", "clock", "cache")
+        for floor in ("conf", "errors", "clock", "cache", "outbound")
     },
 }
 

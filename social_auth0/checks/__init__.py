@@ -25,8 +25,8 @@ E080-E089,          ``login.py``: login parameters, organizations
 W080-W089
 E090                ``social_auth0.conf``: the app is installed (registered at
                     import: the backend can be imported before ``ready()``)
-W090-W094           ``switching.py``: settings of the integration a site
-                    switched from
+W090-W095           ``switching.py``: settings of the integration a site
+                    switched from (W095: its organization logins)
 E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 ==================  ==========================================================

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.urls import NoReverseMatch, reverse
-from requests.auth import AuthBase
 from social_core.exceptions import SocialAuthBaseException
 from social_core.utils import setting_name, url_add_parameters
 from social_django.utils import load_backend, load_strategy
@@ -40,7 +39,6 @@ from .lookup import resolve_setting
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-    from requests import PreparedRequest, Response
 
 Status = Literal["OK", "WARN", "FAIL"]
 
@@ -376,39 +374,12 @@ class Answer:
     page: str
 
 
-class _FirstAnswer(Exception):  # noqa: N818 (control flow, not an error)
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-
-
-class _StopAtFirstResponse(AuthBase):
-    """Hand the first response back instead of following its redirect.
-
-    ``backend.request`` always follows redirects; a response hook that raises
-    stops it before the login page (or this site's callback) is requested.
-    """
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.register_hook("response", self._stop)  # type: ignore[no-untyped-call]
-        return request
-
-    @staticmethod
-    def _stop(response: Response, **kwargs: Any) -> None:
-        body = response.raw.read(MAX_PAGE_BYTES, decode_content=True) or b""
-        page = body.decode(response.encoding or "utf-8", errors="replace")
-        raise _FirstAnswer(
-            Answer(response.status_code, response.headers.get("Location"), page)
-        )
-
-
 def first_answer(backend: Auth0OAuth2[Any], url: str) -> Answer:
-    """GET ``url`` through ``backend.request`` without following redirects."""
-    try:
-        response = backend.request(url, auth=_StopAtFirstResponse(), stage="begin")
-    except _FirstAnswer as first:
-        return first.answer
-    # Not reached: the hook runs for every response.
-    return Answer(response.status_code, response.headers.get("Location"), "")
+    """GET ``url`` through ``backend.request``; its first answer, not followed."""
+    response = backend.request(url, stage="begin", first_answer=True)
+    page = response.content[:MAX_PAGE_BYTES]
+    text = page.decode(response.encoding or "utf-8", errors="replace")
+    return Answer(response.status_code, response.headers.get("Location"), text)
 
 
 def authorize_verdict(answer: Answer, url: str, callback: str) -> Result:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 
-from .lookup import resolve_setting
+from .lookup import checked_backend, resolve_setting
 
 APP = "social_auth0"
 DJANGO_AUTH0_CONTEXT_PROCESSOR = "django_auth0.context_processors.auth0"
@@ -235,9 +235,56 @@ def _is_post_only_begin(login_url: str) -> bool:
     return False
 
 
+def check_organization_logins(
+    databases: list[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Rows social-core's auth0 backend wrote, and no organization allowed:
+    logins whose token carries ``org_id`` will be refused.
+
+    social-core's backend let a login through an Auth0 Organization in (it
+    checks no ``org_id``); ours refuses one until ``ORGANIZATION`` or
+    ``ALLOWED_ORGANIZATIONS`` says which are accepted. Its rows are known by
+    the plaintext access token social-core keeps in ``extra_data`` (ours never
+    does, and removes it at the user's next login). A database check, like
+    Django's own: run by ``migrate`` and ``check --database``.
+    """
+    organization, org_name = resolve_setting("ORGANIZATION")
+    allowed, allowed_name = resolve_setting("ALLOWED_ORGANIZATIONS")
+    if not databases or organization or allowed:
+        return []
+    provider = checked_backend()
+    if not any(_social_core_rows(alias, provider) for alias in databases):
+        return []
+    return [
+        checks.Warning(
+            f"Associations of provider {provider!r} written by social-core's "
+            f"auth0 backend exist, and neither {org_name} nor {allowed_name} is "
+            "set: a login through an Auth0 Organization (a token carrying "
+            "org_id), which social-core's backend let in, is refused.",
+            hint=f"If users log in through Organizations, set {allowed_name} to "
+            f"their ids or names (or '*' for any), or {org_name} for one.",
+            id="social_auth0.W095",
+        )
+    ]
+
+
+def _social_core_rows(alias: str, provider: str) -> bool:
+    from django.db import DatabaseError
+    from social_django.models import UserSocialAuth
+
+    rows = UserSocialAuth.objects.using(alias).filter(
+        provider=provider, extra_data__has_key="access_token"
+    )
+    try:
+        return rows.exists()
+    except DatabaseError:  # before social_django's tables are migrated
+        return False
+
+
 CHECKS = (
     check_seed_settings,
     check_seed_context_processor,
     check_scope,
     check_login_url,
+    check_organization_logins,
 )

@@ -207,11 +207,25 @@ def check_no_nonce(claims: Mapping[str, Any], kind: str) -> None:
         )
 
 
+def check_auth_time_not_future(
+    claims: Mapping[str, Any], *, leeway: float, now: float
+) -> None:
+    """``auth_time`` (when present) is not in the future beyond the leeway:
+    a login "at" a time to come would count as recent until then."""
+    if "auth_time" in claims and numeric_date(claims, "auth_time") > now + leeway:
+        raise TokenRejected(
+            "user authenticated in the future",
+            code="response_not_yet_valid",
+            claim="auth_time",
+        )
+
+
 def check_auth_time(
     claims: Mapping[str, Any], *, max_age: int, leeway: float, now: float
 ) -> None:
     """With ``max_age`` sent, ``auth_time`` is required and must be recent enough."""
     require_claims(claims, ("auth_time",))
+    check_auth_time_not_future(claims, leeway=leeway, now=now)
     if numeric_date(claims, "auth_time") + max_age + leeway < now:
         raise TokenRejected(
             f"user authenticated more than max_age={max_age}s ago",

@@ -22,6 +22,7 @@ from .claims import (
     check_api_audience,
     check_audience,
     check_auth_time,
+    check_auth_time_not_future,
     check_authorized_party,
     check_issuer,
     check_logout_event,
@@ -101,6 +102,7 @@ def verify_id_token(
         audiences = check_audience(claims, client_id)
         check_authorized_party(claims, client_id, several_audiences=len(audiences) > 1)
         check_times(claims, leeway=leeway, now=now)
+        check_auth_time_not_future(claims, leeway=leeway, now=now)
         check_subject(claims)
         if nonce_required:
             check_nonce(claims, nonce)

@@ -64,7 +64,8 @@ def is_recent(
     auth_time = record.get("auth_time") if record else None
     if not isinstance(auth_time, int) or isinstance(auth_time, bool):
         return False
-    return auth_time + max_age + leeway >= now
+    # A future auth_time (refused at verification) never counts as recent.
+    return now - max_age - leeway <= auth_time <= now + leeway
 
 
 def has_mfa(record: Mapping[str, Any] | None) -> bool:

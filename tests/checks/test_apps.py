@@ -146,8 +146,11 @@ CASES = [
     ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed
-    # (E090) needs the app missing: test_migration_checks runs real processes.
+    # (E090) needs the app missing: test_migration_checks runs real processes;
+    # switching.check_organization_logins (W095) is a database check:
+    # test_switching runs it through "manage.py check --database".
 ]
+DATABASE_CHECK = "checks.switching.check_organization_logins"
 # Registered when the backend is imported, not in ready(): without the app
 # installed, ready() never runs, and this check is the one that says so.
 AT_IMPORT = "conf.check_app_installed"
@@ -173,7 +176,11 @@ def test_the_cases_above_cover_every_registered_check():
         for check in checks.registry.registry.get_checks()
         if check.__module__.startswith("social_auth0.")
     }
-    assert registered - named == {"checks.api.check_drf_installed", AT_IMPORT}
+    assert registered - named == {
+        "checks.api.check_drf_installed",
+        AT_IMPORT,
+        DATABASE_CHECK,
+    }
     assert named <= registered
 
 

@@ -245,6 +245,75 @@ def test_installed_app_gives_no_e090():
     assert installed.check_app_installed() == []
 
 
+# Organizations after social-core's backend (W095) -------------------------------------
+
+W095 = checks.Warning(
+    "Associations of provider 'auth0' written by social-core's auth0 backend "
+    "exist, and neither SOCIAL_AUTH_AUTH0_ORGANIZATION nor "
+    "SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS is set: a login through an Auth0 "
+    "Organization (a token carrying org_id), which social-core's backend let in, "
+    "is refused.",
+    hint="If users log in through Organizations, set "
+    "SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS to their ids or names (or '*' for "
+    "any), or SOCIAL_AUTH_AUTH0_ORGANIZATION for one.",
+    id="social_auth0.W095",
+)
+
+
+def social_core_row(extra_data: dict[str, object]) -> None:
+    """An association as social-core's auth0 backend leaves it."""
+    from django.contrib.auth import get_user_model
+    from social_django.models import UserSocialAuth
+
+    user = get_user_model().objects.create(username="ada")
+    UserSocialAuth.objects.create(
+        user=user, provider="auth0", uid="auth0|ada", extra_data=extra_data
+    )
+
+
+SOCIAL_CORE_EXTRA_DATA = {
+    "auth_time": 1700000000,
+    "picture": "https://example.com/ada.png",
+    "access_token": "plaintext-access-token",
+    "token_type": "Bearer",
+}
+
+
+def database_check(**settings: object) -> list[checks.CheckMessage]:
+    """``manage.py check --database default``: the registered checks, with the DB."""
+    with override_settings(**settings):
+        found = checks.run_checks(tags=["social_auth0"], databases=["default"])
+    return [message for message in found if message.id == "social_auth0.W095"]
+
+
+@pytest.mark.django_db
+def test_social_core_rows_without_organizations_warn_at_check_database():
+    social_core_row(SOCIAL_CORE_EXTRA_DATA)
+    assert database_check() == [W095]
+    # Without the database (plain "manage.py check") it looks at no row.
+    assert migration_checks.check_organization_logins() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS": ["org_abc"]},
+        {"SOCIAL_AUTH_AUTH0_ALLOWED_ORGANIZATIONS": "*"},
+        {"SOCIAL_AUTH_AUTH0_ORGANIZATION": "org_abc"},
+    ],
+)
+def test_social_core_rows_with_an_organization_setting_are_fine(setting):
+    social_core_row(SOCIAL_CORE_EXTRA_DATA)
+    assert database_check(**setting) == []
+
+
+@pytest.mark.django_db
+def test_our_own_rows_do_not_warn():
+    social_core_row({"picture": "https://example.com/ada.png", "org_id": None})
+    assert database_check() == []
+
+
 # Backend listed, app not installed (E090), in real processes ------------------------
 
 SETTINGS = """

@@ -87,6 +87,30 @@ def test_login_creates_user_and_association(tenant):
     assert "access_token" not in social.extra_data
 
 
+TOKEN_FIELDS = ("access_token", "token_type", "expires_in", "id_token")
+SEEN: list[dict] = []
+
+
+def details_of_token_response(backend, response, details, *args, **kwargs):
+    """A pipeline step calling get_user_details with the token endpoint's
+    answer alone, as social-core's callers and tests do."""
+    token_response = {k: response[k] for k in TOKEN_FIELDS if k in response}
+    SEEN.append({"details": details, "again": backend.get_user_details(token_response)})
+
+
+def test_details_of_the_verified_token_response_are_the_claims(tenant, settings):
+    settings.SOCIAL_AUTH_PIPELINE = (
+        *PIPELINE[:1],
+        f"{__name__}.details_of_token_response",
+        *PIPELINE[1:],
+    )
+    SEEN.clear()
+    assert login(Client(), tenant)["Location"] == "/done/"
+    (seen,) = SEEN
+    assert seen["again"] == seen["details"]
+    assert seen["again"]["user_id"] == tenant.users["ada@example.com"].sub
+
+
 def test_social_user_gets_first_and_last_name(tenant):
     login(Client(), tenant, GRACE)
     user = get_user_model().objects.get()

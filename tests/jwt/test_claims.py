@@ -329,6 +329,17 @@ def test_max_age_accepts_recent_authentication(signer):
     assert verify(token, [signer], max_age=300)
 
 
+@pytest.mark.parametrize("max_age", [None, 300])
+def test_rejects_auth_time_in_the_future_beyond_leeway(signer, max_age):
+    token = signer.sign(id_token_claims(auth_time=int(NOW) + 61))
+    error = rejected(token, [signer], max_age=max_age)
+    assert (error.code, error.claim) == ("response_not_yet_valid", "auth_time")
+
+
+def test_accepts_auth_time_in_the_future_within_leeway(signer):
+    assert verify(signer.sign(id_token_claims(auth_time=int(NOW) + 59)), [signer])
+
+
 def test_max_age_rejects_non_numeric_auth_time(signer):
     token = signer.sign(id_token_claims(auth_time="recently"))
     error = rejected(token, [signer], max_age=300)

@@ -139,6 +139,19 @@ def test_old_login_steps_up_through_auth0_and_comes_back(tenant, clock):
     assert UserSocialAuth.objects.count() == 1
 
 
+def test_auth_time_in_the_future_never_counts_as_a_recent_login(tenant, clock, caplog):
+    """An ID token claiming the user authenticates an hour from now would
+    satisfy recent_login_required for that hour: it is refused at the callback."""
+    tenant.misbehave.id_token_claims = {"auth_time": int(clock.now) + 3600}
+    client = Client()
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        response = complete_login(client, tenant, ADA.email, ADA.password)
+    assert rejected(caplog, response) == ("response_not_yet_valid", "auth_time")
+    assert user_id(client) is None
+    clock.now += 1000
+    assert client.get("/recent/").status_code == 302
+
+
 def test_old_login_and_a_post_gets_403_not_a_redirect(tenant, clock):
     client = logged_in(tenant)
     clock.now += 1000
