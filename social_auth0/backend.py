@@ -680,21 +680,25 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         response: dict[str, Any],
         user: UserProtocol | None = None,
     ) -> Any:
-        """None, but refuse a row holding this ``uid`` under any other ``id_key``.
+        """None, but refuse a row holding this ``uid`` under an unknown ``id_key``.
 
         Whose ``uid`` a row keyed e.g. ``"nickname"`` holds is unknown (a value
         its user chose), so it is not migrated; without this refusal the login
         would create a user and then fail on the (provider, uid) unique
-        constraint: an IntegrityError (a 500) and an orphan user.
+        constraint: an IntegrityError (a 500) and an orphan user. A row under
+        ``id_key`` itself is no legacy row: a concurrent first login committed
+        it after ``social_user`` looked (the creating step continues as its user).
         """
         found = self.strategy.storage.user.get_social_auth(self.name, uid, id_key=None)
-        if found is None:
+        if found is None or found.id_key == id_key:
             return None
+        migrated = ["", *self.LEGACY_ID_KEYS]
         raise AuthAssociationError(
             self,
             f"association #{found.pk} holds this sub under id_key {found.id_key!r}, "
-            f"which is not {self.ID_KEY!r} nor one of {list(self.LEGACY_ID_KEYS)}; "
-            f"if its uid is this user's Auth0 sub, set its id_key to {self.ID_KEY!r}",
+            f"which is neither this backend's {id_key!r} nor one it migrates "
+            f"({', '.join(map(repr, migrated))}); if its uid is this user's "
+            f"Auth0 sub, set its id_key to {id_key!r}",
             code="identifier_migration_conflict",
             stage="pipeline",
         )

@@ -95,7 +95,12 @@ def test_row_under_an_unknown_id_key_is_refused_not_a_500(tenant, pipeline, capl
     old = existing_row(tenant, "nickname")
     message = refused(tenant, caplog)
     assert "identifier_migration_conflict" in message
-    assert "'nickname'" in message
+    # The sentence names the row's key, ours and the ones migrated, and
+    # never says a key is not itself.
+    assert (
+        f"association #{old.pk} holds this sub under id_key 'nickname', which is "
+        "neither this backend's 'user_id' nor one it migrates ('', 'id', 'sub')"
+    ) in message
     old.refresh_from_db()
     assert old.id_key == "nickname"
 
