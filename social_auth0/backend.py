@@ -689,18 +689,42 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         return roles_of(self, response) or []
 
     def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> Any:
-        """The ``sub`` claim, stored as ``user_id`` like social-core's backend."""
-        return self.get_user_id_from_sources(details)
+        """The identity of the ``sub`` claim at this tenant, stored under
+        ``user_id`` like social-core's backend (``identity_uid``)."""
+        return self.identity_uid(str(self.get_user_id_from_sources(details)))
+
+    def identity_uid(self, sub: str) -> str:
+        """The ``uid`` of (this tenant's issuer, ``sub``): the bare ``sub`` for
+        the tenant ``settings.py`` names, issuer-qualified for another one."""
+        return conf.identity_uid(self.tenant().issuer, sub, self.name)
+
+    def id_key(self) -> str:
+        """``user_id``: ``ID_KEY`` may only say so (a system check refuses
+        others: an Auth0 identity is its tenant and ``sub``, nothing else)."""
+        configured = self.setting("ID_KEY")
+        if configured not in (None, "", self.ID_KEY):
+            raise AuthConfigurationError(
+                self,
+                f"SOCIAL_AUTH_AUTH0_ID_KEY must be unset or {self.ID_KEY!r} "
+                f"(is {configured!r}): the uid is always the ID token's sub",
+                code="invalid_setting",
+                parameter="ID_KEY",
+                stage="pipeline",
+            )
+        return self.ID_KEY
 
     # Associations other integrations wrote ---------------------------------
 
     def get_user_id_for_key(
         self, details: dict[str, Any], response: dict[str, Any], id_key: str
     ) -> Any:
-        """The ``sub`` for ``ID_KEY`` and each of ``LEGACY_ID_KEYS`` (all held
-        it); a key configured in ``LEGACY_ID_KEYS`` reads the claim it names."""
+        """The identity's uid for ``ID_KEY`` and each of ``LEGACY_ID_KEYS`` (all
+        held the ``sub``; another tenant's is issuer-qualified, so a legacy row
+        of the ``settings.py`` tenant is never another tenant's); a key
+        configured in ``LEGACY_ID_KEYS`` reads the claim it names."""
         if id_key in (self.ID_KEY, *self.LEGACY_ID_KEYS):
-            return self.get_user_id_from_sources(details, response, id_key="user_id")
+            sub = self.get_user_id_from_sources(details, response, id_key="user_id")
+            return self.identity_uid(str(sub))
         return super().get_user_id_for_key(details, response, id_key)
 
     def allow_unverified_legacy_uid_migration(
@@ -728,21 +752,25 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         response: dict[str, Any],
         user: UserProtocol | None = None,
     ) -> Any:
-        """None, but refuse a row holding this ``uid`` under any other ``id_key``.
+        """None, but refuse a row holding this ``uid`` under an unknown ``id_key``.
 
         Whose ``uid`` a row keyed e.g. ``"nickname"`` holds is unknown (a value
         its user chose), so it is not migrated; without this refusal the login
         would create a user and then fail on the (provider, uid) unique
-        constraint: an IntegrityError (a 500) and an orphan user.
+        constraint: an IntegrityError (a 500) and an orphan user. A row under
+        ``id_key`` itself is no legacy row: a concurrent first login committed
+        it after ``social_user`` looked (the creating step continues as its user).
         """
         found = self.strategy.storage.user.get_social_auth(self.name, uid, id_key=None)
-        if found is None:
+        if found is None or found.id_key == id_key:
             return None
+        migrated = ["", *self.LEGACY_ID_KEYS]
         raise AuthAssociationError(
             self,
             f"association #{found.pk} holds this sub under id_key {found.id_key!r}, "
-            f"which is not {self.ID_KEY!r} nor one of {list(self.LEGACY_ID_KEYS)}; "
-            f"if its uid is this user's Auth0 sub, set its id_key to {self.ID_KEY!r}",
+            f"which is neither this backend's {id_key!r} nor one it migrates "
+            f"({', '.join(map(repr, migrated))}); if its uid is this user's "
+            f"Auth0 sub, set its id_key to {id_key!r}",
             code="identifier_migration_conflict",
             stage="pipeline",
         )

@@ -213,6 +213,7 @@ def _forget(**kwargs: Any) -> None:
     _memo.clear()
     _resolved.clear()
     _no_request_alias.clear()
+    _default_issuers.clear()
 
 
 def reads_django_settings(strategy_class: type) -> bool:
@@ -315,6 +316,47 @@ def django_setting(
         if value is not _UNSET:
             return value, candidate
     return default, preferred
+
+
+# Identities -------------------------------------------------------------------------
+
+_default_issuers: dict[str, str | None] = {}  # backend name -> settings.py's issuer
+
+
+def default_issuer(backend_name: str = BACKEND_NAME) -> str | None:
+    """The issuer of the tenant ``settings.py`` names (its ``DOMAIN``, read as
+    social-core reads it, whatever the strategy), or None without one."""
+    if backend_name not in _default_issuers:
+        domain, _ = django_setting("DOMAIN", backend_name=backend_name)
+        try:
+            _default_issuers[backend_name] = f"{normalize_domain(domain)}/"
+        except ValueError:
+            _default_issuers[backend_name] = None
+    return _default_issuers[backend_name]
+
+
+def identity_uid(issuer: str, sub: str, backend_name: str = BACKEND_NAME) -> str:
+    """The ``uid`` standing for the identity (``issuer``, ``sub``).
+
+    A ``sub`` is unique only within its tenant. The tenant ``settings.py``
+    names keeps the bare ``sub`` (what social-core's backend and every row
+    written before stored); any other tenant's identities (a per-site
+    strategy's) are qualified with their issuer, ``https://host/`` + ``sub``,
+    so another tenant's user with the same ``sub`` is another identity.
+    """
+    if not issuer:
+        raise ValueError("an identity needs its issuer")
+    return sub if issuer == default_issuer(backend_name) else f"{issuer}{sub}"
+
+
+def identity_issuer(uid: str, backend_name: str = BACKEND_NAME) -> str | None:
+    """The issuer of the identity stored as ``uid`` (``identity_uid``'s
+    inverse): a bare ``sub`` is the tenant ``settings.py`` names (None without
+    one). A ``sub`` never starts with a URL (``connection|id``)."""
+    scheme, separator, rest = uid.partition("://")
+    if separator and scheme in ("http", "https") and "/" in rest:
+        return f"{scheme}://{rest.partition('/')[0]}/"
+    return default_issuer(backend_name)
 
 
 def shared_cache_alias(request: HttpRequest | None = None) -> str:

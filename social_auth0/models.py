@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from . import conf
+
 
 class Auth0Session(models.Model):
     """One Django session opened by one Auth0 login.
@@ -20,7 +22,7 @@ class Auth0Session(models.Model):
     login_id = models.CharField(max_length=64, unique=True)
     # The tenant that opened the login (the ID token's ``iss``): a logout
     # token ends only its own tenant's sessions. Blank on rows recorded
-    # before issuers were, which any tenant's token may end.
+    # before issuers were: those of the tenant settings.py names (of_issuer).
     issuer = models.CharField(max_length=255, blank=True)
     sid = models.CharField(max_length=255, blank=True, db_index=True)
     sub = models.CharField(max_length=255, db_index=True)
@@ -42,6 +44,15 @@ class Auth0Session(models.Model):
         state = "revoked" if self.revoked_at else "active"
         return f"Auth0 session of {self.sub} ({state})"
 
+    @staticmethod
+    def of_issuer(issuer: str, backend_name: str = conf.BACKEND_NAME) -> models.Q:
+        """The rows of the logins ``issuer`` opened: a blank issuer (recorded
+        before issuers were) is the tenant ``settings.py`` names, whose
+        identities are the bare ``sub`` (``conf.identity_uid``)."""
+        if issuer and issuer == conf.default_issuer(backend_name):
+            return models.Q(issuer=issuer) | models.Q(issuer="")
+        return models.Q(issuer=issuer)
+
 
 class Auth0Token(models.Model):
     """The tokens one user holds for one API, encrypted (see user_tokens/store.py).
@@ -57,6 +68,8 @@ class Auth0Token(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     audience = models.CharField(max_length=255, blank=True)
+    # The identity the tokens are for: its association's uid, i.e. (issuer,
+    # sub) as conf.identity_uid writes it (the bare sub for settings.py's tenant).
     sub = models.CharField(max_length=255)
     access_token = models.TextField()
     refresh_token = models.TextField(blank=True)

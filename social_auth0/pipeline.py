@@ -28,6 +28,7 @@ from django.db import IntegrityError, models, router, transaction
 from social_core.exceptions import AuthAssociationError, AuthPolicyError
 from social_core.pipeline.user import create_user
 
+from . import conf
 from .backend import Auth0OAuth2
 from .login.fields import SKIP, fit_to_field, protected_fields, writable_field
 from .login.organizations import organization_groups
@@ -108,7 +109,12 @@ def associate_by_verified_email(
     if user is not None or email is None:
         return None
     storage = backend.strategy.storage.user
-    users = [u for u in _users_with_email(email) if _proven_owner(storage, u, email)]
+    tenant = _issuer_of(backend)
+    users = [
+        u
+        for u in _users_with_email(email)
+        if _proven_owner(storage, u, email, backend.name, tenant)
+    ]
     if len(users) > 1:
         raise AuthAssociationError(
             backend,
@@ -159,17 +165,33 @@ def _users_with_email(email: str) -> list[Any]:
     return [u for u in candidates if _same_address(getattr(u, field), email)]
 
 
-def _proven_owner(storage: Any, user: Any, email: str) -> bool:
-    """Whether every identity that opens ``user`` has proven ``email``.
+def _issuer_of(backend: BaseAuth[Any]) -> str | None:
+    """The tenant of an Auth0 login; None for other backends sharing the pipeline."""
+    return backend.tenant().issuer if isinstance(backend, Auth0OAuth2) else None
+
+
+def _proven_owner(
+    storage: Any, user: Any, email: str, provider: str, issuer: str | None
+) -> bool:
+    """Whether every identity that opens ``user`` has proven ``email``, and
+    none is of another tenant of this backend.
 
     Proven means its last login carried this address verified
     (``record_verified_email`` keeps it in ``extra_data``). An account with
     no identity at all is a local account of the site: its own. One with an
     identity that never proved the address (a squatter's unverified sign-up,
     an identity whose address changed, a row from before this rule, another
-    backend's identity) could be opened by someone else: never linked.
+    backend's identity) could be opened by someone else: never linked. Nor is
+    one another tenant's identity opens: what a tenant calls verified is its
+    own say (its admins can set ``email_verified``), not this tenant's.
     """
     for social in storage.get_social_auth_for_user(user):
+        if (
+            issuer is not None
+            and social.provider == provider
+            and conf.identity_issuer(social.uid, provider) != issuer
+        ):
+            return False
         data = social.extra_data if isinstance(social.extra_data, dict) else {}
         if not _same_address(data.get(_VERIFIED_EMAIL_KEY), email):
             return False

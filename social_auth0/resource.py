@@ -22,7 +22,8 @@ setting change):
   user was granted), ``"permissions"`` (RBAC's "Add Permissions in the
   Access Token") or ``"both"`` (either claim grants);
 * ``API_LINKED_USER``: ``True`` makes ``request.user`` the Django user linked
-  to ``sub`` through ``UserSocialAuth`` (one indexed query); no linked active
+  to the token's identity (issuer and ``sub``, ``conf.identity_uid``) through
+  ``UserSocialAuth`` (one indexed query); no linked active
   user is a 401. Default ``False``: a claims-only principal, no query;
 * ``API_REALM``: the ``realm`` of ``WWW-Authenticate`` (default ``"api"``).
 * ``API_ORGANIZATION_RULES``: ``True`` (default) applies the login's
@@ -283,20 +284,22 @@ class _ApiVerifier:
         """``request.user`` for these claims: a principal, or the linked user."""
         if not self.linked_user:
             return Auth0Principal(claims, self.granted_scopes(claims))
-        sub = claims["sub"]
+        # The identity is (issuer, sub): another tenant's user with the same
+        # sub is another identity (conf.identity_uid), never this one's user.
+        uid = conf.identity_uid(self.issuer, claims["sub"], self.backend.name)
         # One query on the (provider, uid) unique index, the user joined in.
         social = (
             self.backend.strategy.storage.user.objects.select_related("user")  # type: ignore[attr-defined]
-            .filter(provider=self.backend.name, uid=sub)
+            .filter(provider=self.backend.name, uid=uid)
             .first()
         )
         # Compared again in Python, as social_django does: a case-insensitive
         # collation must not link "auth0|ABC" to "auth0|abc".
-        user = social.user if social is not None and social.uid == sub else None
+        user = social.user if social is not None and social.uid == uid else None
         if user is None or not user.is_active:
             raise token_error(
                 self.backend,
-                "no active user is linked to the token's sub",
+                "no active user is linked to the token's issuer and sub",
                 code="invalid_claim",
                 claim="sub",
             )

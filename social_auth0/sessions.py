@@ -123,14 +123,20 @@ def forget_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> Non
     _mark_revoked([login["login_id"]])
 
 
-def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
+def end_sessions(
+    *,
+    issuer: str,
+    sid: str | None,
+    sub: str | None,
+    backend_name: str = conf.BACKEND_NAME,
+) -> int:
     """Revoke the sessions of an Auth0 session (or of a user) and delete the
     server-side ones. Returns how many Django sessions were ended.
 
-    Only logins of ``issuer`` (the logout token's tenant) end, and those
-    recorded before issuers were. With a ``sid`` only that tenant session's
-    logins end (and, when ``sub`` is given too, only if it matches); with only
-    ``sub``, every login of the user.
+    Only logins of ``issuer`` (the logout token's tenant) end, and, if it is
+    the tenant ``settings.py`` names, those recorded before issuers were. With
+    a ``sid`` only that tenant session's logins end (and, when ``sub`` is given
+    too, only if it matches); with only ``sub``, every login of the user.
     """
     if sid:
         matches = Q(sid=sid) & (Q(sub=sub) if sub else Q())
@@ -138,7 +144,7 @@ def end_sessions(*, issuer: str, sid: str | None, sub: str | None) -> int:
         matches = Q(sub=sub)
     else:
         return 0
-    matches &= Q(issuer=issuer) | Q(issuer="")
+    matches &= Auth0Session.of_issuer(issuer, backend_name)
     rows = list(
         Auth0Session.objects.filter(matches, revoked_at__isnull=True).values_list(
             "pk", "login_id", "session_key"

@@ -212,7 +212,10 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
         log_rejection(error, "back-channel logout")
         return _invalid_logout_token()
     ended = end_sessions(
-        issuer=claims["iss"], sid=claims.get("sid"), sub=claims.get("sub")
+        issuer=claims["iss"],
+        sid=claims.get("sid"),
+        sub=claims.get("sub"),
+        backend_name=backend.name,
     )
     backchannel_logout_sent.send(
         sender=type(backend),

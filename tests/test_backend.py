@@ -17,6 +17,7 @@ from social_core.exceptions import (
 )
 from social_django.utils import load_strategy
 
+from social_auth0 import conf
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.conf import normalize_domain
 
@@ -65,6 +66,32 @@ def test_normalizes_domain(domain, base):
 def test_refuses_malformed_domain(domain):
     with pytest.raises(ValueError):
         normalize_domain(domain)
+
+
+@pytest.mark.parametrize(
+    "issuer, sub, uid",
+    [
+        ("https://a.eu.auth0.com/", "auth0|abc", "auth0|abc"),  # settings.py's
+        ("https://b.eu.auth0.com/", "auth0|abc", "https://b.eu.auth0.com/auth0|abc"),
+        ("http://127.0.0.1:8000/", "samlp|x|y", "http://127.0.0.1:8000/samlp|x|y"),
+    ],
+)
+def test_an_identity_uid_is_the_sub_qualified_off_the_settings_tenant(
+    settings, issuer, sub, uid
+):
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = "a.eu.auth0.com"
+    assert conf.identity_uid(issuer, sub) == uid
+    assert conf.identity_issuer(uid) == issuer
+
+
+def test_without_a_settings_tenant_every_identity_uid_is_qualified(settings):
+    del settings.SOCIAL_AUTH_AUTH0_DOMAIN
+    settings.SOCIAL_AUTH_AUTH0_KEY = "changed"  # a change: the memo is dropped
+    uid = conf.identity_uid("https://a.eu.auth0.com/", "auth0|abc")
+    assert uid == "https://a.eu.auth0.com/auth0|abc"
+    assert conf.identity_issuer("auth0|abc") is None
+    with pytest.raises(ValueError, match="issuer"):
+        conf.identity_uid("", "auth0|abc")
 
 
 def test_urls_derive_from_domain():

@@ -1,7 +1,8 @@
 """System checks of the pipeline settings (ids social_auth0.E013-E015, E020-E029,
 W020-W029, E040, W040).
 
-``check_pipeline_settings`` checks their shape: ``CLAIM_FIELDS`` (E013),
+``check_pipeline_settings`` checks their shape: ``ID_KEY`` (E023),
+``CLAIM_FIELDS`` (E013),
 ``ROLES_TOKEN`` (E014), the role and group settings (E015).
 ``check_pipeline_setup`` checks what they meet: the user model, the configured
 pipeline, and settings that do nothing. ``apps.py`` registers ``CHECKS``.
@@ -25,11 +26,34 @@ UNSAFE_LINKING = "social_core.pipeline.social_auth.associate_by_email"
 LINKING = "social_auth0.pipeline.associate_by_verified_email"
 RECORD_EMAIL = "social_auth0.pipeline.record_verified_email"
 ROLE_SETTINGS = ("STAFF_ROLES", "SUPERUSER_ROLES", "GROUPS")
+ID_KEY = "user_id"  # Auth0OAuth2.ID_KEY (checks never import the backend)
 
 
 def check_pipeline_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """CLAIM_FIELDS name real user fields; role settings are well formed."""
-    return [*_check_claim_fields(), *_check_roles_token(), *_check_role_names()]
+    return [
+        *_check_id_key(),
+        *_check_claim_fields(),
+        *_check_roles_token(),
+        *_check_role_names(),
+    ]
+
+
+def _check_id_key() -> list[checks.CheckMessage]:
+    """ID_KEY is unset or "user_id": the uid is the identity (issuer, sub)."""
+    value, name = resolve_setting("ID_KEY")
+    if value in (None, "", ID_KEY):
+        return []
+    return [
+        checks.Error(
+            f"{name} is {value!r}: an Auth0 identity is stored under "
+            f"{ID_KEY!r}, its uid the ID token's sub (with the tenant's issuer "
+            "when it is not the tenant settings.py names); no other claim.",
+            hint=f"Remove {name} (or set it to {ID_KEY!r}). Rows stored under "
+            "'sub' or 'id' are migrated at their user's next login.",
+            id="social_auth0.E023",
+        )
+    ]
 
 
 def _check_claim_fields() -> list[checks.CheckMessage]:

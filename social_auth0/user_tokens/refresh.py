@@ -26,7 +26,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from .. import clock
+from .. import clock, conf
 from ..cache import RECENTLY_FAILED
 from ..errors import ReauthenticationRequired, log_rejection
 from ..errors import social_backend as base
@@ -284,7 +284,9 @@ def _verify_refreshed_id_token(
         return
     try:
         claims = backend.verify_refreshed_id_token(id_token)
-        if claims["sub"] != stored.sub:
+        # The stored sub is the identity's uid: (issuer, sub), conf.identity_uid.
+        identity = conf.identity_uid(claims["iss"], claims["sub"], backend.name)
+        if identity != stored.sub:
             raise AuthCredentialError(
                 base(backend),
                 "the refreshed ID token's sub is not the stored user's",

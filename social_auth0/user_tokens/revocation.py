@@ -12,9 +12,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
 from social_core.exceptions import SocialAuthBaseException
 
+from .. import conf
 from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
 from . import store as token_store
@@ -66,21 +66,21 @@ def on_backchannel_logout(
     **kwargs: Any,
 ) -> None:
     """``backchannel_logout`` receiver: the same for the users it names, of
-    the token's own tenant only (``issuer``, as ``sessions.end_sessions``)."""
+    the token's own tenant only: (``issuer``, ``sub``), or ``issuer``'s ``sid``
+    (as ``sessions.end_sessions``)."""
+    if not issuer:
+        return  # an identity is (issuer, sub): nothing to match without it
     if sub:
-        # Stored tokens carry no issuer: the user's identity at this backend
-        # (the tenant the logout token came from) must be this sub.
+        # Stored tokens hold their identity's uid: (issuer, sub), never sub alone.
         user_ids = set(
             Auth0Token.objects.filter(
-                sub=sub,
-                user__social_auth__provider=backend.name,
-                user__social_auth__uid=sub,
+                sub=conf.identity_uid(issuer, sub, backend.name)
             ).values_list("user_id", flat=True)
         )
     elif sid:
         user_ids = set(
             Auth0Session.objects.filter(
-                Q(issuer=issuer) | Q(issuer=""), sid=sid
+                Auth0Session.of_issuer(issuer, backend.name), sid=sid
             ).values_list("user_id", flat=True)
         )
     else:

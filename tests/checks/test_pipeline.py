@@ -1,5 +1,5 @@
 """System checks of the pipeline settings (pipeline_checks.py): the shapes
-E013-E015 and E020-E022/W020-W024/E040/W040, compared as whole messages."""
+E013-E015 and E020-E023/W020-W024/E040/W040, compared as whole messages."""
 
 from __future__ import annotations
 
@@ -37,6 +37,30 @@ def test_a_complete_configuration_gives_no_message(ours):
 
 def test_nothing_configured_gives_no_message():
     assert messages() == []
+
+
+# ID_KEY: E023 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["sub", "email", "https://example.com/uid"])
+def test_id_key_other_than_user_id(ours, value):
+    ours.SOCIAL_AUTH_AUTH0_ID_KEY = value
+    assert check_pipeline_settings() == [
+        checks.Error(
+            f"SOCIAL_AUTH_AUTH0_ID_KEY is {value!r}: an Auth0 identity is stored "
+            "under 'user_id', its uid the ID token's sub (with the tenant's issuer "
+            "when it is not the tenant settings.py names); no other claim.",
+            hint="Remove SOCIAL_AUTH_AUTH0_ID_KEY (or set it to 'user_id'). Rows "
+            "stored under 'sub' or 'id' are migrated at their user's next login.",
+            id="social_auth0.E023",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", ["user_id", ""])
+def test_id_key_user_id_or_blank_is_fine(ours, value):
+    ours.SOCIAL_AUTH_AUTH0_ID_KEY = value
+    assert check_pipeline_settings() == []
 
 
 # Shapes: E013, E014, E015 ----------------------------------------------------------

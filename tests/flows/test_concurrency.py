@@ -5,7 +5,9 @@ in a worker process configured for it, its logins in threads.
 
 * tests/support/concurrent_first_login.py: whole logins through the emulator, held
   inside the pipeline just before users are created, so every one of them
-  inserts the same username;
+  inserts the same username; or held in ``social_user`` until one of them
+  has committed, so the others' legacy-row lookup finds its row; or let loose
+  together (twenty, on PostgreSQL and Redis: the stampede);
 * tests/support/pg_race_worker.py: one login creates and commits first, then the
   others, having picked usernames of their own, insert their users and clash
   on the association (where social-core's steps leave orphan users).
@@ -23,10 +25,12 @@ SAME_USERNAME = SUPPORT / "concurrent_first_login.py"
 ORPHAN_USER = SUPPORT / "pg_race_worker.py"
 
 
-def run_worker(worker: Path, port: int, threads: int, pipeline: str) -> dict:
+def run_worker(
+    worker: Path, port: int, threads: int, pipeline: str, *hold: str
+) -> dict:
     """Run a race worker; its JSON summary (the last line it prints)."""
     done = subprocess.run(
-        [sys.executable, str(worker), str(port), str(threads), pipeline],
+        [sys.executable, str(worker), str(port), str(threads), pipeline, *hold],
         capture_output=True,
         text=True,
         timeout=300,
@@ -42,6 +46,37 @@ def test_simultaneous_first_logins_end_with_one_user_all_logged_in(postgres):
     assert len(results) == 16
     assert all(r.get("location") == "/done/" for r in results), results
     assert len({r["user"] for r in results}) == 1
+
+
+def assert_all_logged_in_as_one_user(summary: dict, threads: int) -> None:
+    assert summary["rejections"] == [], summary["rejections"]
+    assert (summary["users"], summary["associations"]) == (1, 1), summary
+    results = summary["results"]
+    assert len(results) == threads
+    assert all(r.get("location") == "/done/" for r in results), results
+    assert len({r["user"] for r in results}) == 1
+
+
+def test_first_logins_finding_the_first_ones_row_in_the_legacy_lookup(
+    postgres, redis_server
+):
+    """The PIPELINE's social_user looks for legacy rows (social-core's and the
+    backend's get_legacy_social_auth) after finding none under the current
+    key: a row another login committed in between is that login's, not a
+    legacy row; every login continues as its user (it was a 409
+    identifier_migration_conflict)."""
+    summary = run_worker(
+        SAME_USERNAME, postgres, 8, "social_auth0", "legacy", str(redis_server)
+    )
+    assert_all_logged_in_as_one_user(summary, 8)
+
+
+def test_a_stampede_of_twenty_first_logins_lets_all_in(postgres, redis_server):
+    """Twenty callbacks at once, free to interleave, on PostgreSQL and Redis."""
+    summary = run_worker(
+        SAME_USERNAME, postgres, 20, "social_auth0", "callback", str(redis_server)
+    )
+    assert_all_logged_in_as_one_user(summary, 20)
 
 
 def test_losers_roll_back_their_user_and_continue_as_the_winner(postgres):

@@ -120,7 +120,9 @@ def test_each_site_logs_in_at_its_own_tenant(two_sites, first):
             assert query["redirect_uri"] == [f"http://{host}/complete/auth0/"]
             assert response is not None and response["Location"] == "/done/"
             social = UserSocialAuth.objects.get(user__email=user.email)
-            assert social.uid == tenant.users[user.email].sub
+            # Neither site's tenant is settings.py's: issuer-qualified uids.
+            sub = tenant.users[user.email].sub
+            assert social.uid == f"{tenant.domain}/{sub}"
             assert client.session["_auth_user_id"] == str(social.user_id)
     assert get_user_model().objects.count() == 2
 

@@ -95,7 +95,12 @@ def test_row_under_an_unknown_id_key_is_refused_not_a_500(tenant, pipeline, capl
     old = existing_row(tenant, "nickname")
     message = refused(tenant, caplog)
     assert "identifier_migration_conflict" in message
-    assert "'nickname'" in message
+    # The sentence names the row's key, ours and the ones migrated, and
+    # never says a key is not itself.
+    assert (
+        f"association #{old.pk} holds this sub under id_key 'nickname', which is "
+        "neither this backend's 'user_id' nor one it migrates ('', 'id', 'sub')"
+    ) in message
     old.refresh_from_db()
     assert old.id_key == "nickname"
 
@@ -107,3 +112,24 @@ def test_site_can_switch_migration_off(tenant, pipeline, settings, caplog, id_ke
     assert "identifier_migration_conflict" in refused(tenant, caplog)
     old.refresh_from_db()
     assert old.id_key == id_key
+
+
+def test_id_key_other_than_user_id_is_refused_naming_the_setting(
+    tenant, pipeline, settings, caplog
+):
+    """A site that ran social-core's backend with ``ID_KEY = "sub"``: the
+    login is refused with the setting's name (E023 says so at startup), never
+    a bare missing_claim; with "user_id" (or none) the row migrates."""
+    settings.SOCIAL_AUTH_AUTH0_ID_KEY = "sub"
+    old = existing_row(tenant, "sub")
+    message = refused(tenant, caplog)
+    assert "AuthConfigurationError invalid_setting" in message
+    assert "parameter=ID_KEY" in message
+    assert "SOCIAL_AUTH_AUTH0_ID_KEY must be unset or 'user_id' (is 'sub')" in message
+
+    settings.SOCIAL_AUTH_AUTH0_ID_KEY = "user_id"  # (or unset)
+    client = Client()
+    assert login(client, tenant)["Location"] == "/done/"
+    assert client.session["_auth_user_id"] == str(old.user_id)
+    old.refresh_from_db()
+    assert old.id_key == "user_id"

@@ -4,11 +4,25 @@ Run in its own process, because it needs Django configured for PostgreSQL (a
 real database with concurrent writers, unlike SQLite). Prints a JSON summary.
 
     python tests/support/concurrent_first_login.py PORT THREADS PIPELINE
+        [HOLD [REDIS_PORT]]     (one command line)
+
+HOLD says where the logins meet:
+
+* ``create`` (default): all of them just before users are created, having
+  found no user and no association: every one inserts the same username;
+* ``legacy``: all of them inside ``social_user``, having found no association
+  under the current key; one goes on and commits its user and association,
+  and only then do the others look for legacy rows (where the winner's row is);
+* ``callback``: all of them as their callback's pipeline starts, then a free
+  race (the stampede: which interleaving happens is up to the scheduler).
+
+With REDIS_PORT the cache (and so the sessions and the shared cache) is Redis.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -31,12 +45,49 @@ def wait_for_all(*args: object, **kwargs: object) -> None:
             pass
 
 
-def configure(port: str) -> None:
+# HOLD = "legacy": the login elected to go first, and when it has committed.
+WINNER = threading.local()
+WINNER_DONE = threading.Event()
+
+
+def first_committed(*args: object, **kwargs: object) -> None:
+    """Pipeline step after the association is created: release the others."""
+    if getattr(WINNER, "elected", False):
+        WINNER_DONE.set()
+
+
+def hold_legacy_lookup() -> None:
+    """Wrap social-core's legacy lookup (``social_user`` calls it when no row
+    holds the uid under the current key): the logins meet there, one is
+    elected and goes on; the others look only once its rows are committed."""
+    from social_core.pipeline import social_auth
+
+    lookup = social_auth._legacy_social_auth
+
+    def held(*args: object, **kwargs: object) -> object:
+        assert BARRIER is not None
+        WINNER.elected = BARRIER.wait(timeout=20) == 0
+        if not WINNER.elected and not WINNER_DONE.wait(timeout=20):
+            raise TimeoutError("the first login never committed")
+        return lookup(*args, **kwargs)
+
+    social_auth._legacy_social_auth = held
+
+
+def configure(port: str, redis_port: str | None = None) -> None:
     from django.conf import settings
 
     from tests.support.postgres_server import database
 
     settings.DATABASES = {"default": database(port)}
+    if redis_port:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{redis_port}/0",
+            }
+        }
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     import django
 
     django.setup()
@@ -45,23 +96,58 @@ def configure(port: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def main(port: str, threads: int, pipeline: str) -> None:
-    configure(port)
+class Rejections(logging.Handler):
+    """Collects the rejected logins' log lines (errors.log_rejection)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def pipeline_for(pipeline: str, hold: str) -> tuple[str, ...]:
+    """The pipeline (ours or social-core's default) with the hold's steps."""
+    from social_core.pipeline import DEFAULT_AUTH_PIPELINE
+
+    from social_auth0.pipeline import PIPELINE
+
+    me = "tests.support.concurrent_first_login"
+    steps = list(PIPELINE if pipeline == "social_auth0" else DEFAULT_AUTH_PIPELINE)
+    if hold == "create":
+        create_step = next(i for i, step in enumerate(steps) if "create_user" in step)
+        steps.insert(create_step, f"{me}.wait_for_all")
+    elif hold == "callback":
+        steps.insert(0, f"{me}.wait_for_all")
+    else:
+        created = next(
+            i
+            for i, step in enumerate(steps)
+            if step.endswith(("associate_user", "create_user_and_association"))
+        )
+        steps.insert(created + 1, f"{me}.first_committed")
+    return tuple(steps)
+
+
+def main(
+    port: str, threads: int, pipeline: str, hold: str, redis_port: str | None
+) -> None:
+    configure(port, redis_port)
     import requests
     from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
     import tests.support.concurrent_first_login as this  # the module pipelines import
-    from social_auth0.pipeline import PIPELINE
     from social_auth0.testing import Auth0Tenant, TenantUser, browser
 
-    steps = list(PIPELINE if pipeline == "social_auth0" else DEFAULT_AUTH_PIPELINE)
-    create_step = next(i for i, step in enumerate(steps) if "create_user" in step)
-    steps.insert(create_step, "tests.support.concurrent_first_login.wait_for_all")
-    settings.SOCIAL_AUTH_PIPELINE = tuple(steps)
+    settings.SOCIAL_AUTH_PIPELINE = pipeline_for(pipeline, hold)
     this.BARRIER = threading.Barrier(threads)
+    if hold == "legacy":
+        this.hold_legacy_lookup()
+    rejections = Rejections()
+    logging.getLogger("social_auth0.backend").addHandler(rejections)
     from django.contrib.auth import get_user_model
     from social_django.models import UserSocialAuth
 
@@ -113,6 +199,7 @@ def main(port: str, threads: int, pipeline: str) -> None:
                 "users": get_user_model().objects.count(),
                 "associations": UserSocialAuth.objects.count(),
                 "results": results,
+                "rejections": rejections.lines,
             }
         )
         + "\n"
@@ -120,4 +207,6 @@ def main(port: str, threads: int, pipeline: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    port, threads, pipeline, *rest = sys.argv[1:]
+    hold = rest[0] if rest else "create"
+    main(port, int(threads), pipeline, hold, rest[1] if len(rest) > 1 else None)
