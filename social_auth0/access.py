@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from requests.auth import AuthBase
 
-from . import conf
 from .backend import backend_for
 from .errors import ReauthenticationRequired
 from .login.record import TOKEN_STAMP, login_record
@@ -74,13 +73,17 @@ def on_logout(
     stored before logins were stamped go with any logout of their user. Only
     with ``STORE_TOKENS``: a logout costs no query on a site that stores none.
     """
-    # The site's own setting (a per-site strategy), even for a bare request.
-    if user is None or not conf.setting("STORE_TOKENS", False, request=request):
+    if user is None:
+        return
+    # The site's own setting, asked of the backend the login asked (a per-site
+    # strategy or backend), even for a bare request.
+    backend = backend_for(request)
+    if not backend.setting("STORE_TOKENS", False):
         return
     record = login_record(request) if request is not None else None
     stamp = str((record or {}).get(TOKEN_STAMP) or "")
     if Auth0Token.objects.filter(user_id=user.pk, login_stamp=stamp).exists():
-        revoke_login_tokens(backend_for(request), user.pk, stamp)
+        revoke_login_tokens(backend, user.pk, stamp)
 
 
 def on_user_delete(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import social_core.backends.utils
 import social_django.utils
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
@@ -431,3 +432,46 @@ def test_the_api_answers_with_the_sites_own_settings(
     assert accepted.status_code == 200, accepted.content
     assert 'realm="site-a"' in refused_at_a["WWW-Authenticate"]
     assert 'realm="site-a"' not in refused_at_main["WWW-Authenticate"]
+
+
+class SiteBackend(Auth0OAuth2):
+    """A per-site backend (rather than a strategy): the request's site first."""
+
+    def setting(self, name, default=None):
+        request = getattr(self.strategy, "request", None)
+        site = SITES.get(request.get_host()) if request is not None else None
+        if site and f"SOCIAL_AUTH_AUTH0_{name}" in site:
+            return site[f"SOCIAL_AUTH_AUTH0_{name}"]
+        return super().setting(name, default)
+
+
+def test_logout_honours_a_per_site_backends_store_tokens(
+    tenants, settings, monkeypatch
+):
+    """The login stored the tokens because the site's backend said so; the
+    logout asks the same backend, not Django's settings."""
+    a, b = tenants
+    monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.AUTHENTICATION_BACKENDS = [
+        f"{__name__}.SiteBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    app = next(iter(a.applications.values()))
+    SITES["site-a.test"] = {
+        "SOCIAL_AUTH_AUTH0_DOMAIN": a.domain,
+        "SOCIAL_AUTH_AUTH0_KEY": app.client_id,
+        "SOCIAL_AUTH_AUTH0_SECRET": app.client_secret,
+    }
+    store_tokens_at("site-a.test")
+    a.clear_requests()
+    try:
+        client, authorize, response = login_at("site-a.test", a, ADA)
+        assert response is not None and response["Location"] == "/done/", authorize
+        refresh_token = refresh_token_of(ADA.email)
+        assert client.post("/auth0/logout/").status_code == 302
+    finally:
+        SITES.clear()
+    assert revokes(a, b) == (1, 0)
+    assert a.state.refresh_token_state(refresh_token) == "revoked"
+    assert not Auth0Token.objects.exists()
