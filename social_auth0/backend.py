@@ -832,6 +832,9 @@ def _reads_settings_as_declared(cls: type) -> bool:
     return found
 
 
+_HOST_KEYS = frozenset({"HTTP_HOST", "SERVER_NAME", "HTTP_X_FORWARDED_HOST"})
+
+
 def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:
     """The ``auth0`` backend for ``request``'s strategy (settings read through
     it), with or without a session; None: the deployment's default settings.
@@ -843,7 +846,10 @@ def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:
     from django.core.exceptions import ImproperlyConfigured
     from social_django.utils import load_backend
 
-    # A request without a session (a task's, a signal's) still names its site.
+    # A request without a session (a task's, a signal's) still names its site;
+    # one naming no host (Client.logout()'s bare HttpRequest) names none.
+    if request is not None and not _HOST_KEYS.intersection(request.META):
+        request = None
     strategy = conf.strategy_for(request)
     try:
         backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]

@@ -207,6 +207,16 @@ def test_logging_out_the_login_that_stored_the_tokens_still_revokes_them(
     assert not Auth0Token.objects.exists()
 
 
+def test_a_logout_without_a_host_revokes_with_the_default_settings(tenant):
+    client = login(tenant)
+    current = refresh_token_of(ada())
+
+    client.logout()  # Django's test client: a bare HttpRequest, no host
+
+    assert tenant.state.refresh_token_state(current) == "revoked"
+    assert not Auth0Token.objects.exists()
+
+
 # -- social-core's own refresh ---------------------------------------------------
 
 
