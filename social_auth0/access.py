@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from requests.auth import AuthBase
 
-from . import conf
 from .backend import backend_for
 from .errors import ReauthenticationRequired
+from .login.record import TOKEN_STAMP, login_record
 from .models import Auth0Token
 from .user_tokens.refresh import MIN_TTL, access_token_for
-from .user_tokens.revocation import revoke_tokens
+from .user_tokens.revocation import revoke_login_tokens, revoke_refresh_tokens
+from .user_tokens.store import refresh_tokens_of
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -39,10 +41,9 @@ def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
         raise ReauthenticationRequired(
             None, "the request has no logged-in user", stage="refresh"
         )
-    # The request picks the strategy (a per-site strategy: that site's tenant);
-    # one without a session (built for a task, say) gets the default settings.
-    bound = request if hasattr(request, "session") else None
-    return access_token_for(backend_for(bound), user, min_ttl=min_ttl)
+    # The request picks the strategy (a per-site strategy: that site's tenant
+    # and AUDIENCE), also one without a session (built for a task, say).
+    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
 
 
 class BearerAuth(AuthBase):
@@ -64,13 +65,38 @@ class BearerAuth(AuthBase):
 def on_logout(
     sender: Any, request: HttpRequest | None, user: Any = None, **kwargs: Any
 ) -> None:
-    """``user_logged_out`` receiver: revoke and delete the user's stored tokens.
+    """``user_logged_out`` receiver: revoke and delete the stored tokens this
+    session's login stored (its record's ``token_stamp``).
 
-    Only with ``STORE_TOKENS``: a logout (a replayed revoked cookie's too)
-    costs no query on a site that stores none.
+    Tokens a newer login stored (another device's) stay: an older session
+    (a replayed, long logged-out signed cookie too) never touches them. Rows
+    stored before logins were stamped go with any logout of their user. Only
+    with ``STORE_TOKENS``: a logout costs no query on a site that stores none.
     """
-    # The site's own setting (a per-site strategy), even for a bare request.
-    if user is None or not conf.setting("STORE_TOKENS", False, request=request):
+    if user is None:
         return
-    if Auth0Token.objects.filter(user_id=user.pk).exists():
-        revoke_tokens(backend_for(request), [user.pk])
+    # The site's own setting, asked of the backend the login asked (a per-site
+    # strategy or backend), even for a bare request.
+    backend = backend_for(request)
+    if not backend.setting("STORE_TOKENS", False):
+        return
+    record = login_record(request) if request is not None else None
+    stamp = str((record or {}).get(TOKEN_STAMP) or "")
+    if Auth0Token.objects.filter(user_id=user.pk, login_stamp=stamp).exists():
+        revoke_login_tokens(backend, user.pk, stamp)
+
+
+def on_user_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``pre_delete`` receiver of the user model: once the delete is committed
+    (its ``Auth0Token`` rows go with it), revoke its refresh tokens at Auth0.
+
+    Best effort: a failure is logged (``revoke_refresh_tokens``) and never
+    stops the delete. No request: the deployment's default settings say which
+    tenant (a per-site tenant's tokens are refused there, and logged).
+    """
+    tokens = refresh_tokens_of(instance.pk)
+    if tokens:
+        transaction.on_commit(
+            lambda: revoke_refresh_tokens(backend_for(None), tokens),
+            using=kwargs.get("using"),
+        )

@@ -10,9 +10,11 @@ class SocialAuth0Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import pre_delete
 
-        from .access import on_logout
+        from .access import on_logout, on_user_delete
         from .checks import ALL, DEPLOY
         from .sessions import forget_login, record_login
         from .signals import backchannel_logout, login_tokens
@@ -26,6 +28,11 @@ class SocialAuth0Config(AppConfig):
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")
         user_logged_out.connect(on_logout, dispatch_uid="social_auth0.revoke_tokens")
+        pre_delete.connect(
+            on_user_delete,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="social_auth0.revoke_deleted_users_tokens",
+        )
         login_tokens.connect(on_login_tokens, dispatch_uid="social_auth0.store_tokens")
         backchannel_logout.connect(
             on_backchannel_logout, dispatch_uid="social_auth0.revoke_backchannel"

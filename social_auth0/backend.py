@@ -790,9 +790,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         (``user_tokens/``); plaintext ones an older backend left here are removed.
         Empty (nothing to save) when the association holds it all already.
         """
+        if isinstance(response, _StoredTokensRefresh):  # social.refresh_token()
+            return self.refresh_stored_tokens(user)
         data = BaseAuth.extra_data(self, user, uid, response, details, pipeline_kwargs)
         for name in _TOKEN_FIELDS:  # GET_ALL_EXTRA_DATA would copy them too
             data.pop(name, None)
+        # Names this login in its session record and on its stored tokens:
+        # only this login's logout revokes them, never an older session's.
+        stamp = secrets.token_urlsafe(24)
+        if not login_record.add_to_pending(
+            self.strategy, **{login_record.TOKEN_STAMP: stamp}
+        ):
+            stamp = ""
         login_tokens.send(
             sender=type(self),
             backend=self,
@@ -800,11 +809,60 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             uid=uid,
             response=response,
             social=pipeline_kwargs.get("social"),
+            stamp=stamp,
         )
         social = pipeline_kwargs.get("social")
         if social is not None and self.already_stored(social.extra_data, data):
             return {}  # social-core's set_extra_data then saves nothing
         return data
+
+    # Stored tokens (STORE_TOKENS) ------------------------------------------
+
+    def disconnect(self, *args: Any, **kwargs: Any) -> Any:
+        """social-core's disconnect; then the stored tokens of each identity
+        it removed are deleted and their refresh tokens revoked (this site's
+        tenant), so nothing keeps working for an identity that is gone."""
+        out = super().disconnect(*args, **kwargs)
+        if isinstance(out, dict):  # the pipeline ran to its end
+            from .user_tokens.revocation import revoke_identity_tokens
+
+            for entry in out.get("entries") or ():
+                revoke_identity_tokens(self, entry.user_id, entry.uid)
+        return out
+
+    def get_refresh_token(self, extra_data: dict[str, Any]) -> str | None:
+        """``social.refresh_token(strategy)``: tokens are not in ``extra_data``.
+
+        With ``STORE_TOKENS`` the stored tokens are refreshed (single-flight,
+        when they have less than ``MIN_TTL`` left: ``refresh_stored_tokens``);
+        without it there is nothing to refresh, which is an error, not a no-op.
+        """
+        if not self.setting("STORE_TOKENS", False):
+            raise AuthConfigurationError(
+                self,
+                "social.refresh_token() has no tokens to refresh: social_auth0 "
+                "keeps none in extra_data. Set SOCIAL_AUTH_AUTH0_STORE_TOKENS "
+                "and use social_auth0.access.get_access_token(request)",
+                code="missing_setting",
+                parameter="STORE_TOKENS",
+                stage="refresh",
+            )
+        return _STORED_TOKENS
+
+    def refresh_token(self, token: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """Exchange ``token`` at the token endpoint (social-core's), or stand
+        for the stored tokens' refresh (``get_refresh_token``)."""
+        if token is _STORED_TOKENS:
+            return _StoredTokensRefresh()
+        return super().refresh_token(token, *args, **kwargs)
+
+    def refresh_stored_tokens(self, user: Any) -> dict[str, Any]:
+        """Make ``user``'s stored access token fresh, as ``get_access_token``
+        does; nothing for ``extra_data``."""
+        from .user_tokens.refresh import access_token_for
+
+        access_token_for(self, user)
+        return {}
 
     def already_stored(self, stored: object, data: dict[str, Any]) -> bool:
         """Whether ``stored`` holds ``data`` already, its ``auth_time`` younger
@@ -824,6 +882,18 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         )
 
 
+class _StoredTokensMarker(str):
+    """``get_refresh_token``'s answer with STORE_TOKENS: not a token."""
+
+    __slots__ = ()
+
+
+class _StoredTokensRefresh(dict[str, Any]):
+    """``refresh_token``'s answer to the marker: ``extra_data`` refreshes."""
+
+
+_STORED_TOKENS = _StoredTokensMarker("social_auth0:stored-tokens")
+
 _declared: dict[type, bool] = {}  # backend class -> reads settings as declared
 
 
@@ -838,17 +908,25 @@ def _reads_settings_as_declared(cls: type) -> bool:
     return found
 
 
+_HOST_KEYS = frozenset({"HTTP_HOST", "SERVER_NAME", "HTTP_X_FORWARDED_HOST"})
+
+
 def backend_for(request: HttpRequest | None) -> Auth0OAuth2[Any]:
-    """The ``auth0`` backend for ``request``'s strategy (settings read through it).
+    """The ``auth0`` backend for ``request``'s strategy (settings read through
+    it), with or without a session; None: the deployment's default settings.
 
     An API-only site need not list the backend for logins: then a plain
     ``Auth0OAuth2`` reads the same settings. Another backend named ``auth0``
     (social-core's built-in) is a configuration error, never used as ours.
     """
     from django.core.exceptions import ImproperlyConfigured
-    from social_django.utils import load_backend, load_strategy
+    from social_django.utils import load_backend
 
-    strategy = load_strategy(request)  # type: ignore[no-untyped-call]
+    # A request without a session (a task's, a signal's) still names its site;
+    # one naming no host (Client.logout()'s bare HttpRequest) names none.
+    if request is not None and not _HOST_KEYS.intersection(request.META):
+        request = None
+    strategy = conf.strategy_for(request)
     try:
         backend = load_backend(strategy, Auth0OAuth2.name, None)  # type: ignore[no-untyped-call]
     except AuthConfigurationError as error:

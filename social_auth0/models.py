@@ -79,6 +79,10 @@ class Auth0Token(models.Model):
     # takes over knows it is retrying a refresh token whose answer was lost.
     exchange_started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A random name of the login that stored these tokens, kept in that
+    # login's session record too: only its logout revokes them, never an
+    # older session's (a replayed signed cookie). Blank on rows stored before.
+    login_stamp = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "Auth0 token"

@@ -1,7 +1,8 @@
 """The one record, in the Django session, of what the Auth0 login behind it
 proved: who (``sub``), in which Auth0 session (``sid``, ``iss``), when
-(``auth_time``), how (``amr``/``acr``, MFA), for which organization, and the
-``login_id`` of its ``Auth0Session`` row (back-channel logout).
+(``auth_time``), how (``amr``/``acr``, MFA), for which organization, the
+``login_id`` of its ``Auth0Session`` row (back-channel logout) and the
+``token_stamp`` its stored tokens carry (only this login's logout revokes them).
 
 The callback leaves the verified values pending (``PENDING_KEY``); they become
 the session's only once the login has completed: at ``user_logged_in`` for a
@@ -30,6 +31,8 @@ PENDING_KEY = "_social_auth0_login_pending"
 # since deleted), which would lose it, and with it the back-channel record.
 PENDING_ATTRIBUTE = "_social_auth0_pending_login"
 MFA = "mfa"  # the amr value Auth0 sets after a second factor
+# The record's name for the stamp the login's stored tokens carry.
+TOKEN_STAMP = "token_stamp"  # noqa: S105 (a name)
 # What a step-up keeps from the record it refreshes: the Auth0 session and the
 # row back-channel logout finds it by.
 SESSION_FIELDS = ("sid", "iss", "login_id")
@@ -113,6 +116,18 @@ def leave_pending(strategy: BaseStrategy[Any], record: dict[str, Any]) -> None:
     request = getattr(strategy, "request", None)
     if request is not None:
         request.__dict__[PENDING_ATTRIBUTE] = record
+
+
+def add_to_pending(strategy: BaseStrategy[Any], **values: Any) -> bool:
+    """Add ``values`` to the login's pending record; False if there is none."""
+    request = getattr(strategy, "request", None)
+    record = getattr(request, "__dict__", {}).get(PENDING_ATTRIBUTE)
+    if record is None:
+        record = strategy.session_get(PENDING_KEY)
+    if not isinstance(record, dict):
+        return False
+    leave_pending(strategy, {**record, **values})
+    return True
 
 
 def take_pending(request: HttpRequest | None) -> dict[str, Any] | None:

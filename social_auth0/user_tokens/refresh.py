@@ -307,7 +307,11 @@ def _verify_refreshed_id_token(
 
 
 def store_login_tokens(
-    backend: TokenBackend, user: Any, uid: str, response: dict[str, Any]
+    backend: TokenBackend,
+    user: Any,
+    uid: str,
+    response: dict[str, Any],
+    stamp: str = "",
 ) -> None:
     """Keep a login's access and refresh tokens, encrypted (``STORE_TOKENS``)."""
     if not isinstance(response.get("access_token"), str):
@@ -319,6 +323,7 @@ def store_login_tokens(
         response=response,
         sent_at=clock.current_time(),
         leeway=backend.leeway(),
+        stamp=stamp,
     )
     if replaced:
         # Nobody can use the previous login's refresh token any more: a live
@@ -335,13 +340,15 @@ def on_login_tokens(
     uid: str,
     response: dict[str, Any],
     social: Any = None,
+    stamp: str = "",
     **kwargs: Any,
 ) -> None:
     """``login_tokens`` receiver: no plaintext token stays on the association;
-    with ``STORE_TOKENS`` the login's tokens are kept, encrypted."""
+    with ``STORE_TOKENS`` the login's tokens are kept, encrypted, under the
+    login's ``stamp``."""
     scrub_extra_data(social)
     if backend.setting("STORE_TOKENS", False) and user is not None:
-        store_login_tokens(backend, user, uid, response)
+        store_login_tokens(backend, user, uid, response, stamp)
 
 
 def scrub_extra_data(social: Any) -> None:

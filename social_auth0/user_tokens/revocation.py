@@ -1,4 +1,5 @@
-"""Revoking the stored refresh tokens at logout (ours and back-channel).
+"""Revoking the stored refresh tokens: at logout (ours and back-channel), when
+an identity is disconnected and when its user is deleted.
 
 The stored tokens are deleted first; then each refresh token is revoked at
 Auth0's ``/oauth/revoke`` (which revokes its whole rotation family). A failed
@@ -36,6 +37,22 @@ def revoke_tokens(backend: TokenBackend, user_ids: Iterable[Any]) -> int:
     Returns how many refresh tokens Auth0 confirmed revoked.
     """
     return revoke_refresh_tokens(backend, token_store.take_refresh_tokens(user_ids))
+
+
+def revoke_identity_tokens(backend: TokenBackend, user_id: Any, sub: str) -> int:
+    """Delete the tokens one identity (``sub``) of a user stored, and revoke
+    its refresh token (the identity was disconnected)."""
+    return revoke_refresh_tokens(
+        backend, token_store.take_refresh_tokens([user_id], sub=sub)
+    )
+
+
+def revoke_login_tokens(backend: TokenBackend, user_id: Any, stamp: str) -> int:
+    """Delete the user's tokens the login ``stamp`` stored (a newer login's
+    stay), and revoke their refresh tokens (that login's logout)."""
+    return revoke_refresh_tokens(
+        backend, token_store.take_refresh_tokens([user_id], stamp=stamp)
+    )
 
 
 def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:

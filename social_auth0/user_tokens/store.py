@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.encoding import force_bytes
 
 from ..models import Auth0Token
@@ -57,7 +57,12 @@ def _cipher(keys: tuple[bytes, ...]) -> MultiFernet:
 
 
 def cipher() -> MultiFernet:
-    """The token cipher for the current settings (read at call time)."""
+    """The token cipher for the current settings (read at call time).
+
+    Deployment-wide, never per site: ``Auth0Token`` is one table, and every
+    site (a login at two sites, a disconnect, a back-channel logout, a user
+    deletion without a request) must open the rows any site stored.
+    """
     # The literal name (KEYS_SETTING): the settings reference test reads it.
     configured = getattr(settings, "SOCIAL_AUTH_AUTH0_TOKEN_ENCRYPTION_KEYS", None)
     if configured:
@@ -188,14 +193,20 @@ def save_login(
     response: Mapping[str, Any],
     sent_at: float,
     leeway: int,
+    stamp: str = "",
 ) -> str | None:
     """Store a login's tokens, replacing any earlier set of this user and API.
 
     Returns the refresh token replaced (for revocation), if any. A login
     without a refresh token (no ``offline_access``) clears the stored one: it
-    belongs to an older grant.
+    belongs to an older grant. ``stamp`` names the login (its session record
+    holds it too): only that login's logout may revoke these tokens.
     """
-    fields: dict[str, Any] = {"refresh_token": "", "exchange_started_at": None}
+    fields: dict[str, Any] = {
+        "refresh_token": "",
+        "exchange_started_at": None,
+        "login_stamp": stamp,
+    }
     fields.update(_encrypted_fields(response, sent_at=sent_at, leeway=leeway))
     rows = Auth0Token.objects.filter(user=user, audience=audience)
     previous = rows.values_list("refresh_token", flat=True).first()
@@ -256,14 +267,30 @@ def drop(stored: StoredTokens) -> None:
     Auth0Token.objects.filter(pk=stored.pk, version=stored.version).delete()
 
 
-def take_refresh_tokens(user_ids: Iterable[Any]) -> list[str]:
-    """Delete every stored token of these users; their refresh tokens, to revoke."""
+def take_refresh_tokens(
+    user_ids: Iterable[Any], *, sub: str | None = None, stamp: str | None = None
+) -> list[str]:
+    """Delete every stored token of these users (only of the identity ``sub``,
+    only those the login ``stamp`` stored, when given); their refresh tokens."""
     rows = Auth0Token.objects.filter(user_id__in=list(user_ids))
-    ciphertexts = list(
-        rows.exclude(refresh_token="").values_list("refresh_token", flat=True)
-    )
+    if sub is not None:
+        rows = rows.filter(sub=sub)
+    if stamp is not None:
+        rows = rows.filter(login_stamp=stamp)
+    ciphertexts = refresh_ciphertexts(rows)
     rows.delete()
     return [token for token in map(decrypt, ciphertexts) if token]
+
+
+def refresh_tokens_of(user_id: Any) -> list[str]:
+    """The user's stored refresh tokens that a current key opens (rows kept)."""
+    rows = Auth0Token.objects.filter(user_id=user_id)
+    return [token for token in map(decrypt, refresh_ciphertexts(rows)) if token]
+
+
+def refresh_ciphertexts(rows: QuerySet[Auth0Token]) -> list[str]:
+    """The encrypted refresh tokens of ``rows`` (rows without one left out)."""
+    return list(rows.exclude(refresh_token="").values_list("refresh_token", flat=True))
 
 
 def scrub_plaintext(extra_data: dict[str, Any]) -> bool:

@@ -75,6 +75,7 @@ RECORD_FIELDS = {
     "org_id",
     "org_name",
     "login_id",
+    "token_stamp",  # names the stored tokens this login may revoke
 }
 
 

@@ -4,18 +4,24 @@ whichever site is served first and however requests interleave."""
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import social_core.backends.utils
 import social_django.utils
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client, RequestFactory
 from social_django.models import DjangoStorage, UserSocialAuth
 from social_django.strategy import DjangoStrategy
 
+from social_auth0 import clock
+from social_auth0.access import get_access_token
 from social_auth0.backend import Auth0OAuth2, backend_for
 from social_auth0.models import Auth0Token
+from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 from social_auth0.user_tokens import store as token_store
 from tests.support.tenants import ADA, make_tenant
@@ -257,3 +263,217 @@ def test_logout_without_the_sites_store_tokens_revokes_nothing(two_sites, settin
 
     assert b.count("/oauth/revoke", "POST") == 0
     assert Auth0Token.objects.filter(user=user).exists()
+
+
+# Every path after login reads the request's site ------------------------------------
+
+
+def store_tokens_at(host: str, audience: str = API) -> None:
+    """Site ``host`` keeps its users' tokens (Django's settings keep none)."""
+    SITES[host].update(
+        {
+            "SOCIAL_AUTH_AUTH0_STORE_TOKENS": True,
+            "SOCIAL_AUTH_AUTH0_SCOPE": ["offline_access"],
+            "SOCIAL_AUTH_AUTH0_AUDIENCE": audience,
+        }
+    )
+
+
+def refresh_token_of(email: str) -> str:
+    user = get_user_model().objects.get(email=email)
+    tokens = token_store.load(user.pk, API)
+    assert tokens is not None and tokens.refresh_token
+    return tokens.refresh_token
+
+
+def revokes(*tenants) -> tuple[int, ...]:
+    """How many revocations each tenant received."""
+    return tuple(tenant.count("/oauth/revoke", "POST") for tenant in tenants)
+
+
+def request_at(host: str, client: Client | None = None):
+    """A request to ``host`` as a view (``client``'s session) or a task (none)."""
+    request = RequestFactory(HTTP_HOST=host).get("/reports/")
+    if client is not None:
+        request.session = SessionStore(client.session.session_key)
+        user_id = client.session["_auth_user_id"]
+    else:
+        user_id = Auth0Token.objects.get().user_id
+    request.user = get_user_model().objects.get(pk=user_id)
+    return request
+
+
+def test_backchannel_logout_revokes_at_the_sites_tenant(two_sites):
+    a, b = two_sites
+    store_tokens_at("site-a.test")
+    client, _, _ = login_at("site-a.test", a, ADA)
+    refresh_token = refresh_token_of(ADA.email)
+    sid = client.session[SESSION_KEY]["sid"]
+
+    answer = Client(HTTP_HOST="site-a.test").post(
+        "/auth0/backchannel-logout/", {"logout_token": a.logout_token(sid=sid)}
+    )
+
+    assert answer.status_code == 200
+    assert revokes(a, b) == (1, 0)
+    assert a.state.refresh_token_state(refresh_token) == "revoked"
+    assert not Auth0Token.objects.exists()
+
+
+@pytest.mark.parametrize("bound", [True, False], ids=["view", "task"])
+def test_refresh_uses_the_sites_tenant_and_audience(two_sites, monkeypatch, bound):
+    """A request of site A refreshes at A's tenant for A's AUDIENCE (Django's
+    settings name neither), whether it carries a session or not."""
+    a, b = two_sites
+    monkeypatch.setattr(
+        next(iter(a.applications.values())), "access_token_lifetime", 300
+    )
+    store_tokens_at("site-a.test")
+    client, _, _ = login_at("site-a.test", a, ADA)
+    before = refresh_token_of(ADA.email)
+    monkeypatch.setattr(clock, "current_time", lambda: time.time() + 3600)
+
+    token = get_access_token(request_at("site-a.test", client if bound else None))
+
+    assert token and refresh_token_of(ADA.email) != before
+    refreshes = [
+        r
+        for tenant in (a, b)
+        for r in tenant.requests
+        if r.path == "/oauth/token" and r.form.get("grant_type") == "refresh_token"
+    ]
+    assert [r.form["client_id"] for r in refreshes] == ["site-a-client"]
+    assert a.state.refresh_token_state(before) == "spent"
+
+
+def test_a_second_login_revokes_the_replaced_token_at_the_sites_tenant(two_sites):
+    a, b = two_sites
+    store_tokens_at("site-a.test")
+    login_at("site-a.test", a, ADA)
+    first = refresh_token_of(ADA.email)
+
+    login_at("site-a.test", a, ADA)  # another browser
+
+    assert revokes(a, b) == (1, 0)
+    assert a.state.refresh_token_state(first) == "revoked"
+
+
+def test_disconnect_revokes_at_the_sites_tenant(two_sites):
+    a, b = two_sites
+    store_tokens_at("site-b.test")
+    client, _, _ = login_at("site-b.test", b, GRACE)
+    refresh_token = refresh_token_of(GRACE.email)
+    user = get_user_model().objects.get(email=GRACE.email)
+    user.set_password("another way in")  # else social-core refuses to disconnect
+    user.save()
+    session = client.session
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.save()
+
+    client.post("/disconnect/auth0/")
+
+    assert not UserSocialAuth.objects.exists()
+    assert revokes(a, b) == (0, 1)
+    assert b.state.refresh_token_state(refresh_token) == "revoked"
+    assert not Auth0Token.objects.exists()
+
+
+@pytest.mark.urls("tests.support.stepup_urls")
+def test_step_up_goes_through_the_sites_tenant_with_its_leeway(two_sites, monkeypatch):
+    """Site B steps up at B's tenant; B's LEEWAY (not Django's) decides."""
+    a, b = two_sites
+    SITES["site-b.test"]["SOCIAL_AUTH_AUTH0_LEEWAY"] = 120
+    client, _, _ = login_at("site-b.test", b, GRACE)
+    # 400 s after the login: within max_age (300) + B's leeway (120) ...
+    monkeypatch.setattr(clock, "current_time", lambda: time.time() + 400)
+    assert client.get("/recent/").content == b"recent:grace"
+    # ... and beyond it at 1000 s: back through B's tenant, then the view.
+    monkeypatch.setattr(clock, "current_time", lambda: time.time() + 1000)
+    response = client.get("/recent/")
+    assert response["Location"].startswith("/auth0/login/?next=")
+    page = client.get(response["Location"]).content.decode()
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    authorize = client.post("/login/auth0/", fields)["Location"]
+    query = parse_qs(urlsplit(authorize).query)
+    assert authorize.startswith(f"{b.domain}/authorize?")
+    assert (query["client_id"], query["max_age"]) == (["site-b-client"], ["300"])
+    monkeypatch.setattr(clock, "current_time", time.time)
+    b.browser.cookies.clear()
+    callback = urlsplit(b.login(authorize, GRACE.email, GRACE.password))
+    assert client.get(callback.path, parse_qs(callback.query))["Location"] == "/recent/"
+    assert client.get("/recent/").content == b"recent:grace"
+
+
+@pytest.mark.urls("tests.support.api_urls")
+def test_the_api_answers_with_the_sites_own_settings(
+    api_tenants, settings, monkeypatch
+):
+    """API_REALM and API_AUDIENCE of site A, Django's elsewhere."""
+    site_a, main = api_tenants
+    monkeypatch.setattr(
+        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
+    )
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = main.domain
+    settings.SOCIAL_AUTH_AUTH0_KEY = "main-client"
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://other-api.example.com/"
+    SITES["site-a.test"] = {
+        "SOCIAL_AUTH_AUTH0_DOMAIN": site_a.domain,
+        "SOCIAL_AUTH_AUTH0_KEY": "site-a-client",
+        "SOCIAL_AUTH_AUTH0_API_AUDIENCE": API,
+        "SOCIAL_AUTH_AUTH0_API_REALM": "site-a",
+    }
+    try:
+        own = site_a.access_token_for(VICTIM, scopes=["read:reports"])
+        at_a = Client(HTTP_HOST="site-a.test")
+        accepted = at_a.get("/api/reports/", HTTP_AUTHORIZATION=f"Bearer {own}")
+        refused_at_a = at_a.get("/api/reports/")
+        refused_at_main = Client().get("/api/reports/")
+    finally:
+        SITES.clear()
+    assert accepted.status_code == 200, accepted.content
+    assert 'realm="site-a"' in refused_at_a["WWW-Authenticate"]
+    assert 'realm="site-a"' not in refused_at_main["WWW-Authenticate"]
+
+
+class SiteBackend(Auth0OAuth2):
+    """A per-site backend (rather than a strategy): the request's site first."""
+
+    def setting(self, name, default=None):
+        request = getattr(self.strategy, "request", None)
+        site = SITES.get(request.get_host()) if request is not None else None
+        if site and f"SOCIAL_AUTH_AUTH0_{name}" in site:
+            return site[f"SOCIAL_AUTH_AUTH0_{name}"]
+        return super().setting(name, default)
+
+
+def test_logout_honours_a_per_site_backends_store_tokens(
+    tenants, settings, monkeypatch
+):
+    """The login stored the tokens because the site's backend said so; the
+    logout asks the same backend, not Django's settings."""
+    a, b = tenants
+    monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.AUTHENTICATION_BACKENDS = [
+        f"{__name__}.SiteBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    app = next(iter(a.applications.values()))
+    SITES["site-a.test"] = {
+        "SOCIAL_AUTH_AUTH0_DOMAIN": a.domain,
+        "SOCIAL_AUTH_AUTH0_KEY": app.client_id,
+        "SOCIAL_AUTH_AUTH0_SECRET": app.client_secret,
+    }
+    store_tokens_at("site-a.test")
+    a.clear_requests()
+    try:
+        client, authorize, response = login_at("site-a.test", a, ADA)
+        assert response is not None and response["Location"] == "/done/", authorize
+        refresh_token = refresh_token_of(ADA.email)
+        assert client.post("/auth0/logout/").status_code == 302
+    finally:
+        SITES.clear()
+    assert revokes(a, b) == (1, 0)
+    assert a.state.refresh_token_state(refresh_token) == "revoked"
+    assert not Auth0Token.objects.exists()
