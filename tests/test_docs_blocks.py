@@ -1,0 +1,91 @@
+"""Every code block of README.rst and docs/*.rst is run by a test, or listed
+below as deliberately not run, with the reason: what users paste cannot drift.
+
+A test runs a block through ``doc_block(page, name)`` (tests/support/docs.py);
+this file finds those calls by reading the test files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from .support.docs import ROOT, all_blocks, doc_block
+
+NOT_RUN = {
+    ("README.rst", "example-project"): "makes a virtualenv and installs the test "
+    "extras from the network; its manage.py migrate and runserver are run by "
+    "tests/test_example_project.py and the browser tests",
+    ("README.rst", "test-suite"): "it is this test suite",
+    ("docs/auth0check.rst", "auth0check-output"): "sample output of a real "
+    "tenant; auth0check itself is run by tests/checks/test_doctor.py",
+    ("docs/development.rst", "bench-output"): "benchmark output, not a command",
+    ("docs/organizations.rst", "mfa-action"): "JavaScript: an Auth0 Action runs "
+    "inside the Auth0 tenant",
+    ("docs/pipeline.rst", "roles-action"): "JavaScript: an Auth0 Action runs "
+    "inside the Auth0 tenant",
+}
+
+
+def referenced() -> set[tuple[str, str]]:
+    """(page, name) of every ``doc_block("page", "name")`` call in tests/."""
+    found = set()
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None))
+                == "doc_block"
+                and all(isinstance(a, ast.Constant) for a in node.args[:2])
+            ):
+                found.add((node.args[0].value, node.args[1].value))
+    return found
+
+
+def test_every_block_has_a_name():
+    unnamed = [f"{b.page}:{b.line}" for b in all_blocks() if not b.name]
+    assert not unnamed, (
+        f"give these blocks a '.. code-block::' with a ':name:': {unnamed}"
+    )
+
+
+def test_every_block_is_run_or_listed_with_a_reason():
+    blocks = {(b.page, b.name) for b in all_blocks()}
+    run = referenced()
+    assert not (blocks - run - NOT_RUN.keys()), (
+        "no test runs these blocks (doc_block(page, name)), and NOT_RUN does not "
+        f"list them: {sorted(blocks - run - NOT_RUN.keys())}"
+    )
+    assert not (run | NOT_RUN.keys()) - blocks, "no such blocks"
+    assert not run & NOT_RUN.keys(), "run, yet listed as not run"
+
+
+def test_a_block_named_twice_is_refused():
+    names = [(b.page, b.name) for b in all_blocks()]
+    assert len(names) == len(set(names))
+
+
+def test_a_missing_block_is_found(tmp_path: Path):
+    assert ("docs/api.rst", "api-protect") in referenced()
+    assert ("README.rst", "no-such-block") not in referenced()
+
+
+def render(template: str, path: str = "/reports/") -> str:
+    request = RequestFactory().get(path)
+    request.META["CSRF_COOKIE"] = "x" * 32
+    return Template(template).render(Context({"request": request, "csrf_token": "t"}))
+
+
+def test_the_template_blocks_render_with_the_quickstarts_urls():
+    """The login and logout forms and links (tests/urls.py routes what the
+    Quickstart's urls.py routes)."""
+    buttons = render(doc_block("README.rst", "quickstart-buttons"))
+    assert 'action="/login/auth0/"' in buttons
+    assert 'action="/auth0/logout/"' in buttons
+    form = render(doc_block("docs/quickstart.rst", "login-form"))
+    assert 'action="/login/auth0/"' in form and 'value="/reports/"' in form
+    assert 'action="/auth0/logout/"' in render(doc_block("docs/logout.rst", "logout-button"))
+    signup = render(doc_block("docs/organizations.rst", "signup-link"))
+    assert 'href="/auth0/login/?screen_hint=signup"' in signup
