@@ -86,6 +86,7 @@ def test_the_template_blocks_render_with_the_quickstarts_urls():
     assert 'action="/auth0/logout/"' in buttons
     form = render(doc_block("docs/quickstart.rst", "login-form"))
     assert 'action="/login/auth0/"' in form and 'value="/reports/"' in form
-    assert 'action="/auth0/logout/"' in render(doc_block("docs/logout.rst", "logout-button"))
+    logout = render(doc_block("docs/logout.rst", "logout-button"))
+    assert 'action="/auth0/logout/"' in logout
     signup = render(doc_block("docs/organizations.rst", "signup-link"))
     assert 'href="/auth0/login/?screen_hint=signup"' in signup

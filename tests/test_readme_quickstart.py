@@ -8,7 +8,6 @@ logged in, the log-out button and a failed login's message."""
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import socket
 import sqlite3

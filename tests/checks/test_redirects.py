@@ -119,7 +119,7 @@ class WithoutOurUrls:
     ],
 )
 def test_a_url_setting_naming_no_pattern_is_an_error(name, value, hint):
-    paths = {"LOGIN_URL": "/login/"}  # the other settings of tests/settings.py name paths
+    paths = {"LOGIN_URL": "/login/"}  # tests/settings.py's others are paths
     with configured(ROOT_URLCONF=WithoutOurUrls, **{**paths, name: value}):
         assert redirects.check_url_names() == [
             checks.Error(
