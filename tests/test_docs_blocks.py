@@ -90,3 +90,18 @@ def test_the_template_blocks_render_with_the_quickstarts_urls():
     assert 'action="/auth0/logout/"' in logout
     signup = render(doc_block("docs/organizations.rst", "signup-link"))
     assert 'href="/auth0/login/?screen_hint=signup"' in signup
+
+
+def test_each_settings_label_sits_above_its_own_heading():
+    """:ref:`settings-api` lands on the API settings (it sat above the
+    Organizations heading)."""
+    text = (ROOT / "docs" / "settings.rst").read_text()
+    headings = {
+        "settings-login": "Logins, keys and logout",
+        "settings-pipeline": "Roles, groups and profile fields",
+        "settings-api": "Protecting your API",
+        "settings-auth0check": "Checking your tenant",
+        "settings-social-core": "social-core settings that apply",
+    }
+    for label, heading in headings.items():
+        assert f".. _{label}:\n\n{heading}\n" in text, label
