@@ -12,7 +12,7 @@ from pathlib import Path
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from .support.docs import ROOT, all_blocks, doc_block
+from .support.docs import PAGES, ROOT, all_blocks, doc_block
 
 NOT_RUN = {
     ("README.rst", "example-project"): "makes a virtualenv and installs the test "
@@ -22,6 +22,9 @@ NOT_RUN = {
     ("docs/auth0check.rst", "auth0check-output"): "sample output of a real "
     "tenant; auth0check itself is run by tests/checks/test_doctor.py",
     ("docs/development.rst", "bench-output"): "benchmark output, not a command",
+    ("docs/access.rst", "access-token-lifetime"): "a list of the emulator's "
+    "switches with '...' between them, not a program; tests/user_tokens set "
+    "each one",
     ("docs/organizations.rst", "mfa-action"): "JavaScript: an Auth0 Action runs "
     "inside the Auth0 tenant",
     ("docs/pipeline.rst", "roles-action"): "JavaScript: an Auth0 Action runs "
@@ -30,17 +33,21 @@ NOT_RUN = {
 
 
 def referenced() -> set[tuple[str, str]]:
-    """(page, name) of every ``doc_block("page", "name")`` call in tests/."""
+    """(page, name) of every call in tests/ whose first two arguments are a
+    page's path and a name, as literals (``doc_block("docs/api.rst", "x")``,
+    or a helper that passes them on to it)."""
     found = set()
     for path in (ROOT / "tests").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (
-                isinstance(node, ast.Call)
-                and getattr(node.func, "id", getattr(node.func, "attr", None))
-                == "doc_block"
-                and all(isinstance(a, ast.Constant) for a in node.args[:2])
-            ):
-                found.add((node.args[0].value, node.args[1].value))
+            if isinstance(node, ast.Call) and len(node.args) >= 2:
+                page, name = node.args[:2]
+                if (
+                    isinstance(page, ast.Constant)
+                    and page.value in PAGES
+                    and isinstance(name, ast.Constant)
+                    and isinstance(name.value, str)
+                ):
+                    found.add((page.value, name.value))
     return found
 
 
@@ -105,3 +112,10 @@ def test_each_settings_label_sits_above_its_own_heading():
     }
     for label, heading in headings.items():
         assert f".. _{label}:\n\n{heading}\n" in text, label
+
+
+def test_the_docs_index_starts_with_a_path_through_the_pages():
+    text = (ROOT / "docs" / "index.rst").read_text()
+    start = text[text.index("Start here\n") : text.index(".. toctree::")]
+    steps = [start.index(f":doc:`{page}`") for page in ("quickstart", "testing", "api")]
+    assert steps == sorted(steps)
