@@ -245,4 +245,4 @@ def begin(request: HttpRequest, backend: str) -> HttpResponse:
     return cast("HttpResponse", social_views.auth(request, backend))
 
 
-__all__ = ["backchannel_logout", "begin", "login", "logout", "logout_return"]
+__all__ = ["backchannel_logout", "begin", "home", "login", "logout", "logout_return"]

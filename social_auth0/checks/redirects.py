@@ -95,18 +95,22 @@ _INCLUDES = {
 def check_url_names(**kwargs: Any) -> list[checks.CheckMessage]:
     """Every URL setting that names a URL pattern names one that reverses."""
     errors: list[checks.CheckMessage] = []
-    for name in dict.fromkeys(n for base in URL_SETTINGS for n in _names_of(base)):
-        value = getattr(settings, name)
-        if not _names_a_pattern(value) or _reverses(value):
-            continue
-        errors.append(
-            checks.Error(
-                f"{name} = {value!r} names a URL pattern that does not reverse: "
-                "every request redirected there fails with NoReverseMatch (a 500).",
-                hint=_url_name_hint(value),
-                id="social_auth0.E035",
+    seen: set[str] = set()
+    for base in URL_SETTINGS:
+        for name in _names_of(base):
+            value = getattr(settings, name)
+            if name in seen or not _names_a_pattern(value) or _reverses(value):
+                continue
+            seen.add(name)
+            errors.append(
+                checks.Error(
+                    f"{name} = {value!r} names a URL pattern that does not "
+                    "reverse: every request redirected there fails with "
+                    "NoReverseMatch (a 500).",
+                    hint=_url_name_hint(value),
+                    id="social_auth0.E035",
+                )
             )
-        )
     return errors
 
 
