@@ -110,6 +110,16 @@ def login(request: HttpRequest) -> HttpResponse:
     return apply_framing_protection(response)
 
 
+@never_cache
+@login_not_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """A starting page: who is logged in, a log-in or log-out button, and the
+    messages (a rejected login's among them). Keep it, or route ``/`` to your
+    own view; override ``social_auth0/home.html`` to restyle it."""
+    return render(request, "social_auth0/home.html")
+
+
 def logout_return_url(request: HttpRequest, backend: Auth0OAuth2[Any]) -> str:
     """Where Auth0 sends the browser back: fixed, absolute, an Allowed Logout URL.
 
@@ -238,4 +248,4 @@ def begin(request: HttpRequest, backend: str) -> HttpResponse:
     return cast("HttpResponse", social_views.auth(request, backend))
 
 
-__all__ = ["backchannel_logout", "begin", "login", "logout", "logout_return"]
+__all__ = ["backchannel_logout", "begin", "home", "login", "logout", "logout_return"]

@@ -401,6 +401,8 @@ def _social_auth_literals(call: ast.Call) -> Iterator[str]:
         arguments = call.args[:1]
     elif name == "getattr":
         arguments = call.args[1:2]
+    elif name == "setting_url":  # setting_url(backend, *names or values)
+        arguments = call.args[1:]
     else:
         return
     for argument in arguments:

@@ -25,14 +25,13 @@ from social_auth0.checks import switching as migration_checks
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
 
-from .test_readme_examples import ROOT, files_of, python_blocks
+from .support.docs import doc_block, files_of
 from .test_social_urls import reload_urls
 from .test_views import TOP_LEVEL, Form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADA = TenantUser(email="ada@example.com", password="correct horse", roles=["staff"])
-GUIDES_PAGE = ROOT / "docs" / "migrating.rst"
 
 
 @login_required
@@ -237,11 +236,9 @@ def test_guide_django_auth0_authbackend(tenant, settings):
     users = get_user_model().objects
     ada = users.create_user(sub(), ADA.email, is_staff=True)
     squatter = users.create_user("auth0|squatter", ADA.email)
-    snippet = next(
-        files_of(block)["adopt_auth0_users.py"]
-        for block in python_blocks(GUIDES_PAGE.read_text())
-        if "# adopt_auth0_users.py" in block
-    )
+    snippet = files_of(doc_block("docs/migrating.rst", "adopt-users-command"))[
+        "adopt_auth0_users.py"
+    ]
     exec(compile(snippet, "adopt_auth0_users.py", "exec"), {})  # noqa: S102
     assert UserSocialAuth.objects.count() == 2
     client = Client()

@@ -6,7 +6,7 @@ settings would have."""
 
 import pytest
 
-from .test_readme_examples import TESTING_PAGE, python_blocks, section
+from .support.docs import doc_block
 
 pytestmark = pytest.mark.urls("tests.support.api_urls")
 
@@ -18,6 +18,5 @@ def api_audience(settings):  # in a user's project: settings.py
 
 # The tests themselves are the page's code, compiled from docs/testing.rst as
 # it stands (so they cannot drift).
-SECTION = "Testing your API"
-(BLOCK,) = python_blocks(section(SECTION, underline="-", path=TESTING_PAGE))
-exec(compile(BLOCK, f"docs/testing.rst ({SECTION})", "exec"))  # noqa: S102
+BLOCK = doc_block("docs/testing.rst", "testing-api")
+exec(compile(BLOCK, "docs/testing.rst (testing-api)", "exec"))  # noqa: S102

@@ -6,45 +6,20 @@ and cannot drift."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+from .support.docs import doc_block, files_of
+
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.rst"
-TESTING_PAGE = ROOT / "docs" / "testing.rst"
-SECTION = "Testing your Auth0 login without Auth0"
-# "# conftest.py" on a line of its own starts the next file of a block.
-FILE_HEADER = re.compile(r"^# (\w+\.py)$", re.MULTILINE)
-
-
-def section(title: str, underline: str = "=", path: Path = README) -> str:
-    """The text of the section ``title`` of ``path`` (an .rst file; README.rst
-    unless given), up to the next heading."""
-    text = path.read_text()
-    start = text.index(f"{title}\n{underline * len(title)}\n")
-    body = start + 2 * len(title) + 2
-    following = re.search(r"\n\S[^\n]*\n([=~-])\1+\n", text[body:])
-    return text[start : body + following.start() if following else len(text)]
-
-
-def python_blocks(text: str) -> list[str]:
-    """The ``.. code-block:: python`` blocks of ``text``, dedented."""
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", text)
-    return [re.sub(r"^    ", "", block, flags=re.MULTILINE) for block in blocks]
-
-
-def files_of(block: str) -> dict[str, str]:
-    """A block split into the files its ``# name.py`` headers name."""
-    parts = FILE_HEADER.split(block)
-    return {name: body for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def test_the_testing_examples_pass_as_a_users_suite(tmp_path):
-    files: dict[str, str] = {}
-    for block in python_blocks(section(SECTION, path=TESTING_PAGE)):
-        files.update(files_of(block))
+    files = {
+        **files_of(doc_block("docs/testing.rst", "testing-conftest")),
+        **files_of(doc_block("docs/testing.rst", "testing-own-tenant")),
+    }
     assert {"conftest.py", "test_login.py", "test_own_tenant.py"} <= files.keys()
     for name, body in files.items():
         (tmp_path / name).write_text(body)

@@ -1,13 +1,13 @@
 """README.rst's Quickstart, taken out of README.rst as it stands and followed in
-a fresh ``django-admin startproject``: its settings and urls.py pasted in, its
-commands run (``check`` names missing values, then is clean; ``migrate``), the
-emulator and ``runserver`` started as it says (on free ports), and a whole
-login and logout (ours and the admin's) driven over real HTTP."""
+a fresh ``django-admin startproject``: its settings and urls.py pasted in, the
+emulator started and its commands run in the order shown (``migrate``,
+``check``, ``runserver``, on free ports), and a whole login and logout (ours
+and the admin's) driven over real HTTP, ending on the page that shows who is
+logged in, the log-out button and a failed login's message."""
 
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import socket
 import sqlite3
@@ -23,7 +23,7 @@ import requests
 
 from social_auth0.testing import browser
 
-from .test_readme_examples import files_of, python_blocks, section
+from .support.docs import doc_block, files_of, shell_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL, PASSWORD = "ada@example.com", "correct horse"  # the emulator's demo login
@@ -44,16 +44,6 @@ class Form(HTMLParser):
             self.action = attributes.get("action") or ""
         elif tag == "input" and attributes.get("type") == "hidden":
             self.hidden[attributes["name"]] = attributes.get("value") or ""
-
-
-def literal_commands(text: str) -> list[str]:
-    """Shell commands of the section's ``::`` blocks (``\\`` lines joined)."""
-    blocks = re.findall(r"::\n\n((?:    .*\n|\n)+)", text)
-    commands = []
-    for block in blocks:
-        joined = re.sub(r"\\\n\s*", "", block)
-        commands += [line.strip() for line in joined.splitlines() if line.strip()]
-    return commands
 
 
 def free_port() -> int:
@@ -116,65 +106,73 @@ def project(tmp_path) -> Path:
         check=True,
         timeout=60,
     )
-    files = {}
-    for block in python_blocks(section("Quickstart")):
-        files.update(files_of(block))
-    assert files.keys() == {"settings.py", "urls.py"}
     settings = tmp_path / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + "\n" + files["settings.py"])
-    (tmp_path / "mysite" / "urls.py").write_text(files["urls.py"])
+    (pasted,) = files_of(doc_block("README.rst", "quickstart-settings")).values()
+    settings.write_text(settings.read_text() + "\n" + pasted)
+    (urls,) = files_of(doc_block("README.rst", "quickstart-urls")).values()
+    (tmp_path / "mysite" / "urls.py").write_text(urls)
     return tmp_path
 
 
-def test_the_quickstart_works_in_a_fresh_project(project):
-    commands = literal_commands(section("Quickstart"))
-    site_port, tenant_port = free_port(), free_port()
-    commands = [
+def ported(commands: list[str], site_port: int, tenant_port: int) -> list[str]:
+    return [
         c.replace("8000", str(site_port)).replace("8001", str(tenant_port))
         for c in commands
     ]
-    manage = [c for c in commands if c.startswith("python manage.py")]
-    assert manage == ["python manage.py migrate", "python manage.py check"]
-    emulator = next(c for c in commands if "social_auth0.testing" in c)
-    server = next(c for c in commands if c.endswith("manage.py runserver"))
 
-    # Without the variables, check names each missing setting (no crash).
+
+def test_check_names_each_missing_variable(project):
     unset = run(python("python manage.py check"), project, project_env())
     assert unset.returncode == 1, unset.stderr
     for check_id in ("E001", "E004", "E005"):
         assert f"social_auth0.{check_id}" in unset.stderr
 
-    # The README's env assignments before runserver are the site's settings.
-    *assignments, _, _, _ = shlex.split(server)
-    _ENV.clear()
-    _ENV.update(a.split("=", 1) for a in assignments)
-    for command in manage:
-        result = run(python(command), project, project_env())
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
-    with sqlite3.connect(project / "db.sqlite3") as db:
-        tables = {row[0] for row in db.execute("select name from sqlite_master")}
-    assert {"social_auth_usersocialauth", "social_auth0_auth0session"} <= tables
 
+def test_the_quickstart_works_in_a_fresh_project(project):
+    site_port, tenant_port = free_port(), free_port()
+    (emulator,) = ported(
+        shell_lines(doc_block("README.rst", "quickstart-emulator")),
+        site_port, tenant_port,
+    )  # fmt: skip
+    export, *manage = ported(
+        shell_lines(doc_block("README.rst", "quickstart-run")), site_port, tenant_port
+    )
+    assert manage == [
+        "python manage.py migrate",
+        "python manage.py check",
+        "python manage.py runserver",
+    ]
+    # The export line's assignments are the site's environment from then on.
+    _ENV.clear()
+    _ENV.update(a.split("=", 1) for a in shlex.split(export)[1:])
     tenant = subprocess.Popen(
         python(emulator), cwd=project, env=project_env(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    site = subprocess.Popen(
-        [*python("python manage.py runserver"), f"127.0.0.1:{site_port}", "--noreload"],
-        cwd=project, env=project_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    site = None
     try:
         tenant_url = f"http://127.0.0.1:{tenant_port}"
-        site_url = f"http://127.0.0.1:{site_port}"
         wait_for(f"{tenant_url}/.well-known/jwks.json", tenant)
+        for command in manage[:-1]:  # in the order shown
+            result = run(python(command), project, project_env())
+            assert result.returncode == 0, result.stdout + result.stderr
+        assert "System check identified no issues (0 silenced)." in result.stdout
+        with sqlite3.connect(project / "db.sqlite3") as db:
+            tables = {row[0] for row in db.execute("select name from sqlite_master")}
+        assert {"social_auth_usersocialauth", "social_auth0_auth0session"} <= tables
+        site = subprocess.Popen(
+            [*python(manage[-1]), f"127.0.0.1:{site_port}", "--noreload"],
+            cwd=project, env=project_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        site_url = f"http://127.0.0.1:{site_port}"
         wait_for(f"{site_url}/auth0/login/", site)
         journey(project, requests.Session(), site_url, tenant_url)
     finally:
         for process in (site, tenant):
-            process.terminate()
-            process.wait(timeout=10)
+            if process:
+                process.terminate()
+                process.wait(timeout=10)
 
 
 def log_in(project: Path, web: requests.Session, site: str, tenant: str) -> None:
@@ -190,6 +188,10 @@ def log_in(project: Path, web: requests.Session, site: str, tenant: str) -> None
     assert done.status_code == 302, done.text[:500]
     assert done.headers["Location"] == "/"
     assert logged_in_sessions(project) == 1
+    home = web.get(f"{site}/", timeout=10)
+    assert home.status_code == 200
+    assert "Logged in as" in home.text and EMAIL in home.text
+    assert Form(home.text).action == "/auth0/logout/"  # the log-out button
 
 
 def log_out(project, web: requests.Session, site: str, tenant: str, path: str):
@@ -208,7 +210,22 @@ def log_out(project, web: requests.Session, site: str, tenant: str, path: str):
     assert logged_in_sessions(project) == 0
 
 
+def failed_login(web: requests.Session, site: str) -> None:
+    """A callback whose state is not this browser's (a forged one): refused,
+    and its message shown on the page the Quickstart ends on."""
+    web.get(f"{site}/auth0/login/", timeout=10)
+    refused = web.get(
+        f"{site}/complete/auth0/?code=forged&state=forged",
+        allow_redirects=False, timeout=10,
+    )  # fmt: skip
+    assert refused.status_code == 302 and refused.headers["Location"] == "/"
+    home = web.get(f"{site}/", timeout=10)
+    assert 'id="social-auth0-messages"' in home.text, home.text[:500]
+    assert "Not logged in." in home.text
+
+
 def journey(project: Path, web: requests.Session, site: str, tenant: str) -> None:
+    failed_login(web, site)
     log_in(project, web, site, tenant)
     log_out(project, web, site, tenant, "/auth0/logout/")
     log_in(project, web, site, tenant)  # the tenant session ended: a login page

@@ -116,7 +116,7 @@ if not SOCIAL_AUTH_AUTH0_DOMAIN:
         "port": int(os.environ.get("AUTH0_EMULATOR_PORT", "8001")),
         "client_id": "example-client-id",
         "client_secret": "example-client-secret",
-        # A demo organization (admin@example.com is a member).
+        # A demo organization (ada@example.com is a member).
         "organization": {"id": "org_exampleacme0001", "name": "acme"},
     }
     SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{AUTH0_EMULATOR['port']}"

@@ -8,16 +8,15 @@ import sys
 from django.apps import AppConfig
 from django.conf import settings
 
+from social_auth0.testing.defaults import DEMO_EMAIL, DEMO_PASSWORD
+
+# The emulator's demo login (the Quickstart's, README.rst) as an admin, and two
+# more with the same password.
 DEMO_USERS = [
     # (email, password, roles, connection)
-    (
-        "admin@example.com",
-        "admin",
-        ["admin", "staff"],
-        "Username-Password-Authentication",
-    ),
-    ("editor@example.com", "editor", ["editor"], "google-oauth2"),
-    ("reader@example.com", "reader", [], "Username-Password-Authentication"),
+    (DEMO_EMAIL, DEMO_PASSWORD, ["admin", "staff"], "Username-Password-Authentication"),
+    ("editor@example.com", DEMO_PASSWORD, ["editor"], "google-oauth2"),
+    ("reader@example.com", DEMO_PASSWORD, [], "Username-Password-Authentication"),
 ]
 
 
@@ -70,9 +69,16 @@ def start_emulator(config: dict) -> None:
     tenant.applications[config["client_id"]].access_token_lifetime = 300
     organization = config["organization"]
     tenant.add_organization(
-        organization["name"], org_id=organization["id"], members=["admin@example.com"]
+        organization["name"], org_id=organization["id"], members=[DEMO_EMAIL]
     )
-    tenant.start()  # a daemon thread: it ends with the server
+    try:
+        tenant.start()  # a daemon thread: it ends with the server
+    except OSError as error:
+        sys.exit(
+            f"The Auth0 tenant emulator cannot listen on 127.0.0.1:{config['port']} "
+            f"({error.strerror}): set AUTH0_EMULATOR_PORT to a free port, e.g. "
+            f"AUTH0_EMULATOR_PORT={config['port'] + 10}, or stop what uses it."
+        )
     lines = [
         f"Auth0 tenant emulator: {tenant.base_url} (no AUTH0_DOMAIN set)",
         f"Open {sites[0]}/ and log in as:",
@@ -80,7 +86,7 @@ def start_emulator(config: dict) -> None:
             f"  {email} / {password}   roles: {', '.join(roles) or '-'}"
             for email, password, roles, _ in DEMO_USERS
         ),
-        f"Organization {organization['name']!r} (member: admin@example.com); "
+        f"Organization {organization['name']!r} (member: {DEMO_EMAIL}); "
         "MFA code: 123456.",
         "Set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET to use a real tenant.",
     ]

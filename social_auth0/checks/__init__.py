@@ -12,7 +12,8 @@ E007-E009,          ``installation.py``: AUTHENTICATION_BACKENDS,
 W001-W003           INSTALLED_APPS, social_django's error handling
 E012, E016,         ``logout.py``: the logout endpoint, the back-channel
 W005-W007           middleware and its session store
-W033-W034           ``redirects.py``: redirect sanitizing, allowed hosts
+W033-W034, E035     ``redirects.py``: redirect sanitizing, allowed hosts,
+                    URL settings that name a URL pattern
 E011, W004, W008,   ``cache.py``: the shared cache (shared, its deprecated
 W050                name, Redis timeouts)
 E013-E029, E040,    ``pipeline.py``: claim fields, roles, groups, linking steps

@@ -400,7 +400,10 @@ def authorize_verdict(answer: Answer, url: str, callback: str) -> Result:
             )
         if "error" in query:
             return _refused(
-                callback, query.get("error", ""), query.get("error_description", "")
+                callback,
+                query.get("error", ""),
+                query.get("error_description", ""),
+                emulator=_is_emulator(url),
             )
         return Result(
             "callback",
@@ -410,7 +413,9 @@ def authorize_verdict(answer: Answer, url: str, callback: str) -> Result:
         )
     title = page_title(answer.page)
     if answer.status >= 400 or "callback url mismatch" in answer.page.lower():
-        return _refused(callback, f"HTTP {answer.status}", title)
+        return _refused(
+            callback, f"HTTP {answer.status}", title, emulator=_is_emulator(url)
+        )
     return Result(
         "callback",
         "WARN",
@@ -439,15 +444,33 @@ def _sent_back(callback: str, query: dict[str, str]) -> Result:
     )
 
 
-def _refused(callback: str, error: str, description: str) -> Result:
+def _is_emulator(url: str) -> bool:
+    """An http tenant is the local emulator (conf accepts http for loopback only)."""
+    return urlsplit(url).scheme == "http"
+
+
+def _callback_fix(callback: str, *, emulator: bool) -> str:
+    if emulator:
+        return (
+            f"Start the emulator with --callback-url {callback} (python -m "
+            "social_auth0.testing; it compares callback URLs character for "
+            "character), or give --site-url the host it registers (runserver's "
+            "127.0.0.1, not localhost)."
+        )
+    return (
+        f"In the {DASHBOARD_APP}, add exactly {callback} to Allowed Callback "
+        "URLs (Auth0 compares them character for character)."
+    )
+
+
+def _refused(callback: str, error: str, description: str, *, emulator: bool) -> Result:
     if "callback" in description.lower():
         return Result(
             "callback",
             "FAIL",
             f"{callback} is not an Allowed Callback URL "
             f"(Auth0's error page: {_quote(description)})",
-            f"In the {DASHBOARD_APP}, add exactly {callback} to Allowed Callback "
-            "URLs (Auth0 compares them character for character).",
+            _callback_fix(callback, emulator=emulator),
         )
     return Result(
         "callback",

@@ -1,5 +1,6 @@
-"""Checks of redirects: social-core's redirect sanitizing, and the hosts the
-login and logout redirects may lead to."""
+"""Checks of redirects: social-core's redirect sanitizing, the hosts the
+login and logout redirects may lead to, and URL settings naming a URL pattern
+that does not reverse."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.urls import NoReverseMatch, reverse
 from social_core.utils import setting_name
 
 from .lookup import checked_backend, resolve_setting
@@ -70,4 +72,72 @@ def _hosts_outside_allowed_hosts(hosts: object) -> list[str]:
     ]
 
 
-CHECKS = (check_redirects,)
+# URL settings Django and social-core pass to resolve_url(): a value with no
+# "/" and no "." is a URL pattern name, and one that does not reverse raises
+# NoReverseMatch on the first request that needs it (a 500).
+URL_SETTINGS = (
+    "LOGIN_URL",
+    "LOGIN_REDIRECT_URL",
+    "LOGOUT_REDIRECT_URL",
+    "LOGIN_ERROR_URL",
+    "NEW_USER_REDIRECT_URL",
+    "NEW_ASSOCIATION_REDIRECT_URL",
+    "DISCONNECT_REDIRECT_URL",
+    "INACTIVE_USER_URL",
+)
+# Namespaces of our URLconfs, and the line that installs each.
+_INCLUDES = {
+    "social_auth0": 'path("auth0/", include("social_auth0.urls"))',
+    "social": 'path("", include("social_auth0.social_urls", namespace="social"))',
+}
+
+
+def check_url_names(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Every URL setting that names a URL pattern names one that reverses."""
+    errors: list[checks.CheckMessage] = []
+    seen: set[str] = set()
+    for base in URL_SETTINGS:
+        for name in _names_of(base):
+            value = getattr(settings, name)
+            if name in seen or not _names_a_pattern(value) or _reverses(value):
+                continue
+            seen.add(name)
+            errors.append(
+                checks.Error(
+                    f"{name} = {value!r} names a URL pattern that does not "
+                    "reverse: every request redirected there fails with "
+                    "NoReverseMatch (a 500).",
+                    hint=_url_name_hint(value),
+                    id="social_auth0.E035",
+                )
+            )
+    return errors
+
+
+def _names_a_pattern(value: object) -> bool:
+    """What resolve_url() reverses and does not fall back on: a string with
+    no "/" and no "."."""
+    return isinstance(value, str) and bool(value) and not {"/", "."} & set(value)
+
+
+def _reverses(value: str) -> bool:
+    try:
+        reverse(value)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _url_name_hint(value: str) -> str:
+    from django.urls import get_resolver
+
+    namespace = value.partition(":")[0] if ":" in value else ""
+    if namespace in _INCLUDES and namespace not in get_resolver().namespace_dict:
+        return f"Add {_INCLUDES[namespace]} to the ROOT_URLCONF's urlpatterns."
+    return (
+        "Name a URL pattern of the ROOT_URLCONF that takes no arguments "
+        "(namespace:name), or give a path."
+    )
+
+
+CHECKS = (check_redirects, check_url_names)

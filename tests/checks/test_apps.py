@@ -66,6 +66,11 @@ CASES = [
         "W033",
     ),
     (
+        "checks.redirects.check_url_names",
+        {"LOGIN_REDIRECT_URL": "social_auth0:no-such-page"},
+        "E035",
+    ),
+    (
         "checks.pipeline.check_pipeline_settings",
         {"SOCIAL_AUTH_AUTH0_ROLES_TOKEN": "refresh_token"},
         "E014",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from io import StringIO
@@ -20,6 +21,7 @@ from django.core.management import CommandError, call_command
 from social_core.exceptions import AuthConfigurationError
 
 from social_auth0.checks.doctor import Answer, authorize_verdict, client_verdict
+from tests.support.docs import doc_block, shell_lines
 from tests.support.tenants import make_tenant, point_django_at
 from tests.support.tokens import CLIENT_ID
 
@@ -184,7 +186,9 @@ def test_unregistered_callback_fails_callback(tenant) -> None:
         f"FAIL  callback     {CALLBACK} is not an Allowed Callback URL "
         "(Auth0's error page: 'Callback URL mismatch')"
     )
-    assert f"add exactly {CALLBACK} to Allowed Callback URLs" in callback
+    # The tenant is the emulator (http): the fix is its option, not a dashboard.
+    assert f"fix: Start the emulator with --callback-url {CALLBACK} " in callback
+    assert "dashboard" not in callback
 
 
 def test_http_site_in_production_fails_logout_and_backchannel(tenant) -> None:
@@ -351,6 +355,8 @@ def test_real_tenant_error_page_redirect_means_mismatch() -> None:
     verdict = authorize_verdict(Answer(302, location, ""), AUTHORIZE, CALLBACK)
     assert verdict.status == "FAIL"
     assert verdict.summary.startswith(f"{CALLBACK} is not an Allowed Callback URL")
+    assert verdict.fix.startswith("In the Auth0 dashboard > Applications")
+    assert f"add exactly {CALLBACK} to Allowed Callback URLs" in verdict.fix
 
 
 def test_real_tenant_error_sent_to_the_callback_names_it() -> None:
@@ -417,3 +423,23 @@ def test_unreachable_tenant_fails_every_tenant_check(settings) -> None:
         text = line(output, check)
         assert "connection_failed" in text
         assert "fix: The tenant did not answer: check SOCIAL_AUTH_AUTH0_DOMAIN" in text
+
+
+def test_the_pages_emulator_example_passes_against_the_quickstarts_emulator(
+    settings,
+):
+    """docs/auth0check.rst's command, against an emulator registered as the
+    Quickstart's command line registers it."""
+    (emulator,) = shell_lines(doc_block("README.rst", "quickstart-emulator"))
+    args = shlex.split(emulator)
+    registered = [args[i + 1] for i, a in enumerate(args) if a.endswith("-url")]
+    python, manage, *command = shlex.split(
+        doc_block("docs/auth0check.rst", "auth0check-emulator")
+    )
+    assert (python, manage, command[0]) == ("python", "manage.py", "auth0check")
+    settings.DEBUG = True
+    with make_tenant(callback_urls=registered[:1], logout_urls=registered[1:]) as t:
+        point_django_at(t, settings)
+        output, error = auth0check(*command[1:])
+    assert error is None, output
+    assert line(output, "callback").startswith("OK")

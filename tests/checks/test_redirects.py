@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import checks
+from django.urls import NoReverseMatch, include, path
 
 from social_auth0.checks import redirects
 from tests.support.check_settings import configured
@@ -80,3 +81,68 @@ def test_redirect_hosts_follow_djangos_debug_default_for_allowed_hosts():
         assert redirects.check_redirects() == [
             foreign_hosts_warning("SOCIAL_AUTH_ALLOWED_REDIRECT_HOSTS", "'localhost'")
         ]
+
+
+def test_the_test_settings_url_names_reverse():
+    assert redirects.check_url_names() == []
+
+
+# A site that switched over as the 2017 guide said, without its urls line.
+class WithoutOurUrls:
+    urlpatterns = [
+        path("", include("social_django.urls", namespace="social")),
+        path("done/", lambda request: None, name="done"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "hint"),
+    [
+        (
+            "LOGIN_URL",
+            "social_auth0:login",
+            'Add path("auth0/", include("social_auth0.urls")) to the '
+            "ROOT_URLCONF's urlpatterns.",
+        ),
+        (
+            "SOCIAL_AUTH_AUTH0_LOGIN_ERROR_URL",
+            "login_error",
+            "Name a URL pattern of the ROOT_URLCONF that takes no arguments "
+            "(namespace:name), or give a path.",
+        ),
+        (
+            "LOGOUT_REDIRECT_URL",
+            "social:begin",  # installed, but it needs the backend's name
+            "Name a URL pattern of the ROOT_URLCONF that takes no arguments "
+            "(namespace:name), or give a path.",
+        ),
+    ],
+)
+def test_a_url_setting_naming_no_pattern_is_an_error(name, value, hint):
+    paths = {"LOGIN_URL": "/login/"}  # tests/settings.py's others are paths
+    with configured(ROOT_URLCONF=WithoutOurUrls, **{**paths, name: value}):
+        assert redirects.check_url_names() == [
+            checks.Error(
+                f"{name} = {value!r} names a URL pattern that does not reverse: "
+                "every request redirected there fails with NoReverseMatch (a 500).",
+                hint=hint,
+                id="social_auth0.E035",
+            )
+        ]
+
+
+@pytest.mark.parametrize("value", ["/", "/done/", "done", "https://example.com", ""])
+def test_paths_and_names_that_reverse_pass(value):
+    with configured(
+        ROOT_URLCONF=WithoutOurUrls, LOGIN_URL="/login/", LOGIN_REDIRECT_URL=value
+    ):
+        assert redirects.check_url_names() == []
+
+
+def test_an_anonymous_login_required_page_is_a_500_without_it(client):
+    """What E035 prevents: NoReverseMatch when LOGIN_URL is followed."""
+    from django.contrib.auth.views import redirect_to_login
+
+    with configured(ROOT_URLCONF=WithoutOurUrls, LOGIN_URL="social_auth0:login"):
+        with pytest.raises(NoReverseMatch):
+            redirect_to_login("/reports/")
