@@ -16,10 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client, override_settings
 
-from tests.testing.test_cli_api import named_block
+from tests.support.docs import doc_block
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "deploying.rst"
 OURS = re.compile(r"social_auth0\.[EW]\d{3}")
 MANAGE_PY = """
 import os, sys
@@ -36,7 +35,7 @@ ENVIRONMENT = {
 
 
 def settings_block() -> str:
-    return named_block(PAGE, "deploying-settings")
+    return doc_block("docs/deploying.rst", "deploying-settings")
 
 
 def run_check(tmp_path: Path, settings: str, **env: str) -> tuple[int, set[str]]:
@@ -44,7 +43,9 @@ def run_check(tmp_path: Path, settings: str, **env: str) -> tuple[int, set[str]]
     settings are this repository's test settings plus ``settings``."""
     (tmp_path / "production.py").write_text("from tests.settings import *\n" + settings)
     (tmp_path / "manage.py").write_text(MANAGE_PY)
-    command = shlex.split(named_block(PAGE, "deploying-check").removeprefix("$ "))
+    command = shlex.split(
+        doc_block("docs/deploying.rst", "deploying-check").removeprefix("$ ")
+    )
     assert command[:2] == ["python", "manage.py"]
     result = subprocess.run(  # noqa: S603
         [sys.executable, *command[1:]],

@@ -5,7 +5,6 @@ locally" run as written, against a live site with a ``token_required`` view."""
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import subprocess
 import sys
@@ -17,24 +16,14 @@ import pytest
 from social_auth0.testing.__main__ import build_parser, parse_args
 from social_auth0.testing.cli_api import configure
 from social_auth0.testing.tenant import Auth0Tenant
+from tests.support.docs import doc_block
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-API_PAGE = ROOT / "docs" / "api.rst"
 TESTING_PAGE = ROOT / "docs" / "testing.rst"
 TIMEOUT = 10
 DOC_DOMAIN = "http://127.0.0.1:8001"
 DOC_API_URL = "http://127.0.0.1:8000/api/reports/"
-
-
-def named_block(path: Path, name: str) -> str:
-    """The text of the code block with ``:name: name`` in ``path``, dedented."""
-    match = re.search(
-        rf"\.\. code-block:: \w+\n   :name: {re.escape(name)}\n\n((?:   .*\n|\n)+)",
-        path.read_text(),
-    )
-    assert match, f"no code block named {name} in {path.name}"
-    return re.sub(r"^   ", "", match.group(1), flags=re.MULTILINE).strip() + "\n"
 
 
 def console_command(block: str) -> list[str]:
@@ -66,7 +55,7 @@ def stop(process: subprocess.Popen[str]) -> None:
 def docs_site(settings):
     """The site docs/api.rst builds: its urls.py block, as the URLconf."""
     module = types.ModuleType("docs_api_try_urls")
-    exec(named_block(API_PAGE, "api-try-urls"), module.__dict__)  # noqa: S102
+    exec(doc_block("docs/api.rst", "api-try-urls"), module.__dict__)  # noqa: S102
     sys.modules[module.__name__] = module
     settings.ROOT_URLCONF = module.__name__
     yield settings
@@ -79,18 +68,18 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
     the docs' view with it."""
     port = free_port()
     site_url = DOC_API_URL.replace("http://127.0.0.1:8000", live_server.url)
-    command = console_command(named_block(API_PAGE, "api-try-emulator"))
+    command = console_command(doc_block("docs/api.rst", "api-try-emulator"))
     assert command[0] == "python"
     argv = [sys.executable, *command[1:], "--port", str(port), "--api-url", site_url]
     process, lines = serve(argv)
     try:
         domain = f"http://127.0.0.1:{port}"
         printed = "\n".join(lines).replace(domain, DOC_DOMAIN)
-        assert printed.replace(site_url, DOC_API_URL) + "\n" == named_block(
-            API_PAGE, "api-try-output"
+        assert printed.replace(site_url, DOC_API_URL) + "\n" == doc_block(
+            "docs/api.rst", "api-try-output"
         )
         site_settings: dict[str, object] = {}
-        exec(named_block(API_PAGE, "api-try-settings"), site_settings)  # noqa: S102
+        exec(doc_block("docs/api.rst", "api-try-settings"), site_settings)  # noqa: S102
         assert site_settings["SOCIAL_AUTH_AUTH0_DOMAIN"] == DOC_DOMAIN
         for name, value in site_settings.items():
             if name.startswith("SOCIAL_AUTH_"):
@@ -108,7 +97,7 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
         ).stdout
     finally:
         stop(process)
-    expected = named_block(API_PAGE, "api-try-answer").splitlines()[-1]
+    expected = doc_block("docs/api.rst", "api-try-answer").splitlines()[-1]
     assert json.loads(answer) == json.loads(expected)
 
 

@@ -14,8 +14,7 @@ import requests
 
 from social_auth0.testing import Auth0Tenant
 from social_auth0.testing.wire import MAX_BODY
-
-from .test_cli_api import TESTING_PAGE, named_block
+from tests.support.docs import doc_block
 
 API = "https://api.example.com/"
 CREDENTIALS = {
@@ -112,7 +111,7 @@ def test_a_bad_content_length_is_an_invalid_request(tenant):
 
 
 def test_the_constructor_example_runs_as_written():
-    block = named_block(TESTING_PAGE, "testing-constructor-example")
+    block = doc_block("docs/testing.rst", "testing-constructor-example")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(block, {})  # noqa: S102
