@@ -7,7 +7,9 @@ in a worker process configured for it, its logins in threads.
   inside the pipeline just before users are created, so every one of them
   inserts the same username; or held in ``social_user`` until one of them
   has committed, so the others' legacy-row lookup finds its row; or let loose
-  together (twenty, on PostgreSQL and Redis: the stampede);
+  together (twenty, on PostgreSQL and Redis: the stampede, here in threads;
+  test_stampede.py runs it on twenty gunicorn worker processes); or, the user
+  having a row another integration wrote, held just before migrating it;
 * tests/support/pg_race_worker.py: one login creates and commits first, then the
   others, having picked usernames of their own, insert their users and clash
   on the association (where social-core's steps leave orphan users).

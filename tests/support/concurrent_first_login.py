@@ -236,7 +236,9 @@ def main(
             {
                 "users": get_user_model().objects.count(),
                 "associations": UserSocialAuth.objects.count(),
-                "id_keys": sorted(UserSocialAuth.objects.values_list("id_key", flat=True)),
+                "id_keys": sorted(
+                    UserSocialAuth.objects.values_list("id_key", flat=True)
+                ),
                 "legacy_user": legacy_user,
                 "results": results,
                 "rejections": rejections.lines,
