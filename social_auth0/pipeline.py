@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError, models, router, transaction
 from social_core.exceptions import AuthAssociationError, AuthPolicyError
+from social_core.pipeline import social_auth
 from social_core.pipeline.user import create_user
 
 from . import conf
@@ -48,7 +49,7 @@ PIPELINE = (
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
     "social_auth0.pipeline.read_roles",
-    "social_core.pipeline.social_auth.social_user",
+    "social_auth0.pipeline.social_user",
     "social_auth0.pipeline.refuse_inactive_user",
     "social_core.pipeline.user.get_username",
     "social_auth0.pipeline.associate_by_verified_email",
@@ -68,6 +69,45 @@ _VERIFIED_EMAIL_KEY = "auth0_verified_email"
 
 
 # Refusals and linking ----------------------------------------------------------
+
+
+def social_user(
+    backend: BaseAuth[Any], uid: str, *args: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """social-core's ``social_user``; a legacy row migrated meanwhile by a
+    concurrent login of the same identity is found where it now is.
+
+    Logins that all found the same row another integration wrote (keyed
+    ``"id"``, ``"sub"`` or unkeyed) all migrate it to ``ID_KEY``; every one but
+    the first finds it changed under it (social_django's ``migrate_social_auth``
+    raises, social-core answers ``identifier_migration_conflict``). That row,
+    now under this ``uid`` and ``id_key``, is the one it was migrating: look
+    again, as a login a moment later would (its user checks stay).
+    """
+    try:
+        return cast(
+            "dict[str, Any]", social_auth.social_user(backend, uid, *args, **kwargs)
+        )
+    except AuthAssociationError as error:
+        if not _lost_migration(backend, str(uid), kwargs.get("id_key", ""), error):
+            raise
+    logger.info("Concurrent login: continuing with the row migrated first")
+    return cast(
+        "dict[str, Any]", social_auth.social_user(backend, uid, *args, **kwargs)
+    )
+
+
+def _lost_migration(
+    backend: BaseAuth[Any], uid: str, id_key: str, error: AuthAssociationError
+) -> bool:
+    """Whether ``error`` is a migration that found its row changed, and the
+    row holding ``uid`` under ``id_key`` now exists."""
+    storage = backend.strategy.storage
+    if error.code != "identifier_migration_conflict" or not (
+        error.__cause__ is not None and storage.is_integrity_error(error.__cause__)
+    ):
+        return False
+    return storage.user.get_social_auth(backend.name, uid, id_key=id_key) is not None
 
 
 def refuse_inactive_user(
@@ -576,6 +616,7 @@ __all__ = [
     "read_roles",
     "record_verified_email",
     "refuse_inactive_user",
+    "social_user",
     "sync_groups",
     "sync_organization_groups",
     "sync_user",

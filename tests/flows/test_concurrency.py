@@ -7,7 +7,9 @@ in a worker process configured for it, its logins in threads.
   inside the pipeline just before users are created, so every one of them
   inserts the same username; or held in ``social_user`` until one of them
   has committed, so the others' legacy-row lookup finds its row; or let loose
-  together (twenty, on PostgreSQL and Redis: the stampede);
+  together (twenty, on PostgreSQL and Redis: the stampede, here in threads;
+  test_stampede.py runs it on twenty gunicorn worker processes); or, the user
+  having a row another integration wrote, held just before migrating it;
 * tests/support/pg_race_worker.py: one login creates and commits first, then the
   others, having picked usernames of their own, insert their users and clash
   on the association (where social-core's steps leave orphan users).
@@ -77,6 +79,23 @@ def test_a_stampede_of_twenty_first_logins_lets_all_in(postgres, redis_server):
         SAME_USERNAME, postgres, 20, "social_auth0", "callback", str(redis_server)
     )
     assert_all_logged_in_as_one_user(summary, 20)
+
+
+def test_logins_migrating_the_same_legacy_row_all_continue_as_its_user(
+    postgres, redis_server
+):
+    """A row another integration wrote (id_key "id", uid the sub): logins that
+    all found it meet before migrating it to "user_id"; one migrates it, the
+    others find it changed under them (social_django's migrate_social_auth
+    refuses it) and continue as its user (it was identifier_migration_conflict)."""
+    summary = run_worker(
+        SAME_USERNAME, postgres, 4, "social_auth0", "migrate", str(redis_server)
+    )
+    assert summary["rejections"] == [], summary["rejections"]
+    assert (summary["users"], summary["id_keys"]) == (1, ["user_id"]), summary
+    results = summary["results"]
+    assert all(r.get("location") == "/done/" for r in results), results
+    assert [r["user"] for r in results] == [str(summary["legacy_user"])] * 4
 
 
 def test_losers_roll_back_their_user_and_continue_as_the_winner(postgres):

@@ -101,12 +101,14 @@ def test_pipeline_is_social_cores_default_with_our_steps():
         "social_core.pipeline.user.create_user": None,
         "social_core.pipeline.social_auth.associate_user": None,
         "social_core.pipeline.user.user_details": None,
+        "social_core.pipeline.social_auth.social_user": None,
     }
     kept = [step for step in DEFAULT_AUTH_PIPELINE if step not in replaced]
     assert [s for s in PIPELINE if s.startswith("social_core.")] == kept
     ours = [s.rsplit(".", 1)[1] for s in PIPELINE if s.startswith("social_auth0.")]
     assert ours == [
         "read_roles",
+        "social_user",
         "refuse_inactive_user",
         "associate_by_verified_email",
         "create_user_and_association",
@@ -115,7 +117,7 @@ def test_pipeline_is_social_cores_default_with_our_steps():
         "sync_groups",
     ]
     assert PIPELINE.index("social_auth0.pipeline.refuse_inactive_user") == (
-        PIPELINE.index("social_core.pipeline.social_auth.social_user") + 1
+        PIPELINE.index("social_auth0.pipeline.social_user") + 1
     )
 
 

@@ -14,7 +14,11 @@ HOLD says where the logins meet:
   under the current key; one goes on and commits its user and association,
   and only then do the others look for legacy rows (where the winner's row is);
 * ``callback``: all of them as their callback's pipeline starts, then a free
-  race (the stampede: which interleaving happens is up to the scheduler).
+  race (the stampede: which interleaving happens is up to the scheduler);
+* ``migrate``: not a first login: the user has a row another integration wrote
+  (``id_key`` ``"id"``, ``uid`` the ``sub``); all of them found it and meet
+  just before migrating it to ``user_id``: one migrates it, the others find
+  it changed under them.
 
 With REDIS_PORT the cache (and so the sessions and the shared cache) is Redis.
 """
@@ -74,6 +78,36 @@ def hold_legacy_lookup() -> None:
     social_auth._legacy_social_auth = held
 
 
+def hold_migration() -> None:
+    """Wrap social_django's ``migrate_social_auth``: the logins, each having
+    found the legacy row, meet there before any of them migrates it."""
+    from social_django.models import UserSocialAuth
+
+    migrate = UserSocialAuth.migrate_social_auth.__func__  # type: ignore[attr-defined]
+
+    def held(cls: type, *args: object, **kwargs: object) -> object:
+        assert BARRIER is not None
+        BARRIER.wait(timeout=20)
+        return migrate(cls, *args, **kwargs)
+
+    UserSocialAuth.migrate_social_auth = classmethod(held)  # type: ignore[assignment]
+
+
+LEGACY_ID_KEY = "id"  # social-core's default ID_KEY, as 2017's quickstart stored
+
+
+def legacy_row(sub: str) -> int:
+    """The user another integration created, its row keyed ``"id"``; its pk."""
+    from django.contrib.auth import get_user_model
+    from social_django.models import UserSocialAuth
+
+    user = get_user_model().objects.create_user("legacy-user")
+    UserSocialAuth.objects.create(
+        user=user, provider="auth0", uid=sub, id_key=LEGACY_ID_KEY
+    )
+    return int(user.pk)
+
+
 def configure(port: str, redis_port: str | None = None) -> None:
     from django.conf import settings
 
@@ -120,7 +154,7 @@ def pipeline_for(pipeline: str, hold: str) -> tuple[str, ...]:
         steps.insert(create_step, f"{me}.wait_for_all")
     elif hold == "callback":
         steps.insert(0, f"{me}.wait_for_all")
-    else:
+    elif hold == "legacy":
         created = next(
             i
             for i, step in enumerate(steps)
@@ -146,6 +180,8 @@ def main(
     this.BARRIER = threading.Barrier(threads)
     if hold == "legacy":
         this.hold_legacy_lookup()
+    elif hold == "migrate":
+        this.hold_migration()
     rejections = Rejections()
     logging.getLogger("social_auth0.backend").addHandler(rejections)
     from django.contrib.auth import get_user_model
@@ -154,13 +190,15 @@ def main(
     UserSocialAuth.objects.all().delete()  # a first login, every run
     get_user_model().objects.all().delete()
     email = "new.user@example.com"
+    user = TenantUser(email, "pw")
+    legacy_user = legacy_row(str(user.sub)) if hold == "migrate" else None
     results: list[dict[str, object]] = []
 
     with Auth0Tenant(
         client_id="test-client-id",
         client_secret="test-client-secret",
         callback_urls=["http://testserver/complete/auth0/"],
-        users=[TenantUser(email, "pw")],
+        users=[user],
     ) as tenant:
         settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
 
@@ -198,6 +236,10 @@ def main(
             {
                 "users": get_user_model().objects.count(),
                 "associations": UserSocialAuth.objects.count(),
+                "id_keys": sorted(
+                    UserSocialAuth.objects.values_list("id_key", flat=True)
+                ),
+                "legacy_user": legacy_user,
                 "results": results,
                 "rejections": rejections.lines,
             }
