@@ -14,9 +14,15 @@ from django.conf import settings
 from django.core import checks
 
 from .. import conf
-from .lookup import PROCESS_LOCAL_CACHES, resolve_setting, shared_cache_setting
+from .lookup import (
+    PROCESS_LOCAL_CACHES,
+    middleware_index,
+    resolve_setting,
+    shared_cache_setting,
+)
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
 
 
 def check_emulator_domain(**kwargs: Any) -> list[checks.CheckMessage]:
@@ -53,6 +59,8 @@ def check_callback_scheme(**kwargs: Any) -> list[checks.CheckMessage]:
     redirect_is_https, redirect_name = resolve_setting("REDIRECT_IS_HTTPS", False)
     if not secure or settings.SECURE_PROXY_SSL_HEADER or redirect_is_https:
         return []
+    if _redirects_to_https():
+        return []
     return [
         checks.Warning(
             f"{' and '.join(secure)} {'is' if len(secure) == 1 else 'are'} on, so "
@@ -62,11 +70,22 @@ def check_callback_scheme(**kwargs: Any) -> list[checks.CheckMessage]:
             "it as not an Allowed Callback URL.",
             hint="Behind a proxy set SECURE_PROXY_SSL_HEADER = "
             "('HTTP_X_FORWARDED_PROTO', 'https') (the proxy must set that header) "
-            f"or {redirect_name} = True. If Django itself terminates TLS, "
-            "silence social_auth0.W100.",
+            f"or {redirect_name} = True. If Django already sees https (it "
+            "terminates TLS, or the server sets the scheme), set "
+            "SECURE_SSL_REDIRECT = True, which also clears this warning.",
             id="social_auth0.W100",
         )
     ]
+
+
+def _redirects_to_https() -> bool:
+    """SECURE_SSL_REDIRECT with SecurityMiddleware: a request Django sees as
+    http is only ever redirected, so a working site already sees https (TLS at
+    Django, or a server such as gunicorn or uvicorn that sets the scheme from
+    the proxy's header), and the callback URL is built with https."""
+    return bool(settings.SECURE_SSL_REDIRECT) and (
+        middleware_index(SECURITY_MIDDLEWARE) is not None
+    )
 
 
 def check_shared_cache_in_production(**kwargs: Any) -> list[checks.CheckMessage]:

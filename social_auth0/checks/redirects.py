@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from social_core.utils import setting_name
 
 from .lookup import checked_backend, resolve_setting
@@ -99,12 +100,13 @@ def check_url_names(**kwargs: Any) -> list[checks.CheckMessage]:
     for base in URL_SETTINGS:
         for name in _names_of(base):
             value = getattr(settings, name)
-            if name in seen or not _names_a_pattern(value) or _reverses(value):
+            if name in seen or not _fails_to_reverse(value):
                 continue
             seen.add(name)
+            shown = "a lazy URL" if isinstance(value, Promise) else repr(value)
             errors.append(
                 checks.Error(
-                    f"{name} = {value!r} names a URL pattern that does not "
+                    f"{name} = {shown} names a URL pattern that does not "
                     "reverse: every request redirected there fails with "
                     "NoReverseMatch (a 500).",
                     hint=_url_name_hint(value),
@@ -112,6 +114,18 @@ def check_url_names(**kwargs: Any) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def _fails_to_reverse(value: object) -> bool:
+    """A pattern name that does not reverse; a lazy value (``reverse_lazy``)
+    is evaluated as resolve_url() would."""
+    if isinstance(value, Promise):
+        try:
+            str(value)
+        except NoReverseMatch:
+            return True
+        return False
+    return isinstance(value, str) and _names_a_pattern(value) and not _reverses(value)
 
 
 def _names_a_pattern(value: object) -> bool:
@@ -128,10 +142,11 @@ def _reverses(value: str) -> bool:
     return True
 
 
-def _url_name_hint(value: str) -> str:
+def _url_name_hint(value: object) -> str:
     from django.urls import get_resolver
 
-    namespace = value.partition(":")[0] if ":" in value else ""
+    named = isinstance(value, str) and ":" in value
+    namespace = str(value).partition(":")[0] if named else ""
     if namespace in _INCLUDES and namespace not in get_resolver().namespace_dict:
         return f"Add {_INCLUDES[namespace]} to the ROOT_URLCONF's urlpatterns."
     return (

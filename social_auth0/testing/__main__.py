@@ -87,6 +87,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def start(tenant: Auth0Tenant, host: str, port: int) -> None:
+    """Bind the port, or exit naming it (another emulator, or the site, may
+    hold it) and the option that moves it: no traceback."""
+    try:
+        tenant.start()
+    except OSError as error:
+        sys.exit(
+            f"Cannot listen on {host}:{port} ({error.strerror}): stop what is "
+            "using it (another emulator?) or pick a port with --port, and set "
+            "AUTH0_DOMAIN to match."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the tenant, print how to use it, wait for Ctrl-C."""
     args = parse_args(argv)
@@ -108,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         backchannel_logout_urls=args.backchannel_logout_url,
     )
     configure(tenant, args)
+    start(tenant, args.host, args.port)
     with tenant:
         warn_if_exposed(args.host, tenant)
         print_summary(tenant)

@@ -77,7 +77,7 @@ def _body_params(content_type: str, body: bytes) -> dict[str, str]:
 def _json_params(text: str) -> dict[str, str]:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise MalformedBody("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedBody("The request body must be a JSON object")

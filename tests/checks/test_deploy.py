@@ -105,6 +105,40 @@ def test_a_proxy_header_or_https_redirects_are_not_reported(settings, fix):
     assert check_callback_scheme() == []
 
 
+SECURITY = "django.middleware.security.SecurityMiddleware"
+
+
+def test_https_redirects_by_django_are_not_reported(settings):
+    """SECURE_SSL_REDIRECT (with SecurityMiddleware): Django answers every
+    request it sees as http with a redirect, so a site that works sees https,
+    the callback URL included (gunicorn or uvicorn behind nginx set the scheme
+    from X-Forwarded-Proto themselves, with no SECURE_PROXY_SSL_HEADER)."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.SECURE_SSL_REDIRECT = True
+    settings.MIDDLEWARE = [SECURITY, *settings.MIDDLEWARE]
+    assert check_callback_scheme() == []
+    # Without the middleware the setting redirects nothing: still reported.
+    settings.MIDDLEWARE = settings.MIDDLEWARE[1:]
+    assert ids(check_callback_scheme()) == ["social_auth0.W100"]
+
+
+@pytest.mark.django_db
+def test_with_https_redirects_the_callback_is_https_or_never_built(settings):
+    """What the exemption rests on: with SECURE_SSL_REDIRECT a login Django
+    sees as http is redirected before a callback URL is built; one it sees
+    as https (the server set the scheme) sends an https callback URL."""
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.SECURE_SSL_REDIRECT = True
+    settings.MIDDLEWARE = [SECURITY, *settings.MIDDLEWARE]
+    plain = Client().post("/login/auth0/", headers={"Host": "testserver"})
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver/login/auth0/"
+    authorize = Client().post("/login/auth0/", secure=True)
+    query = parse_qs(urlsplit(authorize["Location"]).query)
+    assert query["redirect_uri"][0].startswith("https://testserver/")
+
+
 def redirect_uri(client: Client) -> str:
     # As a proxy forwards it: the Host the browser asked for, the scheme in a header.
     headers = {"Host": "testserver", "X-Forwarded-Proto": "https"}

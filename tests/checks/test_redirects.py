@@ -7,8 +7,10 @@ objects, as Django's tests/auth_tests/test_checks.py does."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core import checks
-from django.urls import NoReverseMatch, include, path
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, include, path, reverse_lazy
 
 from social_auth0.checks import redirects
 from tests.support.check_settings import configured
@@ -136,6 +138,27 @@ def test_paths_and_names_that_reverse_pass(value):
     with configured(
         ROOT_URLCONF=WithoutOurUrls, LOGIN_URL="/login/", LOGIN_REDIRECT_URL=value
     ):
+        assert redirects.check_url_names() == []
+
+
+def test_a_lazy_url_that_does_not_reverse_is_an_error():
+    """LOGIN_URL = reverse_lazy("social_auth0:login") without the urls line:
+    resolve_url() evaluates it on the first anonymous request (a 500)."""
+    with configured(
+        ROOT_URLCONF=WithoutOurUrls, LOGIN_URL=reverse_lazy("social_auth0:login")
+    ):
+        (error,) = redirects.check_url_names()
+        assert error.id == "social_auth0.E035"
+        assert error.msg.startswith("LOGIN_URL = a lazy URL names a URL pattern")
+        with pytest.raises(NoReverseMatch):
+            resolve_url(settings.LOGIN_URL)
+
+
+@pytest.mark.parametrize(
+    "value", [reverse_lazy("done"), reverse_lazy("social:begin", args=["auth0"])]
+)
+def test_a_lazy_url_that_reverses_passes(value):
+    with configured(ROOT_URLCONF=WithoutOurUrls, LOGIN_URL=value):
         assert redirects.check_url_names() == []
 
 

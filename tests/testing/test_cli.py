@@ -3,6 +3,7 @@ and the domain it prints is one a browser (and social_auth0) can use."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -54,3 +55,25 @@ def test_loopback_hosts_start_without_a_warning(host):
     domain, stderr, document = serve("--host", host)
     assert "WARNING" not in stderr
     assert document["issuer"] == f"{domain}/"
+
+
+def test_a_port_in_use_exits_naming_it_without_a_traceback():
+    """A second emulator on the Quickstart's port (the first one still
+    running): one line naming the port and --port, exit status 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        answer = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "social_auth0.testing", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    assert answer.returncode == 1
+    assert answer.stdout == ""
+    assert answer.stderr == (
+        f"Cannot listen on 127.0.0.1:{port} (Address already in use): stop what "
+        "is using it (another emulator?) or pick a port with --port, and set "
+        "AUTH0_DOMAIN to match.\n"
+    )

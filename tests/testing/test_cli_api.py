@@ -12,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from social_auth0.testing.__main__ import build_parser, parse_args
 from social_auth0.testing.cli_api import configure
@@ -53,8 +54,10 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture
 def docs_site(settings):
-    """The site docs/api.rst builds: its urls.py block, as the URLconf."""
+    """The site docs/api.rst builds: the Quickstart's urls.py with the
+    docs' block added at its end, as the URLconf."""
     module = types.ModuleType("docs_api_try_urls")
+    exec(doc_block("README.rst", "quickstart-urls"), module.__dict__)  # noqa: S102
     exec(doc_block("docs/api.rst", "api-try-urls"), module.__dict__)  # noqa: S102
     sys.modules[module.__name__] = module
     settings.ROOT_URLCONF = module.__name__
@@ -66,6 +69,8 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
     """The docs' command, on a free port and pointed at the live site; its
     output is the docs' output; the printed curl lines get a token and call
     the docs' view with it."""
+    # The view is added to the Quickstart's URLs: its login stays.
+    assert reverse("social_auth0:login") == "/auth0/login/"
     port = free_port()
     site_url = DOC_API_URL.replace("http://127.0.0.1:8000", live_server.url)
     command = console_command(doc_block("docs/api.rst", "api-try-emulator"))
@@ -80,10 +85,12 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
         )
         site_settings: dict[str, object] = {}
         exec(doc_block("docs/api.rst", "api-try-settings"), site_settings)  # noqa: S102
-        assert site_settings["SOCIAL_AUTH_AUTH0_DOMAIN"] == DOC_DOMAIN
-        for name, value in site_settings.items():
-            if name.startswith("SOCIAL_AUTH_"):
-                setattr(docs_site, name, value)
+        del site_settings["__builtins__"]
+        # The one setting to add is the one the emulator prints beyond the
+        # Quickstart's three (its variables), with the same value.
+        ((name, value),) = site_settings.items()
+        assert f"{name} = {value!r}" in lines
+        setattr(docs_site, name, value)
         docs_site.SOCIAL_AUTH_AUTH0_DOMAIN = domain
         token_line, call_line = (line.strip() for line in lines[-3:-1])
         assert token_line.startswith("TOKEN=$(curl ")

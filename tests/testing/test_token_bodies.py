@@ -76,6 +76,10 @@ def test_wrong_json_credentials_are_still_unauthorized(tenant):
         (b'{"grant_type": "client_credentials",', "The request body is not valid JSON"),
         (b"[1, 2]", "The request body must be a JSON object"),
         (b'"client_credentials"', "The request body must be a JSON object"),
+        # Nested past Python's recursion limit, under MAX_BODY: json.loads
+        # raises RecursionError, which must not kill the request unanswered.
+        (b"[" * 30000 + b"]" * 30000, "The request body is not valid JSON"),
+        (b'{"a":' * 9000 + b"1" + b"}" * 9000, "The request body is not valid JSON"),
     ],
 )
 def test_malformed_json_is_an_invalid_request(tenant, body, description):
