@@ -19,6 +19,7 @@ from .. import conf
 from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
 from . import store as token_store
+from .store import IssuedToken
 
 if TYPE_CHECKING:
     from . import TokenBackend
@@ -55,11 +56,22 @@ def revoke_login_tokens(backend: TokenBackend, user_id: Any, stamp: str) -> int:
     )
 
 
-def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:
-    """POST each token to ``/oauth/revoke``; failures are logged, not raised."""
+def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[IssuedToken]) -> int:
+    """POST each token to ``/oauth/revoke``; failures are logged, not raised.
+
+    Only the tokens this backend's tenant issued (``issued_here``): another
+    tenant's refresh token, sent to this one with its client credentials,
+    would be handed to whoever runs it; it is left to expire (logged).
+    """
     key, secret = backend.get_key_and_secret()
     revoked = 0
-    for token in tokens:
+    for sub, token in tokens:
+        if not issued_here(backend, sub):
+            logger.warning(
+                "A stored refresh token was not revoked: another tenant than "
+                "this site's issued it (or no tenant is configured here)"
+            )
+            continue
         try:
             backend.request(
                 revoke_url(backend),
@@ -72,6 +84,16 @@ def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:
             continue
         revoked += 1
     return revoked
+
+
+def issued_here(backend: TokenBackend, sub: str) -> bool:
+    """Whether the identity ``sub`` (a stored ``uid``) is of ``backend``'s
+    tenant (``conf.identity_issuer``); False when it has none configured."""
+    try:
+        issuer = f"{backend.base_url()}/"
+    except SocialAuthBaseException:
+        return False
+    return conf.identity_issuer(sub, backend.name) == issuer
 
 
 def on_backchannel_logout(
