@@ -14,6 +14,7 @@ where ``login()`` is not called). Only verified claims, never a token.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +129,25 @@ def add_to_pending(strategy: BaseStrategy[Any], **values: Any) -> bool:
         return False
     leave_pending(strategy, {**record, **values})
     return True
+
+
+def token_stamp(strategy: BaseStrategy[Any]) -> str:
+    """The stamp of this login's tokens: a new one, but a step-up (the same
+    identity, already logged in here) keeps its session's, which that login's
+    ``Auth0Session`` row holds for back-channel logout."""
+    current = strategy.session_get(SESSION_KEY)
+    pending = strategy.session_get(PENDING_KEY)
+    request = getattr(strategy, "request", None)
+    pending = getattr(request, "__dict__", {}).get(PENDING_ATTRIBUTE, pending)
+    if (
+        isinstance(current, dict)
+        and isinstance(pending, dict)
+        and current.get(TOKEN_STAMP)
+        and (current.get("iss"), current.get("sub"))
+        == (pending.get("iss"), pending.get("sub"))
+    ):
+        return str(current[TOKEN_STAMP])
+    return secrets.token_urlsafe(24)
 
 
 def take_pending(request: HttpRequest | None) -> dict[str, Any] | None:

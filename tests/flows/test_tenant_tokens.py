@@ -17,9 +17,11 @@ from django.test import Client, RequestFactory
 
 from social_auth0.access import get_access_token
 from social_auth0.errors import ReauthenticationRequired
+from social_auth0.login.record import SESSION_KEY, TOKEN_STAMP
 from social_auth0.models import Auth0Token
 from tests.flows import test_tenant_identities as identities
 from tests.flows.test_tenant_identities import ADA, ADA_AT_B, MALLORY, login_at, user_of
+from tests.support.tenants import BACKCHANNEL
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -108,3 +110,59 @@ def login_at_with(client: Client, host: str, tenant, user) -> Client:
     response = client.get(callback.path, parse_qs(callback.query), HTTP_HOST=host)
     assert response["Location"] == "/done/", response
     return client
+
+
+def test_a_backchannel_logout_of_one_auth0_session_leaves_a_newer_logins_tokens(
+    sites, stored
+):
+    """Ada logs in on a laptop, then on a phone (whose tokens replace the
+    laptop's). Auth0 ends the laptop's session (its logout token names that
+    ``sid`` and her ``sub``, as Auth0's do): the laptop is logged out, the
+    phone keeps its tokens."""
+    a, _ = sites
+    laptop = login_at("site-a.test", a, ADA)
+    phone = login_at("site-a.test", a, ADA)
+    laptop_sid = laptop.session[SESSION_KEY]["sid"]
+    assert laptop_sid != phone.session[SESSION_KEY]["sid"]
+    a.clear_requests()
+
+    sent = Client(HTTP_HOST="site-a.test").post(
+        BACKCHANNEL, {"logout_token": a.logout_token(sid=laptop_sid, sub=ADA.sub)}
+    )
+
+    assert sent.status_code == 200, sent.content
+    assert laptop.get("/done/").content == b"done:"  # logged out
+    assert phone.get("/done/").content != b"done:"
+    assert a.count(REVOKE, "POST") == 0
+    assert (
+        Auth0Token.objects.get().login_stamp == phone.session[SESSION_KEY][TOKEN_STAMP]
+    )
+
+    # Auth0 ends the phone's session: its tokens go, revoked at A.
+    Client(HTTP_HOST="site-a.test").post(
+        BACKCHANNEL,
+        {"logout_token": a.logout_token(sid=phone.session[SESSION_KEY]["sid"])},
+    )
+    assert not Auth0Token.objects.exists()
+    assert a.count(REVOKE, "POST") == 1
+
+
+def test_a_backchannel_logout_after_a_step_up_revokes_the_step_ups_tokens(
+    sites, stored
+):
+    """A step-up (a second login in the same session) stores new tokens; the
+    session's Auth0 session stays the first login's: its logout revokes them."""
+    a, _ = sites
+    client = login_at("site-a.test", a, ADA)
+    sid = client.session[SESSION_KEY]["sid"]
+    login_at_with(client, "site-a.test", a, ADA)  # the step-up
+    assert client.session[SESSION_KEY]["sid"] == sid
+    a.clear_requests()
+
+    Client(HTTP_HOST="site-a.test").post(
+        BACKCHANNEL, {"logout_token": a.logout_token(sid=sid, sub=ADA.sub)}
+    )
+
+    assert client.get("/done/").content == b"done:"
+    assert not Auth0Token.objects.exists()
+    assert a.count(REVOKE, "POST") == 1
