@@ -99,7 +99,9 @@ def record_after_pipeline(strategy: BaseStrategy[Any]) -> None:
     current = strategy.session_get(SESSION_KEY)
     if not isinstance(pending, dict) or not isinstance(current, dict):
         return
-    if current.get("sub") == pending["sub"]:
+    # The same identity: another tenant's user with the same sub proves
+    # nothing about this session's (its MFA, its auth_time).
+    if (current.get("iss"), current.get("sub")) == (pending["iss"], pending["sub"]):
         strategy.session_set(SESSION_KEY, after_step_up(current, pending))
 
 
