@@ -275,3 +275,19 @@ def test_another_tenants_stored_tokens_refresh(sites, settings):
         assert tenant.count("/oauth/token", "POST") == 2
         assert Auth0Token.objects.get(pk=first.pk).version > first.version
         assert isinstance(refreshed, str) and refreshed
+
+
+def test_a_verified_address_at_another_tenant_never_links_to_a_local_account(
+    sites, settings, request
+):
+    """An account without an identity (``createsuperuser``, the admin) is the
+    site's, and a tenant's ``email_verified`` is that tenant's say: only the
+    tenant settings.py names (as for rows holding the bare sub) links to it."""
+    a, b = sites
+    settings.SOCIAL_AUTH_PIPELINE = PIPELINE
+    local = get_user_model().objects.create_superuser("root", ADA.email, "pw")
+
+    at_b = user_of(login_at("site-b.test", b, ADA_AT_B))
+
+    named = request.node.callspec.id  # whose tenant settings.py names
+    assert (at_b == local.pk) is (named == "B-in-settings")
