@@ -134,7 +134,16 @@ def _normalize_domain(domain: str) -> str:
         raise ValueError(f"{domain!r} must not carry credentials")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
-    return f"{parts.scheme}://{parts.netloc}"
+    # One tenant, one issuer (Auth0's iss: a lower-case host, no default port),
+    # however DOMAIN spells it: identities are matched on the issuer.
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = parts.port
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def seconds(name: str, value: object) -> int:
