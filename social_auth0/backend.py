@@ -797,7 +797,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             data.pop(name, None)
         # Names this login in its session record and on its stored tokens:
         # only this login's logout revokes them, never an older session's.
-        stamp = secrets.token_urlsafe(24)
+        stamp = login_record.token_stamp(self.strategy)
         if not login_record.add_to_pending(
             self.strategy, **{login_record.TOKEN_STAMP: stamp}
         ):

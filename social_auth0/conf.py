@@ -23,6 +23,7 @@ installed, ``ready()`` never runs. This module imports nothing of social_auth0.
 from __future__ import annotations
 
 import functools
+import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,7 +134,16 @@ def _normalize_domain(domain: str) -> str:
         raise ValueError(f"{domain!r} must not carry credentials")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{domain!r} must use https (http is for loopback hosts only)")
-    return f"{parts.scheme}://{parts.netloc}"
+    # One tenant, one issuer (Auth0's iss: a lower-case host, no default port),
+    # however DOMAIN spells it: identities are matched on the issuer.
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = parts.port
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def seconds(name: str, value: object) -> int:
@@ -321,6 +331,7 @@ def django_setting(
 # Identities -------------------------------------------------------------------------
 
 _default_issuers: dict[str, str | None] = {}  # backend name -> settings.py's issuer
+UID_LENGTH = 255  # social_django's default uid length, and Auth0Token.sub's
 
 
 def default_issuer(backend_name: str = BACKEND_NAME) -> str | None:
@@ -346,7 +357,22 @@ def identity_uid(issuer: str, sub: str, backend_name: str = BACKEND_NAME) -> str
     """
     if not issuer:
         raise ValueError("an identity needs its issuer")
-    return sub if issuer == default_issuer(backend_name) else f"{issuer}{sub}"
+    if issuer == default_issuer(backend_name):
+        return sub
+    uid = f"{issuer}{sub}"
+    if len(uid) <= _uid_length():
+        return uid
+    # A sub may have 255 characters (OIDC Core 5.1): qualified, it would not
+    # fit the row. A digest stands for it (no Auth0 sub lacks its "|").
+    return f"{issuer}sha256:{hashlib.sha256(sub.encode()).hexdigest()}"
+
+
+def _uid_length() -> int:
+    """The longest uid every row holding one takes: ``UserSocialAuth.uid``
+    (``SOCIAL_AUTH_UID_LENGTH``) and ``Auth0Token.sub`` (255)."""
+    from django.conf import settings
+
+    return min(UID_LENGTH, int(getattr(settings, "SOCIAL_AUTH_UID_LENGTH", UID_LENGTH)))
 
 
 def identity_issuer(uid: str, backend_name: str = BACKEND_NAME) -> str | None:

@@ -74,7 +74,7 @@ def _step_up(
     if request.method not in _SAFE_METHODS:
         raise PermissionDenied("step-up needed: retry from a page (GET)")
     request.session[STEP_UP_KEY] = step_up_request(
-        record["sub"], max_age=max_age, mfa=mfa
+        record["sub"], max_age=max_age, mfa=mfa, iss=record.get("iss")
     )
     query = QueryDict(mutable=True)
     query[REDIRECT_FIELD_NAME] = request.get_full_path()

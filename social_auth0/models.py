@@ -30,6 +30,9 @@ class Auth0Session(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     session_key = models.CharField(max_length=255, blank=True)
+    # The stamp of the tokens this login stored (Auth0Token.login_stamp): a
+    # back-channel logout of its sid revokes those, never a newer login's.
+    login_stamp = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # When a request last kept this login alive (refreshed at most hourly) or

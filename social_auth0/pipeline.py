@@ -224,8 +224,15 @@ def _proven_owner(
     backend's identity) could be opened by someone else: never linked. Nor is
     one another tenant's identity opens: what a tenant calls verified is its
     own say (its admins can set ``email_verified``), not this tenant's.
+    Accounts no identity of this tenant opens (a local account, one only
+    another backend opens) are the site's: only the tenant ``settings.py``
+    names links to them, as rows holding the bare ``sub`` are its.
     """
-    for social in storage.get_social_auth_for_user(user):
+    identities = list(storage.get_social_auth_for_user(user))
+    if issuer is not None and issuer != conf.default_issuer(provider):
+        if not identities or any(s.provider != provider for s in identities):
+            return False
+    for social in identities:
         if (
             issuer is not None
             and social.provider == provider

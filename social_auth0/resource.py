@@ -506,7 +506,12 @@ def realm(request: HttpRequest) -> str:
     try:
         return api_verifier(request).realm
     except (ImproperlyConfigured, SocialAuthBaseException):
-        return str(conf.setting("API_REALM", request=request) or _API_REALM)
+        pass
+    try:  # the site's backend (a per-site subclass), as the verifier asks
+        value = backend_for(request).setting("API_REALM")
+    except (ImproperlyConfigured, SocialAuthBaseException):
+        value = conf.setting("API_REALM", request=request)
+    return str(value or _API_REALM)
 
 
 # -- the decorator ---------------------------------------------------------------

@@ -30,7 +30,7 @@ from django.utils.module_loading import import_string
 from . import conf
 from .backend import Auth0OAuth2
 from .cache import UNAVAILABLE, SharedCache
-from .login.record import SESSION_KEY, take_pending
+from .login.record import SESSION_KEY, TOKEN_STAMP, take_pending
 from .models import Auth0Session
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def record_login(
         sub=pending["sub"],
         user=user,
         session_key=_server_side_key(session),
+        login_stamp=pending.get(TOKEN_STAMP) or "",
     )
     _login_state().add(state_key(login_id), ACTIVE, _RECHECK_AFTER)
     session[SESSION_KEY] = {**pending, "login_id": login_id}

@@ -41,10 +41,23 @@ def make_backend(path="/login/auth0/", data=None):
         ("http://localhost:8001", "http://localhost:8001"),
         ("http://127.0.0.1:8001/", "http://127.0.0.1:8001"),
         ("http://[::1]:8001", "http://[::1]:8001"),
+        # One tenant, one issuer, however DOMAIN spells it (Auth0's iss is
+        # lower case, without the default port).
+        ("Tenant.EU.auth0.com", "https://tenant.eu.auth0.com"),
+        ("HTTPS://tenant.eu.auth0.com:443/", "https://tenant.eu.auth0.com"),
+        ("http://LOCALHOST:80", "http://localhost"),
     ],
 )
 def test_normalizes_domain(domain, base):
     assert normalize_domain(domain) == base
+
+
+def test_a_tenant_spelled_otherwise_in_settings_keeps_its_bare_uids(settings):
+    """settings.py's DOMAIN and a site's strategy name one tenant in two
+    spellings: its identities keep the bare sub (their rows) everywhere."""
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = "https://Tenant.EU.auth0.com:443/"
+    issuer = f"{normalize_domain('tenant.eu.auth0.com')}/"
+    assert conf.identity_uid(issuer, "auth0|abc") == "auth0|abc"
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,12 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.core import checks
+from social_core.utils import setting_name
 
 from .. import conf
 from ..login.fields import claims_may_write, model_field, protected_fields
 from ..login.roles import MIRROR
-from .lookup import resolve_setting
+from .lookup import checked_backend, resolve_setting
 
 SYNC_USER = "social_auth0.pipeline.sync_user"
 SYNC_GROUPS = "social_auth0.pipeline.sync_groups"
@@ -44,12 +45,20 @@ def _check_id_key() -> list[checks.CheckMessage]:
     value, name = resolve_setting("ID_KEY")
     if value in (None, "", ID_KEY):
         return []
+    own = setting_name(checked_backend(), "ID_KEY")
+    fix = (
+        f"Remove {name} (or set it to {ID_KEY!r})."
+        if name == own
+        # social-core reads it for every backend: removing it changes theirs.
+        else f"Set {own} = {ID_KEY!r}: {name} applies to every backend, and "
+        "that overrides it for Auth0 alone."
+    )
     return [
         checks.Error(
             f"{name} is {value!r}: an Auth0 identity is stored under "
             f"{ID_KEY!r}, its uid the ID token's sub (with the tenant's issuer "
             "when it is not the tenant settings.py names); no other claim.",
-            hint=f"Remove {name} (or set it to {ID_KEY!r}). Rows stored under "
+            hint=f"{fix} Rows stored under "
             "'sub' or 'id' are migrated at their user's next login.",
             id="social_auth0.E023",
         )

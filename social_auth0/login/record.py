@@ -14,6 +14,7 @@ where ``login()`` is not called). Only verified claims, never a token.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +99,9 @@ def record_after_pipeline(strategy: BaseStrategy[Any]) -> None:
     current = strategy.session_get(SESSION_KEY)
     if not isinstance(pending, dict) or not isinstance(current, dict):
         return
-    if current.get("sub") == pending["sub"]:
+    # The same identity: another tenant's user with the same sub proves
+    # nothing about this session's (its MFA, its auth_time).
+    if (current.get("iss"), current.get("sub")) == (pending["iss"], pending["sub"]):
         strategy.session_set(SESSION_KEY, after_step_up(current, pending))
 
 
@@ -128,6 +131,25 @@ def add_to_pending(strategy: BaseStrategy[Any], **values: Any) -> bool:
         return False
     leave_pending(strategy, {**record, **values})
     return True
+
+
+def token_stamp(strategy: BaseStrategy[Any]) -> str:
+    """The stamp of this login's tokens: a new one, but a step-up (the same
+    identity, already logged in here) keeps its session's, which that login's
+    ``Auth0Session`` row holds for back-channel logout."""
+    current = strategy.session_get(SESSION_KEY)
+    pending = strategy.session_get(PENDING_KEY)
+    request = getattr(strategy, "request", None)
+    pending = getattr(request, "__dict__", {}).get(PENDING_ATTRIBUTE, pending)
+    if (
+        isinstance(current, dict)
+        and isinstance(pending, dict)
+        and current.get(TOKEN_STAMP)
+        and (current.get("iss"), current.get("sub"))
+        == (pending.get("iss"), pending.get("sub"))
+    ):
+        return str(current[TOKEN_STAMP])
+    return secrets.token_urlsafe(24)
 
 
 def take_pending(request: HttpRequest | None) -> dict[str, Any] | None:

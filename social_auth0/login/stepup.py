@@ -28,9 +28,12 @@ STEP_UP_KEY = "_social_auth0_step_up"
 MFA_ACR = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
 
 
-def step_up_request(sub: str, *, max_age: int | None, mfa: bool) -> dict[str, Any]:
-    """What a protected view asks of the next login of user ``sub``."""
-    return {"sub": sub, "max_age": max_age, "mfa": bool(mfa)}
+def step_up_request(
+    sub: str, *, max_age: int | None, mfa: bool, iss: str | None = None
+) -> dict[str, Any]:
+    """What a protected view asks of the next login of the identity (``iss``,
+    ``sub``): a ``sub`` is unique only within its tenant."""
+    return {"sub": sub, "iss": iss, "max_age": max_age, "mfa": bool(mfa)}
 
 
 def valid_step_up(value: object) -> dict[str, Any] | None:
@@ -42,7 +45,13 @@ def valid_step_up(value: object) -> dict[str, Any] | None:
         isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
     ):
         return None
-    return step_up_request(value["sub"], max_age=max_age, mfa=value.get("mfa") is True)
+    iss = value.get("iss")
+    return step_up_request(
+        value["sub"],
+        max_age=max_age,
+        mfa=value.get("mfa") is True,
+        iss=iss if isinstance(iss, str) else None,
+    )
 
 
 def step_up_params(step_up: Mapping[str, Any]) -> dict[str, str]:
@@ -82,10 +91,15 @@ def _error(
 
 
 def check_step_up_subject(
-    backend: BaseAuth[Any] | None, claims: Mapping[str, Any], expected: str
+    backend: BaseAuth[Any] | None,
+    claims: Mapping[str, Any],
+    expected: str,
+    issuer: str | None = None,
 ) -> None:
-    """The step-up came back for the user who asked: never a switch of users."""
-    if claims.get("sub") != expected:
+    """The step-up came back for the user who asked: never a switch of users,
+    nor another tenant's user with the same ``sub`` (when the request names
+    its issuer)."""
+    if claims.get("sub") != expected or issuer not in (None, claims.get("iss")):
         raise _error(
             backend,
             "step-up login returned another user than the one logged in",
@@ -128,6 +142,6 @@ def check_step_up(
 ) -> None:
     """The ID token answers the step-up request (``max_age`` is checked with
     the transaction's other ``max_age``, see ``transaction.py``)."""
-    check_step_up_subject(backend, claims, step_up["sub"])
+    check_step_up_subject(backend, claims, step_up["sub"], step_up.get("iss"))
     if step_up["mfa"]:
         check_mfa(backend, claims)

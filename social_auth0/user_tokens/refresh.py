@@ -31,6 +31,7 @@ from ..cache import RECENTLY_FAILED
 from ..errors import ReauthenticationRequired, log_rejection
 from ..errors import social_backend as base
 from . import store as token_store
+from .revocation import issued_here
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
@@ -67,6 +68,15 @@ def access_token_for(
             base(backend),
             "no tokens are stored for this user "
             "(SOCIAL_AUTH_AUTH0_STORE_TOKENS, and a login since it was set)",
+            stage="refresh",
+        )
+    if not issued_here(backend, stored.sub):
+        # Another site's tenant issued them (a user linked at both sites): its
+        # access token is for another tenant's API, and its refresh token
+        # must never reach this tenant. They stay for that site.
+        raise ReauthenticationRequired(
+            base(backend),
+            "the stored tokens were issued by another tenant than this site's",
             stage="refresh",
         )
     if stored.seconds_left(clock.current_time()) >= min_ttl:

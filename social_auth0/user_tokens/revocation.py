@@ -13,12 +13,14 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from social_core.exceptions import SocialAuthBaseException
 
 from .. import conf
 from ..errors import log_rejection
 from ..models import Auth0Session, Auth0Token
 from . import store as token_store
+from .store import IssuedToken
 
 if TYPE_CHECKING:
     from . import TokenBackend
@@ -29,14 +31,6 @@ logger = logging.getLogger(__name__)
 def revoke_url(backend: TokenBackend) -> str:
     """``{base}/oauth/revoke``."""
     return f"{backend.base_url()}/oauth/revoke"
-
-
-def revoke_tokens(backend: TokenBackend, user_ids: Iterable[Any]) -> int:
-    """Delete these users' stored tokens and revoke their refresh tokens.
-
-    Returns how many refresh tokens Auth0 confirmed revoked.
-    """
-    return revoke_refresh_tokens(backend, token_store.take_refresh_tokens(user_ids))
 
 
 def revoke_identity_tokens(backend: TokenBackend, user_id: Any, sub: str) -> int:
@@ -55,11 +49,22 @@ def revoke_login_tokens(backend: TokenBackend, user_id: Any, stamp: str) -> int:
     )
 
 
-def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:
-    """POST each token to ``/oauth/revoke``; failures are logged, not raised."""
+def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[IssuedToken]) -> int:
+    """POST each token to ``/oauth/revoke``; failures are logged, not raised.
+
+    Only the tokens this backend's tenant issued (``issued_here``): another
+    tenant's refresh token, sent to this one with its client credentials,
+    would be handed to whoever runs it; it is left to expire (logged).
+    """
     key, secret = backend.get_key_and_secret()
     revoked = 0
-    for token in tokens:
+    for sub, token in tokens:
+        if not issued_here(backend, sub):
+            logger.warning(
+                "A stored refresh token was not revoked: another tenant than "
+                "this site's issued it (or no tenant is configured here)"
+            )
+            continue
         try:
             backend.request(
                 revoke_url(backend),
@@ -74,6 +79,16 @@ def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[str]) -> int:
     return revoked
 
 
+def issued_here(backend: TokenBackend, sub: str) -> bool:
+    """Whether the identity ``sub`` (a stored ``uid``) is of ``backend``'s
+    tenant (``conf.identity_issuer``); False when it has none configured."""
+    try:
+        issuer = f"{backend.base_url()}/"
+    except SocialAuthBaseException:
+        return False
+    return conf.identity_issuer(sub, backend.name) == issuer
+
+
 def on_backchannel_logout(
     sender: Any,
     backend: TokenBackend,
@@ -82,25 +97,26 @@ def on_backchannel_logout(
     issuer: str = "",
     **kwargs: Any,
 ) -> None:
-    """``backchannel_logout`` receiver: the same for the users it names, of
-    the token's own tenant only: (``issuer``, ``sub``), or ``issuer``'s ``sid``
-    (as ``sessions.end_sessions``)."""
+    """``backchannel_logout`` receiver: the same for the logins it ends, of
+    the token's own tenant only (as ``sessions.end_sessions``): with a ``sid``
+    the tokens those logins stored (their stamps; a newer login's stay), with
+    only a ``sub`` every token of the identity (``issuer``, ``sub``)."""
     if not issuer:
         return  # an identity is (issuer, sub): nothing to match without it
-    if sub:
+    if sid:
+        logins = Auth0Session.objects.filter(
+            Auth0Session.of_issuer(issuer, backend.name),
+            Q(sid=sid) & (Q(sub=sub) if sub else Q()),
+        )
+        for user_id, stamp in set(logins.values_list("user_id", "login_stamp")):
+            revoke_login_tokens(backend, user_id, stamp)
+    elif sub:
         # Stored tokens hold their identity's uid: (issuer, sub), never sub alone.
-        user_ids = set(
-            Auth0Token.objects.filter(
-                sub=conf.identity_uid(issuer, sub, backend.name)
-            ).values_list("user_id", flat=True)
+        uid = conf.identity_uid(issuer, sub, backend.name)
+        revoke_refresh_tokens(
+            backend,
+            token_store.take_refresh_tokens(
+                Auth0Token.objects.filter(sub=uid).values_list("user_id", flat=True),
+                sub=uid,
+            ),
         )
-    elif sid:
-        user_ids = set(
-            Auth0Session.objects.filter(
-                Auth0Session.of_issuer(issuer, backend.name), sid=sid
-            ).values_list("user_id", flat=True)
-        )
-    else:
-        return
-    if user_ids:
-        revoke_tokens(backend, user_ids)

@@ -21,7 +21,7 @@ import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -194,10 +194,11 @@ def save_login(
     sent_at: float,
     leeway: int,
     stamp: str = "",
-) -> str | None:
+) -> IssuedToken | None:
     """Store a login's tokens, replacing any earlier set of this user and API.
 
-    Returns the refresh token replaced (for revocation), if any. A login
+    Returns the refresh token replaced (for revocation), if any, with the
+    identity it was issued to. A login
     without a refresh token (no ``offline_access``) clears the stored one: it
     belongs to an older grant. ``stamp`` names the login (its session record
     holds it too): only that login's logout may revoke these tokens.
@@ -209,7 +210,7 @@ def save_login(
     }
     fields.update(_encrypted_fields(response, sent_at=sent_at, leeway=leeway))
     rows = Auth0Token.objects.filter(user=user, audience=audience)
-    previous = rows.values_list("refresh_token", flat=True).first()
+    previous = rows.values_list("sub", "refresh_token").first()
     if not rows.update(sub=sub, version=F("version") + 1, **fields):
         try:
             with transaction.atomic():
@@ -218,7 +219,8 @@ def save_login(
                 )
         except IntegrityError:  # a simultaneous first login stored its row
             rows.update(sub=sub, version=F("version") + 1, **fields)
-    return decrypt(previous) if previous else None
+    replaced = _opened([previous]) if previous and previous[1] else []
+    return replaced[0] if replaced else None
 
 
 def replace(
@@ -267,9 +269,17 @@ def drop(stored: StoredTokens) -> None:
     Auth0Token.objects.filter(pk=stored.pk, version=stored.version).delete()
 
 
+class IssuedToken(NamedTuple):
+    """A refresh token and the identity (its ``uid``: the issuer in it) it
+    was issued to: only that identity's tenant may ever be sent it."""
+
+    sub: str
+    token: str
+
+
 def take_refresh_tokens(
     user_ids: Iterable[Any], *, sub: str | None = None, stamp: str | None = None
-) -> list[str]:
+) -> list[IssuedToken]:
     """Delete every stored token of these users (only of the identity ``sub``,
     only those the login ``stamp`` stored, when given); their refresh tokens."""
     rows = Auth0Token.objects.filter(user_id__in=list(user_ids))
@@ -279,18 +289,23 @@ def take_refresh_tokens(
         rows = rows.filter(login_stamp=stamp)
     ciphertexts = refresh_ciphertexts(rows)
     rows.delete()
-    return [token for token in map(decrypt, ciphertexts) if token]
+    return _opened(ciphertexts)
 
 
-def refresh_tokens_of(user_id: Any) -> list[str]:
+def refresh_tokens_of(user_id: Any) -> list[IssuedToken]:
     """The user's stored refresh tokens that a current key opens (rows kept)."""
-    rows = Auth0Token.objects.filter(user_id=user_id)
-    return [token for token in map(decrypt, refresh_ciphertexts(rows)) if token]
+    return _opened(refresh_ciphertexts(Auth0Token.objects.filter(user_id=user_id)))
 
 
-def refresh_ciphertexts(rows: QuerySet[Auth0Token]) -> list[str]:
-    """The encrypted refresh tokens of ``rows`` (rows without one left out)."""
-    return list(rows.exclude(refresh_token="").values_list("refresh_token", flat=True))
+def refresh_ciphertexts(rows: QuerySet[Auth0Token]) -> list[tuple[str, str]]:
+    """(identity, encrypted refresh token) of ``rows`` (rows without one left out)."""
+    return list(rows.exclude(refresh_token="").values_list("sub", "refresh_token"))
+
+
+def _opened(ciphertexts: Iterable[tuple[str, str]]) -> list[IssuedToken]:
+    """The refresh tokens a current key opens, each with its identity."""
+    opened = ((sub, decrypt(ciphertext)) for sub, ciphertext in ciphertexts)
+    return [IssuedToken(sub, token) for sub, token in opened if token]
 
 
 def scrub_plaintext(extra_data: dict[str, Any]) -> bool:

@@ -57,6 +57,22 @@ def test_id_key_other_than_user_id(ours, value):
     ]
 
 
+@pytest.mark.parametrize("name", ["SOCIAL_AUTH_ID_KEY", "ID_KEY"])
+def test_an_id_key_for_every_backend_is_overridden_for_auth0_alone(ours, name):
+    """social-core reads SOCIAL_AUTH_ID_KEY (and a bare ID_KEY) for every
+    backend: removing it would change the others' uids; the fix is Auth0's own."""
+    setattr(ours, name, "email")
+    [error] = check_pipeline_settings()
+    assert error.id == "social_auth0.E023"
+    assert error.hint == (
+        f"Set SOCIAL_AUTH_AUTH0_ID_KEY = 'user_id': {name} applies to every "
+        "backend, and that overrides it for Auth0 alone. Rows stored under "
+        "'sub' or 'id' are migrated at their user's next login."
+    )
+    ours.SOCIAL_AUTH_AUTH0_ID_KEY = "user_id"
+    assert check_pipeline_settings() == []
+
+
 @pytest.mark.parametrize("value", ["user_id", ""])
 def test_id_key_user_id_or_blank_is_fine(ours, value):
     ours.SOCIAL_AUTH_AUTH0_ID_KEY = value

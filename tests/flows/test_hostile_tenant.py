@@ -31,6 +31,7 @@ from social_auth0.backend import backend_for
 from social_auth0.models import Auth0Token
 from social_auth0.user_tokens import refresh
 from social_auth0.user_tokens.revocation import revoke_refresh_tokens
+from social_auth0.user_tokens.store import IssuedToken
 from tests.support.hostile import HostileServer
 from tests.support.tenants import ADA, begin_login, complete_login
 
@@ -143,7 +144,7 @@ def test_revoke_and_jwks_redirects_are_not_followed(hostile, recorder, settings)
     hostile.answer = hostile.redirect_to(f"{recorder.url}/elsewhere")
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = hostile.url
     backend = backend_for(None)
-    assert revoke_refresh_tokens(backend, ["a-refresh-token"]) == 0
+    assert revoke_refresh_tokens(backend, [IssuedToken("auth0|x", "a-token")]) == 0
     with pytest.raises(AuthProviderError) as raised:
         backend.tenant_keys().lookup("some-kid")
     assert raised.value.code in ("http_error", "unavailable")

@@ -477,3 +477,26 @@ def test_logout_honours_a_per_site_backends_store_tokens(
     assert revokes(a, b) == (1, 0)
     assert a.state.refresh_token_state(refresh_token) == "revoked"
     assert not Auth0Token.objects.exists()
+
+
+@pytest.mark.urls("tests.support.api_urls")
+def test_a_misconfigured_sites_api_still_names_the_per_site_backends_realm(
+    settings, monkeypatch
+):
+    """A request without a token at a site without a DOMAIN (nothing can be
+    verified there) is answered under the realm that site's backend names,
+    not Django's settings' (the challenge's fallback asked no backend)."""
+    monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.AUTHENTICATION_BACKENDS = [
+        f"{__name__}.SiteBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    del settings.SOCIAL_AUTH_AUTH0_DOMAIN
+    SITES["site-a.test"] = {"SOCIAL_AUTH_AUTH0_API_REALM": "site-a"}
+    try:
+        response = Client(HTTP_HOST="site-a.test").get("/api/reports/")
+    finally:
+        SITES.clear()
+    assert response.status_code == 401, response.content
+    assert response["WWW-Authenticate"] == 'Bearer realm="site-a"'

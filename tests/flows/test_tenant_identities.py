@@ -275,3 +275,50 @@ def test_another_tenants_stored_tokens_refresh(sites, settings):
         assert tenant.count("/oauth/token", "POST") == 2
         assert Auth0Token.objects.get(pk=first.pk).version > first.version
         assert isinstance(refreshed, str) and refreshed
+
+
+def test_a_verified_address_at_another_tenant_never_links_to_a_local_account(
+    sites, settings, request
+):
+    """An account without an identity (``createsuperuser``, the admin) is the
+    site's, and a tenant's ``email_verified`` is that tenant's say: only the
+    tenant settings.py names (as for rows holding the bare sub) links to it."""
+    a, b = sites
+    settings.SOCIAL_AUTH_PIPELINE = PIPELINE
+    local = get_user_model().objects.create_superuser("root", ADA.email, "pw")
+
+    at_b = user_of(login_at("site-b.test", b, ADA_AT_B))
+
+    named = request.node.callspec.id  # whose tenant settings.py names
+    assert (at_b == local.pk) is (named == "B-in-settings")
+
+
+def test_the_longest_sub_of_another_tenant_still_fits_its_rows(sites, settings):
+    """OpenID Connect allows a 255-character ``sub``; qualified with the
+    issuer it must still fit ``UserSocialAuth.uid`` and ``Auth0Token.sub``
+    (PostgreSQL and MySQL refuse a longer value: a 500 at the callback), stay
+    that identity's alone, and be found again by the API and a logout."""
+    a, b = sites
+    settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
+    settings.SOCIAL_AUTH_AUTH0_API_LINKED_USER = True
+    long_sub = "samlp|acme-sso|" + "x" * 240
+    b.add_user(TenantUser(email="long@b.example", password="pw", sub=long_sub))
+    twin = long_sub[:-1] + "y"  # the same first 254 characters
+    b.add_user(TenantUser(email="twin@b.example", password="pw", sub=twin))
+    limit = UserSocialAuth._meta.get_field("uid").max_length
+    assert len(long_sub) == 255 and limit == 255
+
+    long_user = user_of(login_at("site-b.test", b, b.user("long@b.example")))
+    twin_user = user_of(login_at("site-b.test", b, b.user("twin@b.example")))
+
+    assert long_user != twin_user
+    for row in UserSocialAuth.objects.all():
+        assert len(row.uid) <= limit, row.uid
+    for token in Auth0Token.objects.all():
+        assert len(token.sub) <= Auth0Token._meta.get_field("sub").max_length
+    assert user_of(login_at("site-b.test", b, b.user("long@b.example"))) == long_user
+    token = b.access_token_for(b.user("long@b.example"))
+    called = Client(HTTP_HOST="site-b.test").get(
+        "/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert called.json()["pk"] == long_user

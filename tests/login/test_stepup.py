@@ -334,7 +334,12 @@ def test_mfa_with_max_age_asks_for_both(tenant, clock):
     request.user = get_user_model().objects.get()
     response = view(request)
     assert response.status_code == 302
-    assert request.session[STEP_UP_KEY] == {"sub": ADA.sub, "max_age": 600, "mfa": True}
+    assert request.session[STEP_UP_KEY] == {
+        "sub": ADA.sub,
+        "iss": tenant.issuer,
+        "max_age": 600,
+        "mfa": True,
+    }
     clock.now -= 1000
     request.session.pop(STEP_UP_KEY)
     assert view(request).content == b"ok"
