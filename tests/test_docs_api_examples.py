@@ -52,7 +52,9 @@ def test_the_api_pages_views_answer_as_it_says(api_site, auth0_tenant, client, u
     assert 'error="insufficient_scope"' in refused["WWW-Authenticate"]
     anonymous = client.get(url)
     assert anonymous.status_code == 401
-    assert anonymous["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert anonymous["WWW-Authenticate"] == (
+        'Bearer realm="api", DPoP realm="api", algs="ES256 ES384 RS256 PS256 EdDSA"'
+    )
 
 
 def test_the_error_bodies_are_the_ones_the_page_names(api_site, auth0_tenant, client):
