@@ -623,8 +623,11 @@ def _check_proof(
 def _proof_error(
     error: dpop.ProofRejected, rules: dpop.ProofRules, now: float
 ) -> BearerError:
+    # repr, cut: the detail may quote a value the client sent.
     logger.warning(
-        "Auth0 API request rejected: DPoP %s (%s)", error.error, error.detail
+        "Auth0 API request rejected: DPoP %s: %s",
+        error.error,
+        repr(error.detail)[:200],
     )
     if error.error == "use_dpop_nonce":
         nonce = rules.nonce.current(now)

@@ -105,6 +105,28 @@ def test_dpop_bound_token_with_a_proof_is_accepted(live_server, tenant, kind, al
     assert response.json()["sub"] == tenant.user(ADA).sub
 
 
+def test_async_view_takes_dpop_too(live_server, tenant, key):
+    token = bound_token(tenant, key)
+    path = "/api/async-reports/"
+    assert dpop_call(live_server, path, token, key).status_code == 200
+    assert_refused(dpop_call(live_server, path, token, key, claims={"htm": "PUT"}))
+
+
+def test_rejection_is_logged_once_without_proof_or_token(
+    live_server, tenant, key, caplog
+):
+    token = bound_token(tenant, key)
+    url = f"{live_server.url}/api/whoami/"
+    proof = key.proof("GET", url, access_token=token, claims={"htm": "PUT"})
+    caplog.set_level("WARNING", "social_auth0.resource")
+    assert_refused(send(url, {"Authorization": f"DPoP {token}", "DPoP": proof}))
+    lines = [r.getMessage() for r in caplog.records if "DPoP" in r.getMessage()]
+    assert lines == [
+        "Auth0 API request rejected: DPoP invalid_dpop_proof: \"proof htm 'PUT'\""
+    ]
+    assert token not in caplog.text and proof not in caplog.text
+
+
 @BOTH
 def test_dpop_headers_helper_calls_the_api(live_server, tenant, kind):
     url = f"{live_server.url}{kind}/reports/"
