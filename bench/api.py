@@ -10,6 +10,17 @@ DRF requests, interleaved in one run, as ratios.
    with ``Auth0TokenAuthentication`` + ``TokenHasScope`` against the same view
    with an authentication class written the way the quickstart does it
    (Authlib, keys fetched once). Target: ours <= 0.95x.
+3. A DPoP request (RFC 9449): ``resource.authenticate`` on a request with
+   ``Authorization: DPoP`` and a fresh ES256 proof (every rule of section
+   4.3, the ``jti`` claimed in the shared cache) against the floor of two
+   bare ``cryptography`` verifications (the proof's ES256, the token's RS256)
+   plus the JSON of the proof's header and payload and the token's payload;
+   the same for a bearer request beside it; and whole DRF requests, DPoP
+   against bearer. Proofs and requests are made before the timed runs (a
+   proof is good once). auth0-api-python 1.0.0b10's ``verify_request`` is
+   not compared: it installs (``--no-deps --target``), but refuses any
+   issuer that is not https ("invalid domain URL (https required)"), and the
+   emulator serves http on loopback.
 
 The keys come from the tenant emulator over loopback; the run asserts one
 JWKS fetch in all and no database query per request.
@@ -37,10 +48,13 @@ import jwt as pyjwt  # noqa: E402
 from authlib.jose import JsonWebKey  # noqa: E402
 from authlib.jose import jwt as authlib_jwt  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import (  # noqa: E402
+    encode_dss_signature,
+)
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import path  # noqa: E402
 from rest_framework.authentication import (  # noqa: E402
@@ -59,8 +73,8 @@ from social_auth0.contrib.drf import (  # noqa: E402
     TokenHasScope,
 )
 from social_auth0.jwt import verify as tokens  # noqa: E402
-from social_auth0.resource import api_verifier  # noqa: E402
-from social_auth0.testing import Auth0Tenant, TenantUser  # noqa: E402
+from social_auth0.resource import api_verifier, authenticate  # noqa: E402
+from social_auth0.testing import Auth0Tenant, DpopKey, TenantUser  # noqa: E402
 
 warnings.simplefilter("ignore")  # Authlib's authlib.jose deprecation notice
 API = "https://api.example.com/"
@@ -216,11 +230,101 @@ def request_candidates(token: str):
     }
 
 
+# -- DPoP -------------------------------------------------------------------------
+
+DPOP_URL = "http://testserver/ours/"
+
+
+def dpop_floor(tenant: Auth0Tenant, key: DpopKey, token: str, proofs):
+    """Two signature checks (ES256 proof, RS256 token) and three JSON reads."""
+    proof_key = key.private_key.public_key()
+    token_verify = floor_verifier(tenant, token)
+    ecdsa = ec.ECDSA(hashes.SHA256())
+
+    def verify() -> dict:
+        proof = next(proofs)
+        signing_input, _, signature = proof.rpartition(".")
+        raw = b64decode(signature)
+        der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
+        proof_key.verify(der, signing_input.encode(), ecdsa)
+        header, payload = signing_input.split(".")
+        json.loads(b64decode(header))
+        json.loads(b64decode(payload))
+        return token_verify()
+
+    return verify
+
+
+def dpop_candidates(tenant: Auth0Tenant, user: TenantUser, count: int):
+    """(check candidates, DRF request candidates), each with ``count`` fresh
+    proofs made in advance."""
+    key = DpopKey()
+    token = tenant.access_token_for(user, scopes=[SCOPE], cnf={"jkt": key.thumbprint})
+    bearer = tenant.access_token_for(user, scopes=[SCOPE])
+
+    def proofs():
+        return iter(
+            [key.proof("GET", DPOP_URL, access_token=token) for _ in range(count)]
+        )
+
+    factory = RequestFactory()
+    dpop_requests = iter(
+        [
+            factory.get("/ours/", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+            for proof in proofs()
+        ]
+    )
+    bearer_request = factory.get("/ours/", HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    checks = {
+        "floor (2 verifies + JSON)": dpop_floor(tenant, key, token, proofs()),
+        "ours, DPoP request": lambda: authenticate(next(dpop_requests)),
+        "ours, bearer request": lambda: authenticate(bearer_request),
+    }
+    client, drf_proofs = Client(), proofs()
+
+    def drf_dpop():
+        headers = {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": next(drf_proofs)}
+        response = client.get("/ours/", **headers)
+        assert response.status_code == 200, response.content
+
+    def drf_bearer():
+        response = client.get("/ours/", HTTP_AUTHORIZATION=f"Bearer {bearer}")
+        assert response.status_code == 200, response.content
+
+    return checks, {"DRF request, DPoP": drf_dpop, "DRF request, bearer": drf_bearer}
+
+
+def run_dpop(tenant: Auth0Tenant, user: TenantUser, args):
+    """Time the DPoP candidates; return the function printing the results."""
+    count = (args.repeats + 1) * args.number
+    checks, drf = dpop_candidates(tenant, user, count)
+    for func in [*checks.values(), *drf.values()]:
+        func()  # warm; each must accept its request
+    with CaptureQueriesContext(connection) as queries:
+        medians = interleaved(checks, repeats=args.repeats, number=args.number)
+        drf_medians = interleaved(
+            drf, repeats=args.repeats, number=max(args.number // 3, 1)
+        )
+    assert len(queries) == 0, "a DPoP request queried the database"
+    return lambda: print_dpop(medians, drf_medians)
+
+
+def print_dpop(medians, drf_medians) -> None:
+    floor = medians["floor (2 verifies + JSON)"]
+    print_table("DPoP request check (authenticate), warm keys:", medians)
+    for name, seconds in medians.items():
+        print(f"  {name:<40} {seconds / floor:6.2f}x floor")
+    print_table("Whole DRF request, DPoP against bearer:", drf_medians)
+    ratio = drf_medians["DRF request, DPoP"] / drf_medians["DRF request, bearer"]
+    print(f"  DPoP / bearer: {ratio:.2f}x")
+
+
 def main() -> None:
     global QUICKSTART
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=41)
     parser.add_argument("--number", type=int, default=100)
+    parser.add_argument("--skip-dpop", action="store_true")
     args = parser.parse_args()
 
     user = TenantUser("ada@example.com")
@@ -252,6 +356,7 @@ def main() -> None:
             )
         assert tenant.requests == [], "a warm request went to the tenant"
         assert len(queries) == 0, "a request queried the database"
+        dpop_report = None if args.skip_dpop else run_dpop(tenant, user, args)
 
     floor = medians["floor (cryptography verify + JSON)"]
     ours = medians["social_auth0 resource (API token)"]
@@ -278,6 +383,8 @@ def main() -> None:
     )
     print(f"  ours / quickstart: {ratio:.2f}x   (target <= 0.95x)")
     print("  JWKS fetches during the timed runs: 0; database queries: 0")
+    if dpop_report is not None:
+        dpop_report()
 
 
 if __name__ == "__main__":

@@ -90,6 +90,12 @@ ROLES_TOKENS = ("id_token", "access_token")
 # The API applies the site's organization rules (ORGANIZATION,
 # ALLOWED_ORGANIZATIONS, ORGANIZATION_REQUIRED) to access tokens' org_id.
 API_ORGANIZATION_RULES = True
+# DPoP (RFC 9449) at the site's API: "allowed" takes DPoP-bound tokens with
+# a proof and bearer tokens; "required" only the former; "disabled" only the
+# latter. API_DPOP_NONCE demands a server nonce in every proof.
+API_DPOP = "allowed"
+API_DPOP_MODES = ("allowed", "required", "disabled")
+API_DPOP_NONCE = False
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -167,6 +173,15 @@ def logout_endpoint(value: object) -> str:
     """``"oidc"`` or ``"v2"``."""
     if value not in LOGOUT_ENDPOINTS:
         raise ValueError("must be " + " or ".join(map(repr, LOGOUT_ENDPOINTS)))
+    return str(value)
+
+
+def dpop_mode(value: object) -> str:
+    """``API_DPOP``: ``"allowed"``, ``"required"`` or ``"disabled"`` (None: default)."""
+    if value is None:
+        return API_DPOP
+    if value not in API_DPOP_MODES:
+        raise ValueError("must be " + ", ".join(map(repr, API_DPOP_MODES)))
     return str(value)
 
 

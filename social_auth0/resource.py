@@ -31,6 +31,11 @@ setting change):
   ``ORGANIZATION_REQUIRED``, ``login/organizations.py``) to the token's
   ``org_id``; a refusal is a 401 ``invalid_token``, as for another tenant's.
 
+* ``API_DPOP``: ``"allowed"`` (default) also takes ``Authorization: DPoP
+  <token>`` with a ``DPoP`` proof (RFC 9449, checked by ``jwt/dpop.py``),
+  ``"required"`` takes nothing else, ``"disabled"`` only bearer tokens;
+* ``API_DPOP_NONCE``: ``True`` demands a server nonce in every proof.
+
 A token bound to a key (``cnf``: DPoP, mTLS) is refused as a bearer token.
 """
 
@@ -49,15 +54,18 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.encoding import escape_uri_path
 from social_core.exceptions import (
     AuthConfigurationError,
     AuthResponseError,
     SocialAuthBaseException,
 )
 
-from . import conf
+from . import clock, conf
 from .backend import Auth0OAuth2, backend_for
+from .cache import SharedCache
 from .errors import log_rejection, token_error
+from .jwt import dpop
 from .jwt.verify import verify_api_access_token
 from .login.organizations import (
     OrganizationRules,
@@ -97,12 +105,16 @@ class BearerError(Exception):
         description: str,
         *,
         scope: str | None = None,
+        scheme: str = "Bearer",
+        nonce: str | None = None,
     ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
         self.scope = scope
+        self.scheme = scheme  # the scheme the error is about: Bearer or DPoP
+        self.nonce = nonce  # a DPoP-Nonce to send (use_dpop_nonce)
 
     @property
     def no_token(self) -> bool:
@@ -113,16 +125,35 @@ class BearerError(Exception):
         """A new instance to raise: raising one shared instance again and again
         would chain each raise's frames (and their requests) onto its
         ``__traceback__``, keeping every request alive."""
-        return BearerError(self.status, self.error, self.description, scope=self.scope)
+        return BearerError(
+            self.status,
+            self.error,
+            self.description,
+            scope=self.scope,
+            scheme=self.scheme,
+            nonce=self.nonce,
+        )
 
-    def challenge(self, realm: str) -> str:
-        """The ``WWW-Authenticate`` value (RFC 6750 section 3)."""
+    def challenge(self, realm: str, dpop_mode: str = "disabled") -> str:
+        """The ``WWW-Authenticate`` value: a challenge per accepted scheme
+        (RFC 6750 section 3, RFC 9449 section 7.1), the error in its scheme's."""
+        schemes = {"disabled": ("Bearer",), "required": ("DPoP",)}.get(
+            dpop_mode, ("Bearer", "DPoP")
+        )
+        return ", ".join(
+            self._scheme_challenge(scheme, realm, len(schemes) == 1)
+            for scheme in schemes
+        )
+
+    def _scheme_challenge(self, scheme: str, realm: str, only: bool) -> str:
         params = [("realm", realm)]
-        if self.error:
+        if scheme == "DPoP":
+            params.append(("algs", " ".join(dpop.ALGORITHMS)))
+        if self.error and (only or scheme == self.scheme):
             params += [("error", self.error), ("error_description", self.description)]
-        if self.scope:
-            params.append(("scope", self.scope))
-        return "Bearer " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
+            if self.scope:
+                params.append(("scope", self.scope))
+        return f"{scheme} " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
 
 
 def _quoted(value: str) -> str:
@@ -134,6 +165,8 @@ NO_TOKEN = BearerError(401, None, "Authentication credentials were not provided"
 UNAVAILABLE = BearerError(
     503, "temporarily_unavailable", "The token cannot be checked right now"
 )
+_PROOF_DESCRIPTION = "The DPoP proof is invalid"
+_NONCE_DESCRIPTION = "The DPoP proof must carry the server's nonce"
 
 
 class Auth0Principal:
@@ -253,9 +286,12 @@ class _ApiVerifier:
     linked_user: bool
     realm: str
     organizations: OrganizationRules | None  # None: API_ORGANIZATION_RULES off
+    dpop_mode: str  # API_DPOP
+    proof_rules: dpop.ProofRules  # the jti store and, with API_DPOP_NONCE, nonces
 
-    def verify(self, token: str) -> dict[str, Any]:
-        """The verified claims of ``token`` (social-core errors otherwise)."""
+    def verify(self, token: str, *, key_bound: bool = False) -> dict[str, Any]:
+        """The verified claims of ``token`` (social-core errors otherwise);
+        ``key_bound``: sent with a DPoP proof, ``cnf`` is the proof's to check."""
         claims = verify_api_access_token(
             self.backend,
             token,
@@ -264,6 +300,7 @@ class _ApiVerifier:
             api_audiences=self.audiences,
             client_id=self.client_id,
             leeway=self.leeway,
+            key_bound=key_bound,
         )
         if self.organizations is not None:
             check_token_organization(self.backend, claims, self.organizations)
@@ -350,6 +387,8 @@ def api_verifier(request: HttpRequest | None = None) -> _ApiVerifier:
         built.realm,
         built.organizations,
         built.keys.document_key,
+        built.dpop_mode,
+        built.proof_rules.nonce is not None,
     )
     if key not in _verifiers and len(_verifiers) >= _MAX_SITE_VERIFIERS:
         _verifiers.clear()
@@ -369,7 +408,35 @@ def _build_verifier(backend: Auth0OAuth2[Any]) -> _ApiVerifier:
         linked_user=bool(backend.setting("API_LINKED_USER", False)),
         realm=str(backend.setting("API_REALM") or _API_REALM),
         organizations=_organization_rules(backend),
+        dpop_mode=_dpop_mode(backend),
+        proof_rules=_proof_rules(backend),
     )
+
+
+def _dpop_mode(backend: Auth0OAuth2[Any]) -> str:
+    try:
+        return conf.dpop_mode(backend.setting("API_DPOP"))
+    except ValueError as error:
+        raise backend.invalid_setting("API_DPOP", error) from error
+
+
+def _proof_rules(backend: Auth0OAuth2[Any]) -> dpop.ProofRules:
+    """The jti store (the shared cache, no per-process fallback: see
+    ``dpop.claim_jti``) and the nonces when ``API_DPOP_NONCE`` is on."""
+    from django.conf import settings
+
+    value = backend.setting("API_DPOP_NONCE")
+    try:
+        demanded = conf.flag(conf.API_DPOP_NONCE if value is None else value)
+    except ValueError as error:
+        raise backend.invalid_setting("API_DPOP_NONCE", error) from error
+    replay = SharedCache(
+        backend.shared_cache(),
+        "DPoP proof jti",
+        consequence="DPoP requests are refused (503)",
+    )
+    nonces = dpop.Nonces(settings.SECRET_KEY) if demanded else None
+    return dpop.ProofRules(leeway=backend.leeway(), replay=replay, nonce=nonces)
 
 
 def _organization_rules(backend: Auth0OAuth2[Any]) -> OrganizationRules | None:
@@ -417,8 +484,9 @@ def _scope_claims(value: object) -> tuple[str, ...]:
 # -- reading the request --------------------------------------------------------
 
 
-def _bearer_token(request: HttpRequest) -> str:
-    """The token of ``Authorization: Bearer <token>`` (RFC 6750 section 2.1).
+def _credentials(request: HttpRequest) -> tuple[str, str]:
+    """The scheme (``Bearer`` or ``DPoP``) and token of the Authorization
+    header (RFC 6750 section 2.1, RFC 9449 section 7.1).
 
     No header (or another scheme) is ``NO_TOKEN``; a malformed one, or a token
     in the query string (section 2.3 invites leaks into logs), is a 400.
@@ -432,13 +500,46 @@ def _bearer_token(request: HttpRequest) -> str:
     if not header or not isinstance(header, str):
         raise NO_TOKEN.fresh()
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
+    scheme = _SCHEMES.get(scheme.lower(), "")
+    if not scheme:
         raise NO_TOKEN.fresh()
     # One b64token (RFC 6750 section 2.1): no second word. Its characters are
     # checked by the verifier, segment by segment.
     if not token or len(token) > _MAX_TOKEN_LENGTH or " " in token or "," in token:
-        raise BearerError(400, "invalid_request", "Malformed Authorization header")
-    return token
+        raise BearerError(
+            400, "invalid_request", "Malformed Authorization header", scheme=scheme
+        )
+    return scheme, token
+
+
+_SCHEMES = {"bearer": "Bearer", "dpop": "DPoP"}  # case-insensitive (RFC 9110 11.1)
+
+
+def _proof(request: HttpRequest) -> str:
+    """The one ``DPoP`` header (RFC 9449 section 4.3 check 1). Servers join
+    repeated headers with commas, which a compact JWS never holds."""
+    proof = request.META.get("HTTP_DPOP")
+    if not proof or not isinstance(proof, str) or "," in proof:
+        raise BearerError(
+            400,
+            "invalid_request",
+            "Send exactly one DPoP proof header with a DPoP token",
+            scheme="DPoP",
+        )
+    return proof
+
+
+def _request_url(request: HttpRequest) -> str:
+    """The URL the proof's ``htu`` must name: scheme and host as Django builds
+    absolute URLs (``SECURE_PROXY_SSL_HEADER``, ``USE_X_FORWARDED_HOST``,
+    ``ALLOWED_HOSTS``), the path, no query (RFC 9449 section 4.2)."""
+    try:
+        host = request.get_host()
+    except SuspiciousOperation:
+        raise BearerError(
+            400, "invalid_request", "Unknown host", scheme="DPoP"
+        ) from None
+    return f"{request.scheme}://{host}{escape_uri_path(request.path)}"
 
 
 def _token_in_query(request: HttpRequest) -> bool:
@@ -462,14 +563,19 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     A rejected token is logged once (what failed, never the token); the
     response says only ``invalid_token``.
     """
-    token = _bearer_token(request)
+    scheme, token = _credentials(request)
     try:
         verifier = api_verifier(request)
-        claims = verifier.verify(token)
+        key_bound = _dispatch(verifier.dpop_mode, scheme)
+        claims = verifier.verify(token, key_bound=key_bound)
+        if key_bound:
+            _check_proof(request, verifier, token, claims)
         return verifier.caller(claims), claims
     except AuthResponseError as error:
         log_rejection(error, "API request")
-        raise BearerError(401, "invalid_token", _GENERIC_DESCRIPTION) from error
+        raise BearerError(
+            401, "invalid_token", _GENERIC_DESCRIPTION, scheme=scheme
+        ) from error
     except AuthConfigurationError as error:
         raise ImproperlyConfigured(error.detail or str(error)) from error
     except SocialAuthBaseException as error:  # the JWKS could not be fetched
@@ -477,8 +583,70 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
         raise UNAVAILABLE.fresh() from error
 
 
-def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
-    """Raise a 403 ``insufficient_scope`` naming every scope ``required``."""
+def _dispatch(mode: str, scheme: str) -> bool:
+    """Whether the request is a DPoP one, as ``API_DPOP`` lets ``scheme`` in."""
+    if scheme == "Bearer":
+        if mode == "required":
+            logger.warning("Auth0 API request rejected: a bearer token (DPoP required)")
+            raise BearerError(
+                401, "invalid_token", "A DPoP-bound token is required", scheme="DPoP"
+            )
+        return False
+    if mode == "disabled":
+        raise NO_TOKEN.fresh()  # as any other scheme: unknown here
+    return True
+
+
+def _check_proof(
+    request: HttpRequest, verifier: _ApiVerifier, token: str, claims: dict[str, Any]
+) -> None:
+    """Check the request's DPoP proof for ``token`` (``jwt/dpop.py``)."""
+    proof = _proof(request)
+    rules = verifier.proof_rules
+    now = clock.current_time()
+    try:
+        dpop.check_proof(
+            proof,
+            method=str(request.method),
+            url=_request_url(request),
+            access_token=token,
+            token_claims=claims,
+            now=now,
+            rules=rules,
+        )
+    except dpop.ProofRejected as error:
+        raise _proof_error(error, rules, now) from None
+    except dpop.ReplayStoreUnavailable:
+        raise UNAVAILABLE.fresh() from None
+
+
+def _proof_error(
+    error: dpop.ProofRejected, rules: dpop.ProofRules, now: float
+) -> BearerError:
+    # repr, cut: the detail may quote a value the client sent.
+    logger.warning(
+        "Auth0 API request rejected: DPoP %s: %s",
+        error.error,
+        repr(error.detail)[:200],
+    )
+    if error.error == "use_dpop_nonce":
+        nonce = rules.nonce.current(now)
+        return BearerError(
+            401, error.error, _NONCE_DESCRIPTION, scheme="DPoP", nonce=nonce
+        )
+    description = (
+        _GENERIC_DESCRIPTION if error.error == "invalid_token" else _PROOF_DESCRIPTION
+    )
+    return BearerError(401, error.error, description, scheme="DPoP")
+
+
+def check_scopes(
+    granted: frozenset[str],
+    required: Iterable[str],
+    claims: Mapping[str, Any] | None = None,
+) -> None:
+    """Raise a 403 ``insufficient_scope`` naming every scope ``required``, in
+    the challenge of the token's scheme (only a DPoP request passes with ``cnf``)."""
     needed = tuple(required)
     if not granted.issuperset(needed):
         raise BearerError(
@@ -486,6 +654,7 @@ def check_scopes(granted: frozenset[str], required: Iterable[str]) -> None:
             "insufficient_scope",
             "The access token does not grant the scope this request needs",
             scope=" ".join(needed),
+            scheme="DPoP" if claims and "cnf" in claims else "Bearer",
         )
 
 
@@ -495,10 +664,21 @@ def _error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
     body["error_description"] = error.description
     response = JsonResponse(body, status=error.status)
     if error.status in (401, 403, 400):
-        response["WWW-Authenticate"] = error.challenge(realm(request))
+        response["WWW-Authenticate"] = challenge(error, request)
+    if error.nonce:
+        response["DPoP-Nonce"] = error.nonce
     if error.status == 503:
         response["Retry-After"] = "10"
     return response
+
+
+def challenge(error: BearerError, request: HttpRequest) -> str:
+    """``WWW-Authenticate`` for ``error``: the realm, the schemes ``API_DPOP`` takes."""
+    try:
+        verifier = api_verifier(request)
+    except (ImproperlyConfigured, SocialAuthBaseException):
+        return error.challenge(realm(request))
+    return error.challenge(verifier.realm, verifier.dpop_mode)
 
 
 def realm(request: HttpRequest) -> str:
@@ -524,7 +704,7 @@ def _protect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
         if isinstance(caller, Auth0Principal)
         else api_verifier(request).granted_scopes(claims)
     )
-    check_scopes(granted, scopes)
+    check_scopes(granted, scopes, claims)
     request.user = caller
     request.auth0_claims = claims  # type: ignore[attr-defined]
 

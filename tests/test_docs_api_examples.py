@@ -11,6 +11,8 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
+from social_auth0.checks.api import check_api_options
+
 from .support.docs import doc_block, files_of
 
 API_PAGE = files_of(doc_block("docs/api.rst", "api-protect"))
@@ -52,7 +54,9 @@ def test_the_api_pages_views_answer_as_it_says(api_site, auth0_tenant, client, u
     assert 'error="insufficient_scope"' in refused["WWW-Authenticate"]
     anonymous = client.get(url)
     assert anonymous.status_code == 401
-    assert anonymous["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert anonymous["WWW-Authenticate"] == (
+        'Bearer realm="api", DPoP realm="api", algs="ES256 ES384 RS256 PS256 EdDSA"'
+    )
 
 
 def test_the_error_bodies_are_the_ones_the_page_names(api_site, auth0_tenant, client):
@@ -69,3 +73,26 @@ def test_the_access_pages_settings_draw_no_check_message():
     values = block_settings(doc_block("docs/access.rst", "access-settings"))
     with override_settings(**values):
         assert checks.run_checks(tags=["social_auth0"]) == []
+
+
+def test_the_dpop_settings_draw_no_check_message_and_require_dpop(
+    api_site, auth0_tenant, client
+):
+    """docs/api.rst's DPoP settings: a bearer token is refused, a DPoP-bound
+    token with a proof and the server's nonce is let in."""
+    values = block_settings(doc_block("docs/api.rst", "api-dpop-settings"))
+    with override_settings(**values):
+        assert check_api_options() == []
+        url = "http://testserver/api/reports/"
+        bearer = auth0_tenant.bearer_headers("ada@example.com", scopes=["read:reports"])
+        assert client.get("/api/reports/", headers=bearer).status_code == 401
+        headers = auth0_tenant.dpop_headers(
+            "GET", url, "ada@example.com", scopes=["read:reports"]
+        )
+        first = client.get("/api/reports/", headers=headers)
+        assert first.json()["error"] == "use_dpop_nonce"
+        token = headers["Authorization"].removeprefix("DPoP ")
+        proof = auth0_tenant.dpop_key.headers(
+            "GET", url, token, nonce=first["DPoP-Nonce"]
+        )
+        assert client.get("/api/reports/", headers=proof).status_code == 200

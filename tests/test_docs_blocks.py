@@ -29,6 +29,8 @@ NOT_RUN = {
     "inside the Auth0 tenant",
     ("docs/pipeline.rst", "roles-action"): "JavaScript: an Auth0 Action runs "
     "inside the Auth0 tenant",
+    ("docs/api.rst", "api-dpop-request"): "an HTTP request with elided tokens; "
+    "tests/test_resource_dpop.py sends real ones",
 }
 
 

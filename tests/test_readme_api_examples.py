@@ -20,3 +20,7 @@ def api_audience(settings):  # in a user's project: settings.py
 # it stands (so they cannot drift).
 BLOCK = doc_block("docs/testing.rst", "testing-api")
 exec(compile(BLOCK, "docs/testing.rst (testing-api)", "exec"))  # noqa: S102
+
+
+DPOP_BLOCK = doc_block("docs/testing.rst", "testing-dpop")
+exec(compile(DPOP_BLOCK, "docs/testing.rst (testing-dpop)", "exec"))  # noqa: S102

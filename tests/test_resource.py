@@ -65,6 +65,10 @@ def call(live_server, path, token=None, *, header=None, method="get", **kwargs):
     )
 
 
+# The DPoP challenge beside the Bearer one (API_DPOP "allowed", the default).
+DPOP_CHALLENGE = 'DPoP realm="api", algs="ES256 ES384 RS256 PS256 EdDSA"'
+
+
 def challenge(response) -> str:
     return response.headers.get("WWW-Authenticate", "")
 
@@ -73,7 +77,8 @@ def assert_invalid_token(response):
     assert response.status_code == 401, response.text
     assert challenge(response) == (
         'Bearer realm="api", error="invalid_token", '
-        'error_description="The access token is invalid or has expired"'
+        'error_description="The access token is invalid or has expired", '
+        + DPOP_CHALLENGE
     )
     assert response.headers["Content-Type"] == "application/json"
 
@@ -331,14 +336,14 @@ def test_dpop_bound_token_is_refused_only_for_its_binding(live_server, tenant, k
 def test_no_token_is_401_without_error(live_server, kind):
     response = call(live_server, f"{kind}/whoami/")
     assert response.status_code == 401
-    assert challenge(response) == 'Bearer realm="api"'
+    assert challenge(response) == f'Bearer realm="api", {DPOP_CHALLENGE}'
 
 
 @BOTH
 def test_other_scheme_is_no_token(live_server, kind):
     response = call(live_server, f"{kind}/whoami/", header="Basic dXNlcjpwYXNz")
     assert response.status_code == 401
-    assert challenge(response) == 'Bearer realm="api"'
+    assert challenge(response) == f'Bearer realm="api", {DPOP_CHALLENGE}'
 
 
 @BOTH
@@ -366,7 +371,7 @@ def test_token_in_form_body_is_not_a_token(live_server, tenant, kind):
         live_server, f"{kind}/whoami/", method="post", data={"access_token": token}
     )
     assert response.status_code == 401
-    assert challenge(response) == 'Bearer realm="api"'
+    assert challenge(response) == f'Bearer realm="api", {DPOP_CHALLENGE}'
 
 
 @BOTH
@@ -432,7 +437,7 @@ def test_missing_scope_is_403_insufficient_scope(live_server, tenant, kind):
     assert challenge(response) == (
         'Bearer realm="api", error="insufficient_scope", '
         'error_description="The access token does not grant the scope this '
-        'request needs", scope="read:reports"'
+        'request needs", scope="read:reports", ' + DPOP_CHALLENGE
     )
 
 

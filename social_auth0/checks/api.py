@@ -141,6 +141,33 @@ def check_api_options(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Error(f"{name} must be True or False.", id="social_auth0.E064")
         )
     errors.extend(_organization_rules_option())
+    errors.extend(_dpop_options())
+    return errors
+
+
+def _dpop_options() -> list[checks.CheckMessage]:
+    """API_DPOP names a mode and API_DPOP_NONCE is a boolean (the runtime's
+    validators)."""
+    errors: list[checks.CheckMessage] = []
+    mode, name = resolve_setting("API_DPOP")
+    try:
+        conf.dpop_mode(mode)
+    except ValueError as error:
+        errors.append(
+            checks.Error(
+                f"{name} {error}, not {mode!r}.",
+                hint="'allowed' (the default) takes DPoP-bound and bearer tokens, "
+                "'required' only DPoP-bound ones, 'disabled' only bearer ones.",
+                id="social_auth0.E067",
+            )
+        )
+    nonce, name = resolve_setting("API_DPOP_NONCE")
+    try:
+        conf.flag(conf.API_DPOP_NONCE if nonce is None else nonce)
+    except ValueError as error:
+        errors.append(
+            checks.Error(f"{name} {error}, not {nonce!r}.", id="social_auth0.E068")
+        )
     return errors
 
 

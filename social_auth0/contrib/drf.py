@@ -35,8 +35,8 @@ from ..resource import (
     BearerError,
     api_verifier,
     authenticate,
+    challenge,
     check_scopes,
-    realm,
 )
 
 # The error of this request's authentication, for authenticate_header().
@@ -66,9 +66,11 @@ class _TokenUnavailable(exceptions.APIException):
 
 
 def _raise_for(error: BearerError, request: Request) -> None:
+    if error.nonce:
+        _send_nonce(request, error.nonce)
     if error.status == 400:
         invalid = _InvalidRequest(error.description)
-        invalid.auth_header = error.challenge(realm(request._request))
+        invalid.auth_header = challenge(error, request._request)
         raise invalid
     if error.status == 503:
         raise _TokenUnavailable(error.description)
@@ -76,8 +78,19 @@ def _raise_for(error: BearerError, request: Request) -> None:
     raise exceptions.AuthenticationFailed(error.description, code=error.error)
 
 
+def _send_nonce(request: Request, nonce: str) -> None:
+    """Add ``DPoP-Nonce`` to the response: DRF's exception handler sends only
+    ``WWW-Authenticate``, but ``finalize_response`` copies the view's
+    ``headers`` onto every response, an error's too."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    headers = getattr(view, "headers", None)
+    if isinstance(headers, dict):
+        headers["DPoP-Nonce"] = nonce
+
+
 class Auth0TokenAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <Auth0 access token>``.
+    """``Authorization: Bearer <Auth0 access token>``, or ``DPoP <token>``
+    with a ``DPoP`` proof (``API_DPOP``).
 
     ``request.user`` is the caller (an ``Auth0Principal``, or the linked
     Django user with ``API_LINKED_USER``); ``request.auth`` the verified claims.
@@ -104,7 +117,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750 section 3)."""
         error: BearerError = getattr(request, _ERROR_ATTRIBUTE, NO_TOKEN)
-        return error.challenge(realm(request._request))
+        return challenge(error, request._request)
 
 
 class TokenHasScope(BasePermission):
@@ -132,10 +145,14 @@ class TokenHasScope(BasePermission):
             )
         )
         try:
-            check_scopes(granted, [required] if isinstance(required, str) else required)
+            check_scopes(
+                granted,
+                [required] if isinstance(required, str) else required,
+                cast("dict[str, Any]", claims),
+            )
         except BearerError as error:
             exception = _InsufficientScope(error.description)
-            exception.auth_header = error.challenge(realm(request._request))
+            exception.auth_header = challenge(error, request._request)
             raise exception from None
         return True
 

@@ -160,6 +160,7 @@ def verify_api_access_token(
     client_id: str | None,
     leeway: float,
     now: float | None = None,
+    key_bound: bool = False,
 ) -> dict[str, Any]:
     """Verify a bearer token sent to the site's API and return its claims.
 
@@ -168,6 +169,8 @@ def verify_api_access_token(
     neither is ``typ`` required (Auth0 sends ``JWT`` by default). A ``nonce``
     marks an ID token passed off as an access token; a ``cnf`` a token bound
     to a DPoP (or mTLS) key, which a bearer request cannot prove.
+    ``key_bound``: the token came with a DPoP proof, whose check
+    (``dpop.check_binding``) compares ``cnf.jkt`` with the proof's key.
     """
     if now is None:
         now = clock.current_time()
@@ -179,7 +182,8 @@ def verify_api_access_token(
         check_times(claims, leeway=leeway, now=now)
         check_subject(claims)
         check_no_nonce(claims, "access token")
-        check_not_key_bound(claims)
+        if not key_bound:
+            check_not_key_bound(claims)
     except REJECTIONS as failure:
         raise rejected(backend, failure) from failure.__cause__
     return claims

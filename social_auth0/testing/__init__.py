@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .apis import Api
 from .browser import LoginError
+from .dpop import DpopKey
 from .misbehave import REMOVE, Misbehaviour
 from .requestlog import RequestRecord
 from .tenant import Auth0Tenant
@@ -27,6 +28,7 @@ __all__ = [
     "Api",
     "Application",
     "Auth0Tenant",
+    "DpopKey",
     "LoginError",
     "Misbehaviour",
     "RequestRecord",

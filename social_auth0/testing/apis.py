@@ -83,7 +83,7 @@ def token_header(api: Api) -> dict[str, Any]:
 
 
 def client_credentials(
-    tenant: Auth0Tenant, app: Application, form: dict[str, str]
+    tenant: Auth0Tenant, app: Application, form: dict[str, str], jkt: str | None
 ) -> Response:
     """``grant_type=client_credentials``: a token for ``audience``, Auth0's errors."""
     audience = form.get("audience", "")
@@ -113,12 +113,15 @@ def client_credentials(
             "access_denied",
             f"Client has not been granted scopes: {', '.join(missing)}",
         )
-    token = tenant.machine_token(app.client_id, audience=audience, scopes=requested)
+    bound = {} if jkt is None else {"cnf": {"jkt": jkt}}
+    token = tenant.machine_token(
+        app.client_id, audience=audience, scopes=requested, **bound
+    )
     return json_response(
         {
             "access_token": token,
             "scope": " ".join(requested),
             "expires_in": tenant.access_token_lifetime(app.client_id),
-            "token_type": "Bearer",  # noqa: S106
+            "token_type": "Bearer" if jkt is None else "DPoP",
         }
     )

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from .apis import client_credentials
 from .claims import custom_claims, user_claims
+from .dpop import token_request_binding
 from .keys import b64url
 from .state import AuthorizeRequest
 from .tokens import token_response
@@ -49,7 +50,11 @@ def token(tenant: Auth0Tenant, request: Request) -> Response:
         return oauth_error(
             403, "unsupported_grant_type", f"Unsupported grant type: {grant_type}"
         )
-    return handler(tenant, app, request.form)
+    # A DPoP proof binds the access token to its key (RFC 9449 section 5).
+    jkt, refused = token_request_binding(tenant, request)
+    if refused is not None:
+        return refused
+    return handler(tenant, app, request.form, jkt)
 
 
 def _misbehaviour(tenant: Auth0Tenant) -> Response | None:
@@ -99,7 +104,7 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
 
 
 def _authorization_code(
-    tenant: Auth0Tenant, app: Application, form: dict[str, str]
+    tenant: Auth0Tenant, app: Application, form: dict[str, str], jkt: str | None
 ) -> Response:
     code = form.get("code", "")
     if not code:
@@ -113,7 +118,7 @@ def _authorization_code(
         return oauth_error(403, "invalid_grant", "Failed to verify code verifier")
     if not tenant.state.use_code(code):  # lost a race with a parallel exchange
         return oauth_error(403, "invalid_grant", "Invalid authorization code")
-    return json_response(token_response(tenant, found.grant, refresh=True))
+    return json_response(token_response(tenant, found.grant, refresh=True, jkt=jkt))
 
 
 def _pkce_verified(auth: AuthorizeRequest, verifier: str | None) -> bool:
@@ -127,7 +132,7 @@ def _pkce_verified(auth: AuthorizeRequest, verifier: str | None) -> bool:
 
 
 def _refresh_token(
-    tenant: Auth0Tenant, app: Application, form: dict[str, str]
+    tenant: Auth0Tenant, app: Application, form: dict[str, str], jkt: str | None
 ) -> Response:
     """The refresh grant, with Auth0's rotation and automatic reuse detection."""
     token = form.get("refresh_token", "")
@@ -146,14 +151,14 @@ def _refresh_token(
     if spent is None:  # a reused token: its whole family is now revoked
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
     grant, family = spent
-    body = token_response(tenant, grant, refresh=False)
+    body = token_response(tenant, grant, refresh=False, jkt=jkt)
     if app.refresh_token_rotation:
         body["refresh_token"] = tenant.state.issue_refresh_token(grant, family)
     return json_response(body)
 
 
 GRANT_TYPES: dict[
-    str, Callable[[Auth0Tenant, Application, dict[str, str]], Response]
+    str, Callable[[Auth0Tenant, Application, dict[str, str], str | None], Response]
 ] = {
     "authorization_code": _authorization_code,
     "refresh_token": _refresh_token,

@@ -14,6 +14,7 @@ from . import browser
 from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
 from .claims import ACCESS_TOKEN_LIFETIME, Grant, logout_token_claims
+from .dpop import DpopKey
 from .keys import KeyRing, encode_jws
 from .mfa import MFA_CODE, MfaState
 from .misbehave import Misbehaviour, apply_overrides
@@ -57,6 +58,7 @@ class Auth0Tenant:
         self.app_metadata_claim = app_metadata_claim
         self.clock = clock
         self.misbehave = Misbehaviour()
+        self._dpop_key: DpopKey | None = None
         self.applications: dict[str, Application] = {}
         self.users: dict[str, TenantUser] = {}
         #: the tenant's APIs (resource servers) by identifier
@@ -364,6 +366,29 @@ class Auth0Tenant:
         """``{"Authorization": "Bearer <access_token_for(...)>"}``, for
         ``client.get(url, headers=...)`` (Django's test client or requests)."""
         return {"Authorization": f"Bearer {self.access_token_for(*args, **kwargs)}"}
+
+    def dpop_headers(
+        self,
+        method: str,
+        url: str,
+        *args: Any,
+        key: DpopKey | None = None,
+        nonce: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, str]:
+        """``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof for
+        ``method`` ``url``: the token is ``access_token_for(*args, **kwargs)``
+        bound to ``key`` (default: ``dpop_key``, one per tenant)."""
+        key = key or self.dpop_key
+        token = self.access_token_for(*args, cnf={"jkt": key.thumbprint}, **kwargs)
+        return key.headers(method, url, token, nonce=nonce)
+
+    @property
+    def dpop_key(self) -> DpopKey:
+        """The tenant's default client DPoP key (ES256), made on first use."""
+        if self._dpop_key is None:
+            self._dpop_key = DpopKey()
+        return self._dpop_key
 
     def _api(self, audience: str | None) -> Api:
         if audience is None:

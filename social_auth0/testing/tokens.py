@@ -44,8 +44,9 @@ def access_token_lifetime(tenant: Auth0Tenant, grant: Grant) -> int:
     return tenant.access_token_lifetime(grant.client_id)
 
 
-def access_token(tenant: Auth0Tenant, grant: Grant) -> str:
-    """A JWT access token for ``grant``, remembered so ``/userinfo`` accepts it."""
+def access_token(tenant: Auth0Tenant, grant: Grant, jkt: str | None = None) -> str:
+    """A JWT access token for ``grant``, remembered so ``/userinfo`` accepts it;
+    ``jkt``: bound to that DPoP key (``cnf``, RFC 9449 section 6)."""
     lifetime = access_token_lifetime(tenant, grant)
     claims = access_token_claims(
         grant,
@@ -54,16 +55,19 @@ def access_token(tenant: Auth0Tenant, grant: Grant) -> str:
         roles_claim=tenant.roles_claim,
         lifetime=lifetime,
     )
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     token = tenant.sign(skew(claims, tenant.misbehave.clock_skew))
     tenant.state.remember_access_token(token, grant, lifetime)
     return token
 
 
 def token_response(
-    tenant: Auth0Tenant, grant: Grant, *, refresh: bool
+    tenant: Auth0Tenant, grant: Grant, *, refresh: bool, jkt: str | None = None
 ) -> dict[str, Any]:
-    """The JSON ``/oauth/token`` answers; ``refresh``: add a refresh token."""
-    body: dict[str, Any] = {"access_token": access_token(tenant, grant)}
+    """The JSON ``/oauth/token`` answers; ``refresh``: add a refresh token;
+    ``jkt``: a DPoP-bound access token (``token_type: DPoP``)."""
+    body: dict[str, Any] = {"access_token": access_token(tenant, grant, jkt)}
     if "openid" in grant.scopes:
         body["id_token"] = id_token(tenant, grant)
     if refresh and "offline_access" in grant.scopes:
@@ -74,7 +78,7 @@ def token_response(
     body.update(
         scope=grant.scope,
         expires_in=access_token_lifetime(tenant, grant),
-        token_type="Bearer",  # noqa: S106
+        token_type="Bearer" if jkt is None else "DPoP",
     )
     return body
 

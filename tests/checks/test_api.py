@@ -1,4 +1,4 @@
-"""System checks of the API protection (E060-E066, W060), compared whole."""
+"""System checks of the API protection (E060-E068, W060), compared whole."""
 
 from __future__ import annotations
 
@@ -136,6 +136,49 @@ def test_api_organization_rules_value(settings, value):
     assert run() == ([] if value is None else expected)
     settings.SOCIAL_AUTH_AUTH0_API_ORGANIZATION_RULES = False
     assert run() == []
+
+
+@pytest.mark.parametrize("value", ["Required", True, "optional"])
+def test_api_dpop_value(settings, value):
+    settings.SOCIAL_AUTH_AUTH0_API_DPOP = value
+    assert resource_checks.check_api_options() == [
+        checks.Error(
+            "SOCIAL_AUTH_AUTH0_API_DPOP must be 'allowed', 'required', 'disabled', "
+            f"not {value!r}.",
+            hint="'allowed' (the default) takes DPoP-bound and bearer tokens, "
+            "'required' only DPoP-bound ones, 'disabled' only bearer ones.",
+            id="social_auth0.E067",
+        )
+    ]
+    for good in ("allowed", "required", "disabled", None):
+        settings.SOCIAL_AUTH_AUTH0_API_DPOP = good
+        assert resource_checks.check_api_options() == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_api_dpop_nonce_value(settings, value):
+    settings.SOCIAL_AUTH_AUTH0_API_DPOP_NONCE = value
+    assert resource_checks.check_api_options() == [
+        checks.Error(
+            f"SOCIAL_AUTH_AUTH0_API_DPOP_NONCE must be True or False, not {value!r}.",
+            id="social_auth0.E068",
+        )
+    ]
+    settings.SOCIAL_AUTH_AUTH0_API_DPOP_NONCE = True
+    assert resource_checks.check_api_options() == []
+
+
+def test_a_bad_api_dpop_is_a_configuration_error_at_run_time(settings, rf, use_tenant):
+    """The runtime uses the check's validator: the request names the setting."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from social_auth0.resource import authenticate
+
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://api.example.com/"
+    settings.SOCIAL_AUTH_AUTH0_API_DPOP = "sometimes"
+    request = rf.get("/", HTTP_AUTHORIZATION="Bearer a.b.c")
+    with pytest.raises(ImproperlyConfigured, match="API_DPOP"):
+        authenticate(request)
 
 
 def test_drf_named_but_not_installed():
