@@ -55,7 +55,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import conf
+from . import conf, resource_metadata
 from .backend import Auth0OAuth2, backend_for
 from .errors import log_rejection, token_error
 from .jwt.verify import verify_api_access_token
@@ -115,13 +115,16 @@ class BearerError(Exception):
         ``__traceback__``, keeping every request alive."""
         return BearerError(self.status, self.error, self.description, scope=self.scope)
 
-    def challenge(self, realm: str) -> str:
-        """The ``WWW-Authenticate`` value (RFC 6750 section 3)."""
+    def challenge(self, realm: str, resource_metadata: str | None = None) -> str:
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3), naming the
+        RFC 9728 metadata URL on a 401 when one is given."""
         params = [("realm", realm)]
         if self.error:
             params += [("error", self.error), ("error_description", self.description)]
         if self.scope:
             params.append(("scope", self.scope))
+        if resource_metadata and self.status == 401:
+            params.append(("resource_metadata", resource_metadata))
         return "Bearer " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
 
 
@@ -495,10 +498,17 @@ def _error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
     body["error_description"] = error.description
     response = JsonResponse(body, status=error.status)
     if error.status in (401, 403, 400):
-        response["WWW-Authenticate"] = error.challenge(realm(request))
+        response["WWW-Authenticate"] = challenge(error, request)
     if error.status == 503:
         response["Retry-After"] = "10"
     return response
+
+
+def challenge(error: BearerError, request: HttpRequest) -> str:
+    """``error``'s challenge for ``request``: its realm and, with
+    ``API_RESOURCE_METADATA``, the metadata URL (RFC 9728 section 5.1)."""
+    metadata = resource_metadata.challenge_url(request) if error.status == 401 else None
+    return error.challenge(realm(request), metadata)
 
 
 def realm(request: HttpRequest) -> str:

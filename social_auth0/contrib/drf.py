@@ -35,6 +35,7 @@ from ..resource import (
     BearerError,
     api_verifier,
     authenticate,
+    challenge,
     check_scopes,
     realm,
 )
@@ -104,7 +105,7 @@ class Auth0TokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750 section 3)."""
         error: BearerError = getattr(request, _ERROR_ATTRIBUTE, NO_TOKEN)
-        return error.challenge(realm(request._request))
+        return challenge(error, request._request)
 
 
 class TokenHasScope(BasePermission):
