@@ -229,3 +229,39 @@ def test_contrib_ninja_without_ninja_says_how_to_install():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert "pip install 'social-auth0[ninja]'" in result.stdout, result.stderr
+
+
+# -- where verification runs ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_async_operation_reads_the_linked_user_off_the_event_loop(settings, tenant):
+    """The linked user is a database query: on the event loop Django refuses
+    it (SynchronousOnlyOperation), so an async operation must verify in a
+    worker thread, and a sync one where it runs."""
+    from django.contrib.auth import get_user_model
+    from ninja import NinjaAPI
+    from ninja.testing import TestAsyncClient, TestClient
+    from social_django.models import UserSocialAuth
+
+    from social_auth0.contrib.ninja import Auth0Bearer, add_error_handler
+
+    settings.SOCIAL_AUTH_AUTH0_API_LINKED_USER = True
+    user = get_user_model().objects.create_user("ada", "ada@example.com")
+    UserSocialAuth.objects.create(user=user, provider="auth0", uid=ADA.sub)
+    api = NinjaAPI(urls_namespace="linked-api")
+    add_error_handler(api)
+
+    @api.get("/me", auth=Auth0Bearer())
+    async def me(request):
+        return {"pk": request.auth.pk}
+
+    @api.get("/me-sync", auth=Auth0Bearer())
+    def me_sync(request):
+        return {"pk": request.auth.pk}
+
+    meta = {"HTTP_AUTHORIZATION": f"Bearer {tenant.access_token_for(ADA)}"}
+    answer = async_to_sync(TestAsyncClient(api).get)("/me", META=dict(meta))
+    assert (answer.status_code, answer.json()) == (200, {"pk": user.pk})
+    answer = TestClient(api).get("/me-sync", META=dict(meta))
+    assert (answer.status_code, answer.json()) == (200, {"pk": user.pk})
