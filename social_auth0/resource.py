@@ -115,7 +115,7 @@ class BearerError(Exception):
         ``__traceback__``, keeping every request alive."""
         return BearerError(self.status, self.error, self.description, scope=self.scope)
 
-    def challenge(self, realm: str, resource_metadata: str | None = None) -> str:
+    def challenge(self, realm: str, metadata_url: str | None = None) -> str:
         """The ``WWW-Authenticate`` value (RFC 6750 section 3), naming the
         RFC 9728 metadata URL on a 401 when one is given."""
         params = [("realm", realm)]
@@ -123,8 +123,8 @@ class BearerError(Exception):
             params += [("error", self.error), ("error_description", self.description)]
         if self.scope:
             params.append(("scope", self.scope))
-        if resource_metadata and self.status == 401:
-            params.append(("resource_metadata", resource_metadata))
+        if metadata_url and self.status == 401:
+            params.append(("resource_metadata", metadata_url))
         return "Bearer " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
 
 

@@ -23,7 +23,8 @@ never a 500: a challenge-less answer rather than a broken one.
 
 from __future__ import annotations
 
-import asyncio
+import inspect
+import sys
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -101,24 +102,25 @@ class Auth0Bearer(HttpAuthBase):
         self.scopes = (scopes,) if isinstance(scopes, str) else tuple(scopes)
         # Ninja awaits what an "async" auth class returns on an async
         # operation and takes a non-coroutine result as it is on a sync one:
-        # __call__ answers each in its own way (no thread hop for sync).
+        # __call__ answers each its own way (no thread hop for sync).
         self.is_async = True
 
     def __call__(self, request: HttpRequest) -> Any | Awaitable[Any]:
         """The caller (sync operation) or an awaitable of it (async operation)."""
-        if _in_event_loop():
+        if _called_from_coroutine():
             return _averify(request, self.scopes)
         return _verify(request, self.scopes)
 
 
-def _in_event_loop() -> bool:
-    """Whether this thread runs an event loop: Ninja's async operations call
-    auth classes there, its sync ones (under WSGI or ASGI) never do."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _called_from_coroutine() -> bool:
+    """Whether ``Auth0Bearer.__call__``'s caller is a coroutine (Ninja's async
+    operations call auth classes from ``async def _run_authentication``, its
+    sync ones from a plain function). Asked of the caller, not of the thread:
+    a sync operation may run where an event loop is running (a sync test
+    client beside Playwright's sync API, say), and must not get a coroutine
+    Ninja would then fail to run there."""
+    caller = sys._getframe(2)  # 0: here, 1: __call__, 2: its caller
+    return bool(caller.f_code.co_flags & inspect.CO_COROUTINE)
 
 
 __all__ = ["Auth0Bearer", "Auth0BearerError", "add_error_handler"]

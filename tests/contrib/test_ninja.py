@@ -265,3 +265,30 @@ def test_async_operation_reads_the_linked_user_off_the_event_loop(settings, tena
     assert (answer.status_code, answer.json()) == (200, {"pk": user.pk})
     answer = TestClient(api).get("/me-sync", META=dict(meta))
     assert (answer.status_code, answer.json()) == (200, {"pk": user.pk})
+
+
+def test_sync_operation_verifies_in_place_beside_a_running_event_loop(tenant):
+    """A sync operation called where an event loop runs (a sync test client
+    beside Playwright's sync API, a notebook) still answers: Ninja cannot run
+    a coroutine there, so the class must not hand it one."""
+    import asyncio
+
+    from ninja import NinjaAPI
+    from ninja.testing import TestClient
+
+    from social_auth0.contrib.ninja import Auth0Bearer, add_error_handler
+
+    api = NinjaAPI(urls_namespace="loop-api")
+    add_error_handler(api)
+
+    @api.get("/me", auth=Auth0Bearer())
+    def me(request):
+        return {"sub": request.auth.sub}
+
+    meta = {"HTTP_AUTHORIZATION": f"Bearer {tenant.access_token_for(ADA)}"}
+
+    async def call_sync_client():
+        return TestClient(api).get("/me", META=meta)
+
+    answer = asyncio.run(call_sync_client())
+    assert (answer.status_code, answer.json()) == (200, {"sub": tenant.user(ADA).sub})
