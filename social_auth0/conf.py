@@ -96,6 +96,8 @@ API_ORGANIZATION_RULES = True
 API_DPOP = "allowed"
 API_DPOP_MODES = ("allowed", "required", "disabled")
 API_DPOP_NONCE = False
+# RFC 9728 protected resource metadata, and its URL in every 401's challenge.
+API_RESOURCE_METADATA = False
 # Loopback hosts may be served over plain http (a local tenant emulator);
 # anything else carries credentials and must be https.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -190,6 +192,28 @@ def flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be True or False")
     return value
+
+
+def resource_identifier(value: object) -> str:
+    """An RFC 9728 resource identifier (section 1.2): an https URL (http for a
+    loopback host) without a fragment."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an https URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{value!r} must use https (http is for loopback hosts only)")
+    if parts.fragment or "#" in str(value):
+        raise ValueError(f"{value!r} must not have a fragment")
+    return str(value)
+
+
+def scope_list(value: object) -> list[str]:
+    """A list of scope names: non-empty strings without spaces."""
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(item, str) and item and " " not in item for item in value
+    ):
+        raise ValueError("must be a list of scope names (strings without spaces)")
+    return list(value)
 
 
 def shared_cache(read: Callable[[str, Any], Any]) -> str:

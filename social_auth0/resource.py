@@ -61,7 +61,7 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from . import clock, conf
+from . import clock, conf, resource_metadata
 from .backend import Auth0OAuth2, backend_for
 from .cache import SharedCache
 from .errors import log_rejection, token_error
@@ -134,18 +134,27 @@ class BearerError(Exception):
             nonce=self.nonce,
         )
 
-    def challenge(self, realm: str, dpop_mode: str = "disabled") -> str:
+    def challenge(
+        self,
+        realm: str,
+        dpop_mode: str = "disabled",
+        metadata_url: str | None = None,
+    ) -> str:
         """The ``WWW-Authenticate`` value: a challenge per accepted scheme
-        (RFC 6750 section 3, RFC 9449 section 7.1), the error in its scheme's."""
+        (RFC 6750 section 3, RFC 9449 section 7.1), the error in its scheme's,
+        naming the RFC 9728 metadata URL on a 401 when one is given."""
         schemes = {"disabled": ("Bearer",), "required": ("DPoP",)}.get(
             dpop_mode, ("Bearer", "DPoP")
         )
+        metadata = metadata_url if self.status == 401 else None
         return ", ".join(
-            self._scheme_challenge(scheme, realm, len(schemes) == 1)
+            self._scheme_challenge(scheme, realm, len(schemes) == 1, metadata)
             for scheme in schemes
         )
 
-    def _scheme_challenge(self, scheme: str, realm: str, only: bool) -> str:
+    def _scheme_challenge(
+        self, scheme: str, realm: str, only: bool, metadata_url: str | None
+    ) -> str:
         params = [("realm", realm)]
         if scheme == "DPoP":
             params.append(("algs", " ".join(dpop.ALGORITHMS)))
@@ -153,6 +162,8 @@ class BearerError(Exception):
             params += [("error", self.error), ("error_description", self.description)]
             if self.scope:
                 params.append(("scope", self.scope))
+        if metadata_url:
+            params.append(("resource_metadata", metadata_url))
         return f"{scheme} " + ", ".join(f'{name}="{_quoted(v)}"' for name, v in params)
 
 
@@ -673,12 +684,15 @@ def _error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
 
 
 def challenge(error: BearerError, request: HttpRequest) -> str:
-    """``WWW-Authenticate`` for ``error``: the realm, the schemes ``API_DPOP`` takes."""
+    """``WWW-Authenticate`` for ``error``: the realm, the schemes ``API_DPOP``
+    takes and, with ``API_RESOURCE_METADATA``, the metadata URL (RFC 9728
+    section 5.1)."""
+    metadata = resource_metadata.challenge_url(request) if error.status == 401 else None
     try:
         verifier = api_verifier(request)
     except (ImproperlyConfigured, SocialAuthBaseException):
-        return error.challenge(realm(request))
-    return error.challenge(verifier.realm, verifier.dpop_mode)
+        return error.challenge(realm(request), metadata_url=metadata)
+    return error.challenge(verifier.realm, verifier.dpop_mode, metadata)
 
 
 def realm(request: HttpRequest) -> str:

@@ -28,7 +28,7 @@ REFERENCE = ROOT / "docs" / "reference.rst"
 
 PUBLIC = (
     "backend", "pipeline", "views", "middleware", "sessions", "signals", "models",
-    "decorators", "organizations", "access", "resource", "contrib.drf",
+    "decorators", "organizations", "access", "resource", "contrib.drf", "contrib.ninja",
     "testing", "testing.pytest_plugin",
 )  # fmt: skip
 NOT_API = {
@@ -40,6 +40,10 @@ NOT_API = {
     "public through social_auth0.access",
     "urls": "a URLconf: included by path, its URL names are in the reference",
     "social_urls": "a URLconf: included by path, like social_django.urls",
+    "well_known": "a URLconf for the site's root (RFC 9728 metadata), included "
+    "by path; in the reference's URLconfs",
+    "resource_metadata": "RFC 9728 metadata read from the settings, used by "
+    "resource.py and well_known",
     "outbound": "the guard on every request to the tenant, used by the backend",
 }
 

@@ -30,6 +30,8 @@ W090-W095           ``switching.py``: settings of the integration a site
                     switched from (W095: its organization logins)
 E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
+E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
+W120-W129
 ==================  ==========================================================
 
 ``lookup.py`` holds what the checks share (the listed backends, settings
@@ -53,6 +55,7 @@ from . import (
     logout,
     pipeline,
     redirects,
+    resource_metadata,
     switching,
     tenant,
 )
@@ -74,6 +77,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *login.CHECKS,
             *switching.CHECKS,
             *access.CHECKS,
+            *resource_metadata.CHECKS,
         ),
     )
 )

@@ -149,6 +149,16 @@ CASES = [
         },
         "E071",
     ),
+    (
+        "checks.resource_metadata.check_resource_metadata",
+        {"SOCIAL_AUTH_AUTH0_API_RESOURCE_METADATA": "yes"},
+        "E120",
+    ),
+    (
+        "checks.resource_metadata.check_scopes_supported",
+        {"SOCIAL_AUTH_AUTH0_API_SCOPES_SUPPORTED": "read"},
+        "E122",
+    ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed
     # (E090) needs the app missing: test_migration_checks runs real processes;
