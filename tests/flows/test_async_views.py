@@ -4,12 +4,16 @@ async view, ``aauthenticate``) asks our backend for its async methods."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import aauthenticate, aget_user
 from django.contrib.auth.models import AnonymousUser
 from django.test import AsyncClient, Client, RequestFactory
 
+from social_auth0.sessions import SESSION_KEY
+from tests.support.asgi import blocking_calls_on_the_loop, thread_hops
 from tests.support.tenants import ADA, complete_login
 
 pytestmark = [
@@ -17,6 +21,13 @@ pytestmark = [
     pytest.mark.urls("tests.support.async_urls"),
     pytest.mark.usefixtures("use_tenant"),
 ]
+BACKCHANNEL = "/auth0/backchannel-logout/"
+MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
+
+
+@pytest.fixture(scope="module")
+def tenant_options(live_server):
+    return {"backchannel_logout_urls": [f"{live_server.url}{BACKCHANNEL}"]}
 
 
 def logged_in(tenant) -> Client:
@@ -59,3 +70,46 @@ def test_aauthenticate_with_a_password_passes_over_the_auth0_backend(tenant):
     # Auth0OAuth2 comes first in AUTHENTICATION_BACKENDS: Django asks it first.
     user = async_to_sync(aauthenticate)(username="ada", password="wrong")
     assert user is None or isinstance(user, AnonymousUser)
+
+
+# -- BackchannelLogoutMiddleware under ASGI ------------------------------------------
+
+
+def test_signed_cookie_session_ends_at_its_next_async_request(tenant, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    client = logged_in(tenant)
+    browser = AsyncClient()
+    browser.cookies = client.cookies
+    assert async_to_sync(browser.get)("/async/profile/").status_code == 200
+    sid = client.session[SESSION_KEY]["sid"]
+
+    answer = Client().post(BACKCHANNEL, {"logout_token": tenant.logout_token(sid=sid)})
+
+    assert answer.status_code == 200
+    assert async_to_sync(browser.get)("/async/profile/").status_code == 302
+
+
+def test_a_logged_in_async_request_costs_no_query_and_no_blocking_call_on_the_loop(
+    tenant, settings, django_assert_num_queries
+):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    browser = AsyncClient()
+    browser.cookies = logged_in(tenant).cookies
+    async_to_sync(browser.get)("/async/bare/")  # the login's state is cached
+
+    with django_assert_num_queries(0), blocking_calls_on_the_loop() as blocking:
+        assert async_to_sync(browser.get)("/async/bare/").status_code == 200
+
+    assert blocking == []
+
+
+def test_the_middleware_adds_no_thread_hop_without_a_session_cookie(settings):
+    def hops_of_bare_requests() -> Counter[str]:
+        with thread_hops() as hops:
+            for _ in range(5):
+                assert async_to_sync(AsyncClient().get)("/async/bare/").status_code == 200
+        return Counter(hops)
+
+    with_middleware = hops_of_bare_requests()
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
+    assert hops_of_bare_requests() == with_middleware
