@@ -107,7 +107,8 @@ def test_the_middleware_adds_no_thread_hop_without_a_session_cookie(settings):
     def hops_of_bare_requests() -> Counter[str]:
         with thread_hops() as hops:
             for _ in range(5):
-                assert async_to_sync(AsyncClient().get)("/async/bare/").status_code == 200
+                response = async_to_sync(AsyncClient().get)("/async/bare/")
+                assert response.status_code == 200
         return Counter(hops)
 
     with_middleware = hops_of_bare_requests()

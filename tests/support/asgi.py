@@ -39,7 +39,8 @@ def asgi_server() -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn did not start"
+        assert time.monotonic() < deadline, "uvicorn did not start in time"
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
