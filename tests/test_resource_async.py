@@ -7,6 +7,7 @@ on loopback."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
@@ -232,3 +233,20 @@ def test_under_uvicorn_many_concurrent_requests_one_fetch_no_query(tenant):
     assert queries == []
     # The protected view's hops beyond the bare view's: one cold key load.
     assert Counter(hops) - Counter(bare_hops) == Counter(["TenantKeys.current"])
+
+
+def test_the_async_view_of_the_api_page(tenant):
+    from tests.support.docs import doc_block
+
+    code = doc_block("docs/api.rst", "api-async")
+    namespace: dict = {}
+    exec(compile(code, "docs/api.rst (api-async)", "exec"), namespace)  # noqa: S102
+    view = namespace["reports"]
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token_of(tenant)}")
+    with thread_hops() as hops:
+        async_to_sync(view)(request)  # the keys are loaded: one hop
+        response = async_to_sync(view)(request)
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"caller": ADA.sub}
+    assert hops == ["TenantKeys.current"]
+    assert async_to_sync(view)(RequestFactory().get("/")).status_code == 401
