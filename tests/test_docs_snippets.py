@@ -121,10 +121,11 @@ def test_the_emulator_command_line_serves_the_pages_users(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_async_access_view_sends_a_visitor_without_tokens_to_log_in():
-    from asgiref.sync import async_to_sync
+
+    from tests.support.asgi import run_async
 
     reports = run_block("docs/access.rst", "access-async")["reports"]
-    response = async_to_sync(reports)(anonymous_request("/reports/"))
+    response = run_async(reports, anonymous_request("/reports/"))
     assert (response.status_code, response["Location"]) == (
         302,
         "/auth0/login/?next=/reports/",

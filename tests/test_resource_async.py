@@ -14,14 +14,18 @@ from unittest import mock
 
 import pytest
 import requests
-from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.db.backends.utils import CursorWrapper
 from django.test import AsyncClient, RequestFactory
 from social_django.models import UserSocialAuth
 
 from social_auth0.resource import aauthenticate
-from tests.support.asgi import asgi_server, blocking_calls_on_the_loop, thread_hops
+from tests.support.asgi import (
+    asgi_server,
+    blocking_calls_on_the_loop,
+    run_async,
+    thread_hops,
+)
 from tests.support.async_urls import reports
 from tests.support.tenants import ADA
 from tests.support.tokens import Signer
@@ -71,7 +75,7 @@ def get(path: str, token: str | None = None, count: int = 1) -> list:
             *(client.get(path, headers=headers) for _ in range(count))
         )
 
-    return async_to_sync(run)()
+    return run_async(run)
 
 
 def call_view(tokens: list[str]) -> list:
@@ -86,7 +90,7 @@ def call_view(tokens: list[str]) -> list:
             )
         )
 
-    return async_to_sync(run)()
+    return run_async(run)
 
 
 # -- warm keys: on the event loop ------------------------------------------------
@@ -173,7 +177,7 @@ def test_tenant_down_is_503(tenant, settings):
 
 def test_aauthenticate_is_the_async_entry_point(tenant):
     request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token_of(tenant)}")
-    caller, claims = async_to_sync(aauthenticate)(request)
+    caller, claims = run_async(aauthenticate, request)
     assert caller.sub == claims["sub"] == ADA.sub
     assert caller.has_scope("read:reports")
 
@@ -244,9 +248,9 @@ def test_the_async_view_of_the_api_page(tenant):
     view = namespace["reports"]
     request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token_of(tenant)}")
     with thread_hops() as hops:
-        async_to_sync(view)(request)  # the keys are loaded: one hop
-        response = async_to_sync(view)(request)
+        run_async(view, request)  # the keys are loaded: one hop
+        response = run_async(view, request)
     assert response.status_code == 200
     assert json.loads(response.content) == {"caller": ADA.sub}
     assert hops == ["TenantKeys.current"]
-    assert async_to_sync(view)(RequestFactory().get("/")).status_code == 401
+    assert run_async(view, RequestFactory().get("/")).status_code == 401

@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth import aauthenticate, aget_user
 from django.contrib.auth.models import AnonymousUser
 from django.test import AsyncClient, Client, RequestFactory
 
 from social_auth0.sessions import SESSION_KEY
-from tests.support.asgi import blocking_calls_on_the_loop, thread_hops
+from tests.support.asgi import blocking_calls_on_the_loop, run_async, thread_hops
 from tests.support.tenants import ADA, complete_login
 
 pytestmark = [
@@ -43,14 +42,14 @@ def test_async_login_required_view_sees_the_auth0_user(tenant):
     browser = AsyncClient()
     browser.cookies = client.cookies
 
-    response = async_to_sync(browser.get)("/async/profile/")
+    response = run_async(browser.get, "/async/profile/")
 
     assert response.status_code == 200
     assert response.content.decode() == f"async:{username}"
 
 
 def test_async_login_required_view_sends_a_visitor_to_log_in(tenant):
-    response = async_to_sync(AsyncClient().get)("/async/profile/")
+    response = run_async(AsyncClient().get, "/async/profile/")
     assert response.status_code == 302
     assert response["Location"].startswith("/auth0/login/?next=")
 
@@ -60,7 +59,7 @@ def test_aget_user_finds_the_user_get_user_finds(tenant):
     request = RequestFactory().get("/")
     request.session = client.session
 
-    user = async_to_sync(aget_user)(request)
+    user = run_async(aget_user, request)
 
     assert user.is_authenticated
     assert user.pk == int(client.session["_auth_user_id"])
@@ -68,7 +67,7 @@ def test_aget_user_finds_the_user_get_user_finds(tenant):
 
 def test_aauthenticate_with_a_password_passes_over_the_auth0_backend(tenant):
     # Auth0OAuth2 comes first in AUTHENTICATION_BACKENDS: Django asks it first.
-    user = async_to_sync(aauthenticate)(username="ada", password="wrong")
+    user = run_async(aauthenticate, username="ada", password="wrong")
     assert user is None or isinstance(user, AnonymousUser)
 
 
@@ -80,13 +79,13 @@ def test_signed_cookie_session_ends_at_its_next_async_request(tenant, settings):
     client = logged_in(tenant)
     browser = AsyncClient()
     browser.cookies = client.cookies
-    assert async_to_sync(browser.get)("/async/profile/").status_code == 200
+    assert run_async(browser.get, "/async/profile/").status_code == 200
     sid = client.session[SESSION_KEY]["sid"]
 
     answer = Client().post(BACKCHANNEL, {"logout_token": tenant.logout_token(sid=sid)})
 
     assert answer.status_code == 200
-    assert async_to_sync(browser.get)("/async/profile/").status_code == 302
+    assert run_async(browser.get, "/async/profile/").status_code == 302
 
 
 def test_a_logged_in_async_request_costs_no_query_and_no_blocking_call_on_the_loop(
@@ -95,10 +94,10 @@ def test_a_logged_in_async_request_costs_no_query_and_no_blocking_call_on_the_lo
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     browser = AsyncClient()
     browser.cookies = logged_in(tenant).cookies
-    async_to_sync(browser.get)("/async/bare/")  # the login's state is cached
+    run_async(browser.get, "/async/bare/")  # the login's state is cached
 
     with django_assert_num_queries(0), blocking_calls_on_the_loop() as blocking:
-        assert async_to_sync(browser.get)("/async/bare/").status_code == 200
+        assert run_async(browser.get, "/async/bare/").status_code == 200
 
     assert blocking == []
 
@@ -107,7 +106,7 @@ def test_the_middleware_adds_no_thread_hop_without_a_session_cookie(settings):
     def hops_of_bare_requests() -> Counter[str]:
         with thread_hops() as hops:
             for _ in range(5):
-                response = async_to_sync(AsyncClient().get)("/async/bare/")
+                response = run_async(AsyncClient().get, "/async/bare/")
                 assert response.status_code == 200
         return Counter(hops)
 

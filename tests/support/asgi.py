@@ -9,11 +9,12 @@ import pkgutil
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest import mock
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, async_to_sync
 
 from tests.support.ports import free_port
 
@@ -107,3 +108,13 @@ def _watched(target: str, seen: list[str]) -> Any:
         return original(*args, **kwargs)
 
     return watched
+
+
+def run_async(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``async_to_sync(func)(*args, **kwargs)``, also while an event loop runs
+    in this thread (Playwright's sync API keeps one running for the rest of
+    the session once tests/e2e started it): then from a thread of its own."""
+    if not on_event_loop():
+        return async_to_sync(func)(*args, **kwargs)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(async_to_sync(func), *args, **kwargs).result()

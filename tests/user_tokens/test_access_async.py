@@ -8,7 +8,6 @@ import asyncio
 import threading
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import close_old_connections
@@ -21,7 +20,7 @@ from social_auth0.access import (
 )
 from social_auth0.backend import backend_for
 from social_auth0.user_tokens import refresh
-from tests.support.asgi import blocking_calls_on_the_loop, thread_hops
+from tests.support.asgi import blocking_calls_on_the_loop, run_async
 from tests.support.tenants import ADA
 from tests.user_tokens.test_access import (
     API,
@@ -45,7 +44,7 @@ def concurrently(request, count: int) -> list[str]:
     async def run():
         return await asyncio.gather(*(aget_access_token(request) for _ in range(count)))
 
-    return async_to_sync(run)()
+    return run_async(run)
 
 
 def test_an_async_view_gets_the_stored_token(tenant):
@@ -54,7 +53,7 @@ def test_an_async_view_gets_the_stored_token(tenant):
     browser.cookies = client.cookies
 
     with blocking_calls_on_the_loop() as blocking:
-        response = async_to_sync(browser.get)("/async/access-token/")
+        response = run_async(browser.get, "/async/access-token/")
 
     assert response.status_code == 200
     assert response.content.decode() == stored(request_of(client)).access_token
@@ -63,12 +62,12 @@ def test_an_async_view_gets_the_stored_token(tenant):
 
 
 def test_an_anonymous_async_view_is_asked_to_log_in(tenant):
-    response = async_to_sync(AsyncClient().get)("/async/access-token/")
+    response = run_async(AsyncClient().get, "/async/access-token/")
     assert response.status_code == 401
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
     with pytest.raises(ReauthenticationRequired):
-        async_to_sync(aget_access_token)(request)
+        run_async(aget_access_token, request)
 
 
 def test_concurrent_async_callers_share_one_refresh(tenant, monkeypatch):
@@ -96,33 +95,36 @@ def test_waiting_for_another_holder_never_blocks_the_event_loop(
     lock = refresh.RefreshLock(backend_for(None), request.user.pk, API)
     assert cache.add(lock.key, "dead-holder", 1)
 
-    with blocking_calls_on_the_loop() as blocking, thread_hops() as hops:
+    with blocking_calls_on_the_loop() as blocking:
         tokens = concurrently(request, 3)
 
     assert len(set(tokens)) == 1
     assert refreshes(tenant) == 1
     assert blocking == []  # no time.sleep, no cache call on the loop
-    assert hops.count("RefreshLock._refresh_holding_lock") == 1
 
 
 def test_sync_and_async_callers_together_refresh_once(tenant, monkeypatch):
     request = request_of(login(tenant))
     later(monkeypatch, 240 - 59)
     tokens: list[str] = []
+    errors: list[BaseException] = []
 
     def sync_caller():
         try:
             tokens.append(get_access_token(request))
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
         finally:
             close_old_connections()
 
-    threads = [threading.Thread(target=sync_caller) for _ in range(4)]
+    threads = [threading.Thread(target=sync_caller) for _ in range(2)]
     for thread in threads:
         thread.start()
     tokens += concurrently(request, 6)
     for thread in threads:
-        thread.join(20)
+        thread.join(30)
 
-    assert len(tokens) == 10
+    assert errors == []
+    assert len(tokens) == 8
     assert len(set(tokens)) == 1
     assert refreshes(tenant) == 1
