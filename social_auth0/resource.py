@@ -40,7 +40,7 @@ the sync path (``REQUESTS_TIMEOUT``, proxies and TLS settings apply, and the
 deployment-wide refetch limit holds): reading the shared cache or fetching
 the JWKS when this process's keys are missing or stale (once per event loop
 however many requests wait for it), a refetch for an unknown ``kid``, and
-the linked user's query (Django's async ORM).
+the linked user's query.
 """
 
 from __future__ import annotations
@@ -338,8 +338,8 @@ class _ApiVerifier:
         return user
 
     async def acaller(self, claims: Mapping[str, Any]) -> Any:
-        """``caller`` on an event loop: the linked user's query in Django's
-        async ORM (a thread), a principal inline."""
+        """``caller`` on an event loop: a principal inline, the linked user's
+        query in a thread (``sync_to_async``, as Django's async ORM does)."""
         if not self.linked_user:
             return Auth0Principal(claims, self.granted_scopes(claims))
         return await sync_to_async(self.caller)(claims)
