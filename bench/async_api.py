@@ -19,9 +19,14 @@ middlewares (sessions, CSRF, auth, messages...) runs its hooks through
 ``sync_to_async``, about a dozen thread hops per request, which then dwarf
 the one this package removes.
 
+Then, without a server, the cost of the protection alone: each view called
+directly on one event loop (a request from Django's ``RequestFactory``),
+interleaved, microseconds per call.
+
 The keys come from the tenant emulator over loopback; the run asserts one
-JWKS fetch per server process. (No database query and no thread hop per
-request are asserted by tests/test_resource_async.py.)
+JWKS fetch per server process and one for the direct calls. (No database
+query and no thread hop per request are asserted by
+tests/test_resource_async.py.)
 
     python bench/async_api.py [--repeats 9] [--requests 400] [--concurrency 4,32]
 
@@ -44,7 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, setup_django
+from _common import ROOT, interleaved, print_table, setup_django
 
 setup_django()
 
@@ -251,8 +256,9 @@ def main() -> None:
             for server in servers:
                 server.terminate()
                 server.wait(10)
+        direct = direct_calls(tenant, token, args)
         fetches = tenant.count("/.well-known/jwks.json")
-    assert fetches == 2, f"{fetches} JWKS fetches for 2 server processes"
+    assert fetches == 3, f"{fetches} JWKS fetches for 2 servers and this process"
     stack = "the test site's MIDDLEWARE" if args.site_middleware else "no middleware"
     print(
         f"{args.requests} requests per sample, median of {args.repeats} "
@@ -260,6 +266,35 @@ def main() -> None:
     )
     for concurrency, medians in results:
         report(concurrency, medians)
+    print_table("Direct calls on one event loop, no server", direct)
+    native, hopped = direct.values()
+    print(f"  sync_to_async / async-native: {hopped / native:.2f}x the time")
+
+
+def direct_calls(tenant: Any, token: str, args: argparse.Namespace) -> dict[str, float]:
+    """Seconds per call of each async view, called directly on one loop."""
+    from django.test import RequestFactory
+
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = tenant.domain
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    loop = asyncio.new_event_loop()
+
+    def call(view: Callable[..., Any]) -> Callable[[], object]:
+        def run() -> object:
+            response = loop.run_until_complete(view(request))
+            assert response.status_code == 200, response.content
+            return response
+
+        return run
+
+    candidates = {"async-native": call(native), "sync_to_async": call(hopped)}
+    for func in candidates.values():
+        func()  # the keys
+    try:
+        return interleaved(candidates, repeats=args.repeats, number=200)
+    finally:
+        loop.close()
 
 
 def measure(
