@@ -4,7 +4,8 @@
 has ``min_ttl`` seconds left, else refreshes it through Auth0's token endpoint,
 single-flight for the whole deployment (``user_tokens/refresh.py``).
 ``BearerAuth`` sends it with ``requests``. ``ReauthenticationRequired`` says
-the user must log in again.
+the user must log in again. ``aget_access_token`` is the same for ``async
+def`` views: nothing it waits for blocks the event loop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .backend import backend_for
 from .errors import ReauthenticationRequired
 from .login.record import TOKEN_STAMP, login_record
 from .models import Auth0Token
-from .user_tokens.refresh import MIN_TTL, access_token_for
+from .user_tokens.refresh import MIN_TTL, aaccess_token_for, access_token_for
 from .user_tokens.revocation import revoke_login_tokens, revoke_refresh_tokens
 from .user_tokens.store import refresh_tokens_of
 
@@ -26,7 +27,12 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from requests import PreparedRequest
 
-__all__ = ["BearerAuth", "ReauthenticationRequired", "get_access_token"]
+__all__ = [
+    "BearerAuth",
+    "ReauthenticationRequired",
+    "aget_access_token",
+    "get_access_token",
+]
 
 
 def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
@@ -36,14 +42,32 @@ def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
     social-core's ``AuthProviderError`` when Auth0 cannot be reached or fails
     (the stored tokens are kept: retry later).
     """
-    user = getattr(request, "user", None)
+    user = _logged_in(getattr(request, "user", None))
+    # The request picks the strategy (a per-site strategy: that site's tenant
+    # and AUDIENCE), also one without a session (built for a task, say).
+    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
+
+
+async def aget_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
+    """``get_access_token`` for ``async def`` views.
+
+    The stored row is read, and the refresh sent, in worker threads; waiting
+    for another caller's refresh (the same deployment-wide lock) is an
+    ``asyncio.sleep``, so the event loop serves other requests meanwhile.
+    """
+    auser = getattr(request, "auser", None)  # AuthenticationMiddleware's
+    user = await auser() if auser is not None else getattr(request, "user", None)
+    return await aaccess_token_for(
+        backend_for(request), _logged_in(user), min_ttl=min_ttl
+    )
+
+
+def _logged_in(user: Any) -> Any:
     if user is None or not user.is_authenticated:
         raise ReauthenticationRequired(
             None, "the request has no logged-in user", stage="refresh"
         )
-    # The request picks the strategy (a per-site strategy: that site's tenant
-    # and AUDIENCE), also one without a session (built for a task, say).
-    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
+    return user
 
 
 class BearerAuth(AuthBase):

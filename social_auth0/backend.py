@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
 from social_core.backends.base import BaseAuth, ResponseT_co
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
@@ -340,6 +341,20 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             # user_logged_in receiver will not record what this login proved.
             login_record.record_after_pipeline(self.strategy)
         return result
+
+    # Django's async auth (5.2+: request.auser(), aget_user(), an async view
+    # under login_required, aauthenticate()) asks the session's backend for
+    # these; social-core's BaseAuth has none. As Django's BaseBackend: the
+    # sync method in a thread (the user lookup is the strategy's, a query).
+
+    async def aget_user(self, user_id: Any) -> Any:
+        """``get_user`` for Django's async auth."""
+        return await sync_to_async(self.get_user)(user_id)
+
+    async def aauthenticate(self, *args: Any, **kwargs: Any) -> Any:
+        """``authenticate`` for Django's ``aauthenticate`` (None unless called
+        as the pipeline does, with this backend and a strategy)."""
+        return await sync_to_async(self.authenticate)(*args, **kwargs)
 
     def get_provider_error(
         self,

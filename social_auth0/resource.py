@@ -37,15 +37,26 @@ setting change):
 * ``API_DPOP_NONCE``: ``True`` demands a server nonce in every proof.
 
 A token bound to a key (``cnf``: DPoP, mTLS) is refused as a bearer token.
+
+On an ``async def`` view (``aauthenticate``) a token whose key this process
+holds, fresh, is verified on the event loop: no thread, no I/O. Only what
+would block runs in a worker thread, through the same synchronous code as
+the sync path (``REQUESTS_TIMEOUT``, proxies and TLS settings apply, and the
+deployment-wide refetch limit holds): reading the shared cache or fetching
+the JWKS when this process's keys are missing or stale (once per event loop
+however many requests wait for it), a refetch for an unknown ``kid``, and
+the linked user's query.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -66,6 +77,7 @@ from .backend import Auth0OAuth2, backend_for
 from .cache import SharedCache
 from .errors import log_rejection, token_error
 from .jwt import dpop
+from .jwt.keys import KeysNotWarm
 from .jwt.verify import verify_api_access_token
 from .login.organizations import (
     OrganizationRules,
@@ -74,6 +86,7 @@ from .login.organizations import (
 )
 
 if TYPE_CHECKING:
+    from .jwt.compact import KeyLookup
     from .jwt.keys import TenantKeys
 
 logger = logging.getLogger(__name__)
@@ -303,10 +316,30 @@ class _ApiVerifier:
     def verify(self, token: str, *, key_bound: bool = False) -> dict[str, Any]:
         """The verified claims of ``token`` (social-core errors otherwise);
         ``key_bound``: sent with a DPoP proof, ``cnf`` is the proof's to check."""
+        return self._verify(token, self.keys.lookup, key_bound)
+
+    async def averify(self, token: str, *, key_bound: bool = False) -> dict[str, Any]:
+        """``verify`` on an event loop: inline with this process's fresh keys;
+        what needs the cache or the network in a worker thread."""
+        try:
+            return self._verify(token, self.keys.lookup_warm, key_bound)
+        except KeysNotWarm:
+            pass
+        if self.keys.warm() is None:
+            await _warm_up(self.keys)
+            try:
+                return self._verify(token, self.keys.lookup_warm, key_bound)
+            except KeysNotWarm:
+                pass
+        # A kid the fresh keys lack: the refetch (rate limited) in a thread.
+        refetch = sync_to_async(self.verify, thread_sensitive=False)
+        return await refetch(token, key_bound=key_bound)
+
+    def _verify(self, token: str, lookup: KeyLookup, key_bound: bool) -> dict[str, Any]:
         claims = verify_api_access_token(
             self.backend,
             token,
-            self.keys.lookup,
+            lookup,
             issuer=self.issuer,
             api_audiences=self.audiences,
             client_id=self.client_id,
@@ -352,6 +385,33 @@ class _ApiVerifier:
                 claim="sub",
             )
         return user
+
+    async def acaller(self, claims: Mapping[str, Any]) -> Any:
+        """``caller`` on an event loop: a principal inline, the linked user's
+        query in a thread (``sync_to_async``, as Django's async ORM does)."""
+        if not self.linked_user:
+            return Auth0Principal(claims, self.granted_scopes(claims))
+        return await sync_to_async(self.caller)(claims)
+
+
+# Cold keys being loaded, per event loop and JWKS URL: the requests that find
+# the keys cold while a load runs wait for it instead of each taking a thread.
+_warming: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future[Any]] = {}
+
+
+async def _warm_up(keys: TenantKeys) -> None:
+    """Load ``keys`` (``TenantKeys.current``: the shared cache, else a fetch)
+    in a worker thread, once per event loop however many requests wait."""
+    loop = asyncio.get_running_loop()
+    slot = (loop, keys.url)
+    future = _warming.get(slot)
+    if future is None:
+        future = asyncio.ensure_future(
+            sync_to_async(keys.current, thread_sensitive=False)()
+        )
+        _warming[slot] = future
+        future.add_done_callback(lambda _: _warming.pop(slot, None))
+    await asyncio.shield(future)
 
 
 # Verifiers, rebuilt whenever Django reports a setting change: one per process
@@ -575,13 +635,40 @@ def authenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     response says only ``invalid_token``.
     """
     scheme, token = _credentials(request)
-    try:
+    with _bearer_errors(scheme):
         verifier = api_verifier(request)
         key_bound = _dispatch(verifier.dpop_mode, scheme)
         claims = verifier.verify(token, key_bound=key_bound)
         if key_bound:
             _check_proof(request, verifier, token, claims)
         return verifier.caller(claims), claims
+
+
+async def aauthenticate(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
+    """``authenticate`` for async code (``async def`` views, Ninja's async
+    operations): ``(caller, claims)`` or ``BearerError``.
+
+    With this process's keys fresh (every request after the first, until
+    ``JWKS_CACHE_TTL``) it runs on the event loop: no thread, no I/O.
+    """
+    scheme, token = _credentials(request)
+    with _bearer_errors(scheme):
+        verifier = api_verifier(request)
+        key_bound = _dispatch(verifier.dpop_mode, scheme)
+        claims = await verifier.averify(token, key_bound=key_bound)
+        if key_bound:
+            # Claiming the proof's jti writes to the shared cache: a thread.
+            check = sync_to_async(_check_proof, thread_sensitive=False)
+            await check(request, verifier, token, claims)
+        return await verifier.acaller(claims), claims
+
+
+@contextmanager
+def _bearer_errors(scheme: str) -> Iterator[None]:
+    """Verification failures as ``BearerError`` (logged once) or, for the
+    settings, ``ImproperlyConfigured``."""
+    try:
+        yield
     except AuthResponseError as error:
         log_rejection(error, "API request")
         raise BearerError(
@@ -712,7 +799,16 @@ def realm(request: HttpRequest) -> str:
 
 
 def _protect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
-    caller, claims = authenticate(request)
+    _admit(request, scopes, *authenticate(request))
+
+
+async def _aprotect(request: HttpRequest, scopes: tuple[str, ...]) -> None:
+    _admit(request, scopes, *await aauthenticate(request))
+
+
+def _admit(
+    request: HttpRequest, scopes: tuple[str, ...], caller: Any, claims: dict[str, Any]
+) -> None:
     granted = (
         caller.scopes
         if isinstance(caller, Auth0Principal)
@@ -759,12 +855,10 @@ def _sync_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
 
 
 def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
-    protect = sync_to_async(_protect)  # a cold JWKS or a linked user: blocking I/O
-
     @functools.wraps(func)
     async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         try:
-            await protect(request, required)
+            await _aprotect(request, required)
         except BearerError as error:
             return _error_response(error, request)
         return await func(request, *args, **kwargs)
@@ -772,4 +866,4 @@ def _async_wrapper(func: Callable[..., Any], required: tuple[str, ...]) -> Any:
     return wrapper
 
 
-__all__ = ["Auth0Principal", "token_required"]
+__all__ = ["Auth0Principal", "aauthenticate", "token_required"]

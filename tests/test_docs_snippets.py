@@ -117,3 +117,16 @@ def test_the_emulator_command_line_serves_the_pages_users(tmp_path):
     assert "Allowed Callback URLs: http://127.0.0.1:8000/complete/auth0/" in text
     for user in users:
         assert user["email"] in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_async_access_view_sends_a_visitor_without_tokens_to_log_in():
+
+    from tests.support.asgi import run_async
+
+    reports = run_block("docs/access.rst", "access-async")["reports"]
+    response = run_async(reports, anonymous_request("/reports/"))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/auth0/login/?next=/reports/",
+    )

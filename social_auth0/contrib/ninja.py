@@ -37,10 +37,10 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         "pip install 'social-auth0[ninja]'"
     ) from error
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 
 from ..resource import BearerError
+from ..resource import _aprotect as aprotect
 from ..resource import _error_response as bearer_error_response
 from ..resource import _protect as protect
 
@@ -77,10 +77,14 @@ def _verify(request: HttpRequest, scopes: tuple[str, ...]) -> Any:
     return request.user
 
 
-# The one place an async operation's verification runs. It is resource.py's
-# synchronous path in a worker thread (a cold JWKS or a linked user is
-# blocking I/O); the async-native entry replaces it here when it exists.
-_averify = sync_to_async(_verify)
+async def _averify(request: HttpRequest, scopes: tuple[str, ...]) -> Any:
+    """``_verify`` for an async operation: resource.py's async-native path
+    (warm keys on the event loop, only blocking I/O in a worker thread)."""
+    try:
+        await aprotect(request, scopes)
+    except BearerError as error:
+        raise Auth0BearerError(error) from None
+    return request.user
 
 
 class Auth0Bearer(HttpAuthBase):

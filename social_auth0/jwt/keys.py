@@ -13,6 +13,11 @@ Two layers, because python-jose key objects do not pickle:
 * each process keeps the parsed keys by ``kid``. A login whose ``kid`` is
   known and fresh touches neither the network nor the cache.
 
+``lookup_warm`` is ``lookup`` for the event loop (async views): it answers
+from this process's fresh keys only, and raises ``KeysNotWarm`` wherever
+``lookup`` would read the shared cache or fetch; the caller then does that
+part in a worker thread (``resource.py``).
+
 When the shared cache is down, the document and the stamp live in a
 process-local fallback (cache.py): logins still work, and refetches are then
 rate limited per process instead of per deployment.
@@ -67,6 +72,10 @@ class KeySet:
 
 # jwks_url -> KeySet, for this process only.
 _process_keys: dict[str, KeySet] = {}
+
+
+class KeysNotWarm(Exception):  # noqa: N818 (control flow, not an error)
+    """The lookup needs the shared cache or the network: not on an event loop."""
 
 
 def forget_keys() -> None:
@@ -177,6 +186,31 @@ class TenantKeys:
             key = refreshed.by_kid.get(kid) if refreshed else None
         return () if key is None else (key,)
 
+    def lookup_warm(self, kid: str | None) -> Iterable[Key]:
+        """``lookup`` without I/O: this process's fresh keys, else
+        ``KeysNotWarm`` where ``lookup`` would read the cache or fetch."""
+        keyset = self.warm()
+        if keyset is None:
+            raise KeysNotWarm
+        if kid is None:
+            return self._every_warm_key(keyset)
+        key = keyset.by_kid.get(kid)
+        if key is None:  # lookup would refetch
+            raise KeysNotWarm
+        return (key,)
+
+    @staticmethod
+    def _every_warm_key(keyset: KeySet) -> Iterator[Key]:
+        yield from keyset.all_keys()
+        raise KeysNotWarm  # no current key verified: lookup would refetch
+
+    def warm(self) -> KeySet | None:
+        """This process's keys if still fresh (no I/O), else None."""
+        local = _process_keys.get(self.url)
+        if local is not None and clock.current_time() - local.fetched_at < self.ttl:
+            return local
+        return None
+
     def _every_key(self, keyset: KeySet) -> Iterator[Key]:
         """Every key of ``keyset``, then those of a refetch: a generator, so
         that the refetch happens only when no current key verified the token."""
@@ -187,10 +221,10 @@ class TenantKeys:
 
     def current(self) -> KeySet:
         """Return fresh keys: this process's, the shared cache's, or fetched."""
-        now = clock.current_time()
+        warm = self.warm()
+        if warm is not None:
+            return warm
         local = _process_keys.get(self.url)
-        if local is not None and now - local.fetched_at < self.ttl:
-            return local
         shared = self._shared_keys()
         if shared is not None and (
             local is None or shared.fetched_at > local.fetched_at

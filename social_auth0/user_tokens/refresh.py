@@ -8,16 +8,24 @@ everywhere). So one caller takes a lock in the shared cache, re-reads the
 stored tokens under it (someone may have refreshed meanwhile) and refreshes;
 the others wait for the lock and use what it stored. ``access.py`` is the
 public face (``get_access_token``).
+
+``aaccess_token_for`` is the same for an event loop: the same lock, rows and
+exchange (so the single flight holds across sync and async callers and
+processes); the cache and the database are used in worker threads and the
+waits are ``asyncio.sleep``, so waiting for another caller's refresh never
+blocks the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import InvalidCacheBackendError, caches
 from social_core.exceptions import (
     AuthConfigurationError,
@@ -62,7 +70,28 @@ def access_token_for(
 ) -> str:
     """``get_access_token`` for a user and a backend rather than a request."""
     audience = audience_of(backend)
-    stored = token_store.load(user.pk, audience)
+    stored = _loaded(backend, token_store.load(user.pk, audience))
+    if _fresh_or_refreshable(backend, stored, min_ttl):
+        return stored.access_token
+    if not SINGLE_FLIGHT:
+        return exchange(backend, stored)
+    return RefreshLock(backend, user.pk, audience).refresh(min_ttl)
+
+
+async def aaccess_token_for(
+    backend: TokenBackend, user: Any, *, min_ttl: int = MIN_TTL
+) -> str:
+    """``access_token_for`` on an event loop (``aget_access_token``)."""
+    audience = audience_of(backend)
+    stored = _loaded(backend, await sync_to_async(token_store.load)(user.pk, audience))
+    if _fresh_or_refreshable(backend, stored, min_ttl):
+        return stored.access_token
+    if not SINGLE_FLIGHT:
+        return await sync_to_async(exchange)(backend, stored)
+    return await RefreshLock(backend, user.pk, audience).arefresh(min_ttl)
+
+
+def _loaded(backend: TokenBackend, stored: StoredTokens | None) -> StoredTokens:
     if stored is None:
         raise ReauthenticationRequired(
             base(backend),
@@ -79,8 +108,16 @@ def access_token_for(
             "the stored tokens were issued by another tenant than this site's",
             stage="refresh",
         )
+    return stored
+
+
+def _fresh_or_refreshable(
+    backend: TokenBackend, stored: StoredTokens, min_ttl: int
+) -> bool:
+    """True when ``stored`` is fresh enough, False when it must be refreshed;
+    ``ReauthenticationRequired`` when it cannot be."""
     if stored.seconds_left(clock.current_time()) >= min_ttl:
-        return stored.access_token
+        return True
     if not stored.refresh_ciphertext:
         raise ReauthenticationRequired(
             base(backend),
@@ -89,9 +126,7 @@ def access_token_for(
             stage="refresh",
             claim="refresh_token",
         )
-    if not SINGLE_FLIGHT:
-        return exchange(backend, stored)
-    return RefreshLock(backend, user.pk, audience).refresh(min_ttl)
+    return False
 
 
 class RefreshLock:
@@ -155,6 +190,24 @@ class RefreshLock:
             # Still stale and the lock is free: its holder died (the lock
             # timed out) or lost the claim. Try again.
 
+    async def arefresh(self, min_ttl: int) -> str:
+        """``refresh`` on an event loop: the cache (its async API) and the
+        rows in worker threads, the waits on the loop."""
+        deadline = time.monotonic() + self.timeout + 1
+        while True:
+            if await self.cache.aadd(self.key, self.holder, self.timeout):
+                token = await sync_to_async(self._refresh_holding_lock)(min_ttl)
+                if token is not None:
+                    return token
+                await asyncio.sleep(POLL_INTERVAL)  # see refresh
+            else:
+                await self._await_release(deadline)
+            current = await sync_to_async(self._reread)()
+            if current.seconds_left(clock.current_time()) >= min_ttl:
+                return current.access_token
+            if time.monotonic() >= deadline:
+                raise self._timed_out()
+
     def _refresh_holding_lock(self, min_ttl: int) -> str | None:
         """The fresh token, or None when another caller holds the row's claim."""
         failed = False
@@ -190,7 +243,9 @@ class RefreshLock:
             raise ReauthenticationRequired(
                 base(self.backend), "the stored tokens were dropped", stage="refresh"
             )
-        return current
+        # Replaced meanwhile by a login at another site: its tokens are not
+        # this tenant's to hand out or to refresh.
+        return _loaded(self.backend, current)
 
     def _release(self, *, failed: bool) -> None:
         # Only our own lock: if it timed out, another caller may hold it now.
@@ -208,16 +263,29 @@ class RefreshLock:
             value = self.cache.get(self.key)
             if value is None:
                 return
-            if value == RECENTLY_FAILED:
-                raise AuthProviderError(
-                    base(self.backend),
-                    "a refresh of this user's token just failed; retry later",
-                    code="unavailable",
-                    stage="refresh",
-                )
-            if time.monotonic() >= deadline:
-                raise self._timed_out()
+            self._still_waiting(value, deadline)
             time.sleep(POLL_INTERVAL)
+
+    async def _await_release(self, deadline: float) -> None:
+        """``_wait`` on an event loop."""
+        while True:
+            value = await self.cache.aget(self.key)
+            if value is None:
+                return
+            self._still_waiting(value, deadline)
+            await asyncio.sleep(POLL_INTERVAL)
+
+    def _still_waiting(self, value: object, deadline: float) -> None:
+        """Raise when the holder's refresh failed or the wait is over."""
+        if value == RECENTLY_FAILED:
+            raise AuthProviderError(
+                base(self.backend),
+                "a refresh of this user's token just failed; retry later",
+                code="unavailable",
+                stage="refresh",
+            )
+        if time.monotonic() >= deadline:
+            raise self._timed_out()
 
 
 def exchange(backend: TokenBackend, stored: StoredTokens) -> str:

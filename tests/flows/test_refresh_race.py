@@ -43,7 +43,7 @@ def run(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def race(tenant, postgres, redis_port: int, lock: str) -> list[dict]:
+def race(tenant, postgres, redis_port: int, lock: str, *variant: str) -> list[dict]:
     """Set up a logged-in user, then start the processes and release them at once."""
     ports = (str(postgres), str(redis_port), tenant.domain)
     user = run("setup", *ports)["user"]
@@ -58,6 +58,7 @@ def race(tenant, postgres, redis_port: int, lock: str) -> list[dict]:
                 str(user),
                 str(THREADS),
                 lock,
+                *variant,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -101,6 +102,22 @@ def test_twenty_callers_in_two_processes_cause_one_refresh(
     assert all("error" not in r for r in results), results
     assert {r["sub"] for r in results} == {tenant.user("ada@example.com").sub}
     assert len({r["token"] for r in results}) == 1  # everyone got its result
+    assert tenant.state.reuse_detections == 0
+    assert tenant.state.revoked_families() == set()
+
+
+def test_sync_and_async_callers_in_two_processes_cause_one_refresh(
+    tenant,
+    postgres,
+    redis_server,
+):
+    """Half of each process's callers are coroutines on one event loop
+    (aget_access_token, for async views), half are threads: one refresh."""
+    results = race(tenant, postgres, redis_server, "on", "mixed")
+    assert refresh_answers(tenant) == [200]
+    assert len(results) == PROCESSES * THREADS
+    assert all("error" not in r for r in results), results
+    assert len({r["token"] for r in results}) == 1
     assert tenant.state.reuse_detections == 0
     assert tenant.state.revoked_families() == set()
 

@@ -5,9 +5,12 @@ and Redis, whose threads all ask for one user's expiring access token at once.
         migrate, log the user in through the emulator (tokens stored), make the
         stored access token expire; prints {"user": pk}
     python tests/support/refresh_race_worker.py race PG REDIS DOMAIN USER THREADS on|off
+        [mixed]
         prints "ready", waits for "go" on stdin, then THREADS threads call
         get_access_token() together ("off": without the refresh lock, the
-        control); prints a JSON summary on its last line
+        control); "mixed": half of the callers are coroutines calling
+        aget_access_token() together on one event loop instead; prints a JSON
+        summary on its last line
 
 Tokens never leave the process: each thread verifies the token it got (RS256,
 iss, aud, exp against the tenant's keys) and reports a digest of it.
@@ -78,50 +81,100 @@ def setup(domain: str) -> dict[str, Any]:
 
 
 def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
-    from django.contrib.auth import get_user_model
     from django.db import close_old_connections, connection
-    from django.test import RequestFactory
 
     from social_auth0.access import get_access_token
-    from social_auth0.backend import backend_for
-    from social_auth0.jwt.verify import verify_access_token
 
     close_old_connections()
     try:
-        request = RequestFactory().get("/reports/")
-        request.user = get_user_model().objects.get(pk=user_id)
+        request = request_for(user_id)
         barrier.wait(timeout=WAIT)
-        token = get_access_token(request)
-        backend = backend_for(None)
-        claims = verify_access_token(
-            backend,
-            token,
-            backend.tenant_keys().lookup,
-            issuer=backend.id_token_issuer(),
-            client_id=backend.client_id(),
-            audience=API,
-            leeway=0,
-        )
-        return {
-            "sub": claims["sub"],
-            "token": hashlib.sha256(token.encode()).hexdigest(),
-        }
+        return verified(get_access_token(request))
     except Exception as error:  # reported, never hidden
-        return {"error": f"{type(error).__name__}: {getattr(error, 'code', error)}"}
+        return failure(error)
     finally:
         connection.close()
 
 
-def race(user_id: int, threads: int, lock: bool) -> dict[str, Any]:
+def async_callers(
+    user_id: int, count: int, barrier: threading.Barrier
+) -> list[dict[str, Any]]:
+    """``count`` coroutines on one event loop calling aget_access_token together."""
+    import asyncio
+
+    from django.db import close_old_connections, connection
+
+    from social_auth0.access import aget_access_token
+
+    async def one(request: Any) -> dict[str, Any]:
+        try:
+            return verified(await aget_access_token(request))
+        except Exception as error:  # reported, never hidden
+            return failure(error)
+
+    async def together(request: Any) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one(request) for _ in range(count))))
+
+    close_old_connections()
+    try:
+        request = request_for(user_id)
+        barrier.wait(timeout=WAIT)
+        return asyncio.run(together(request))
+    finally:
+        connection.close()
+
+
+def request_for(user_id: int) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/reports/")
+    request.user = get_user_model().objects.get(pk=user_id)
+    return request
+
+
+def verified(token: str) -> dict[str, Any]:
+    """The token's sub and digest, once verified against the tenant's keys."""
+    from social_auth0.backend import backend_for
+    from social_auth0.jwt.verify import verify_access_token
+
+    backend = backend_for(None)
+    claims = verify_access_token(
+        backend,
+        token,
+        backend.tenant_keys().lookup,
+        issuer=backend.id_token_issuer(),
+        client_id=backend.client_id(),
+        audience=API,
+        leeway=0,
+    )
+    return {"sub": claims["sub"], "token": hashlib.sha256(token.encode()).hexdigest()}
+
+
+def failure(error: Exception) -> dict[str, Any]:
+    return {"error": f"{type(error).__name__}: {getattr(error, 'code', error)}"}
+
+
+def race(user_id: int, threads: int, lock: bool, mixed: bool) -> dict[str, Any]:
     from social_auth0.user_tokens import refresh
 
     refresh.SINGLE_FLIGHT = lock
-    barrier = threading.Barrier(threads)
+    coroutines = threads // 2 if mixed else 0
+    sync_threads = threads - coroutines
+    barrier = threading.Barrier(sync_threads + (1 if coroutines else 0))
     results: list[dict[str, Any]] = []
     workers = [
         threading.Thread(target=lambda: results.append(one_caller(user_id, barrier)))
-        for _ in range(threads)
+        for _ in range(sync_threads)
     ]
+    if coroutines:
+        workers.append(
+            threading.Thread(
+                target=lambda: results.extend(
+                    async_callers(user_id, coroutines, barrier)
+                )
+            )
+        )
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     if sys.stdin.readline().strip() != "go":
@@ -139,8 +192,8 @@ def main(argv: list[str]) -> None:
     if mode == "setup":
         summary = setup(domain)
     else:
-        user_id, threads, lock = rest
-        summary = race(int(user_id), int(threads), lock == "on")
+        user_id, threads, lock, *variant = rest
+        summary = race(int(user_id), int(threads), lock == "on", variant == ["mixed"])
     sys.stdout.write(json.dumps(summary) + "\n")
 
 
