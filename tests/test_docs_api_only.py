@@ -6,6 +6,7 @@ backend or the client id is still told."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,10 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-import social_core.backends.utils
-from django.test import Client
 
-from tests.support.check_settings import ABSENT, configured
 from tests.support.docs import doc_block
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,11 +106,10 @@ def write_site(where: Path, settings: str = "", urls: str = "") -> None:
     (where / "manage.py").write_text(MANAGE_PY)
 
 
-def manage_check(where: Path) -> tuple[int, set[str]]:
-    """``python manage.py check`` in the sample's project, its return code and
-    our check ids."""
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check"],
+def run(where: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python *command`` in the sample's project, with its environment."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *command],
         capture_output=True,
         text=True,
         timeout=120,
@@ -121,10 +118,16 @@ def manage_check(where: Path) -> tuple[int, set[str]]:
             **os.environ,
             "AUTH0_DOMAIN": "tenant.eu.auth0.com",
             "API_IDENTIFIER": API,
+            **env,
             "PYTHONPATH": f"{ROOT}{os.pathsep}{where}",
             "DJANGO_SETTINGS_MODULE": "sample_settings",
         },
     )
+
+
+def manage_check(where: Path) -> tuple[int, set[str]]:
+    """``python manage.py check``: its return code and our check ids."""
+    result = run(where, "manage.py", "check")
     return result.returncode, set(OURS.findall(result.stdout + result.stderr))
 
 
@@ -149,32 +152,37 @@ def test_a_site_that_routes_a_login_still_needs_the_backend(tmp_path):
     assert {"social_auth0.E004", "social_auth0.E005", "social_auth0.E007"} <= found
 
 
+# Calls the sample's API in its own process (its settings read at start, as
+# DRF reads its defaults), with and without the token; prints the answers and
+# the backends social-core loaded.
+CALL_THE_API = """
+import json, os
+
+import django
+
+django.setup()
+import social_core.backends.utils
+from django.test import Client
+
+answers = {}
+for url in ("/api/private", "/api/private-scoped"):
+    bearer = {"Authorization": "Bearer " + os.environ["TOKEN"]}
+    granted, anonymous = Client().get(url, headers=bearer), Client().get(url)
+    answers[url] = [granted.status_code, granted.json(), anonymous.status_code]
+loaded = sorted(social_core.backends.utils.BACKENDSCACHE)
+print(json.dumps({"answers": answers, "loaded": loaded}))
+"""
+
+
 @pytest.fixture
-def api_only_site(tenant, tmp_path, monkeypatch) -> Iterator[None]:
-    """The sample with the page's settings, in this process, at the emulator:
-    no Auth0 backend listed (and none loaded before), no client id or secret."""
-    values: dict[str, object] = {}
-    monkeypatch.setenv("AUTH0_DOMAIN", tenant.domain)
-    monkeypatch.setenv("API_IDENTIFIER", API)
-    write_site(tmp_path)
-    exec(SAMPLE_SETTINGS + settings_block(), values)  # noqa: S102 (the page's code)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
+def api_grant(tenant) -> Iterator[None]:
+    """The emulator serves the sample's API to the test client, by the
+    client-credentials grant."""
     tenant.add_api(API, ["read:messages"])
     tenant.authorize_client(CLIENT_ID, API, ["read:messages"])
-    wanted = ("AUTHENTICATION_BACKENDS", "REST_FRAMEWORK", "ROOT_URLCONF")
-    wanted += ("SOCIAL_AUTH_AUTH0_DOMAIN", "SOCIAL_AUTH_AUTH0_API_AUDIENCE")
-    try:
-        with configured(
-            **{name: values[name] for name in wanted},
-            SOCIAL_AUTH_AUTH0_KEY=ABSENT,
-            SOCIAL_AUTH_AUTH0_SECRET=ABSENT,
-        ):
-            yield
-    finally:
-        tenant.apis.pop(API)
-        tenant.applications[CLIENT_ID].api_grants.pop(API)
-        sys.modules.pop("sample_urls", None)
+    yield
+    tenant.apis.pop(API)
+    tenant.applications[CLIENT_ID].api_grants.pop(API)
 
 
 def client_credentials_token(tenant) -> str:
@@ -192,16 +200,20 @@ def client_credentials_token(tenant) -> str:
     return str(answer.json()["access_token"])
 
 
-@pytest.mark.parametrize("url", ["/api/private", "/api/private-scoped"])
 def test_the_api_only_site_answers_with_a_client_credentials_token(
-    api_only_site, tenant, url
+    tenant, api_grant, tmp_path
 ):
+    write_site(tmp_path)
+    (tmp_path / "call_the_api.py").write_text(CALL_THE_API)
     token = client_credentials_token(tenant)
-    answer = Client().get(url, headers={"Authorization": f"Bearer {token}"})
-    assert (answer.status_code, answer.json()) == (
-        200,
-        {"caller": f"{CLIENT_ID}@clients"},
-    )
-    assert Client().get(url).status_code == 401
-    # Served without the backend listed: social-core never loaded one.
-    assert "auth0" not in social_core.backends.utils.BACKENDSCACHE
+    result = run(tmp_path, "call_the_api.py", AUTH0_DOMAIN=tenant.domain, TOKEN=token)
+    assert result.returncode == 0, result.stderr
+    caller = {"caller": f"{CLIENT_ID}@clients"}
+    assert json.loads(result.stdout) == {
+        "answers": {
+            "/api/private": [200, caller, 401],
+            "/api/private-scoped": [200, caller, 401],
+        },
+        # Served without an Auth0 backend: social-core never loaded one.
+        "loaded": [],
+    }
