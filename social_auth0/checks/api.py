@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from django.core import checks
 
 from .. import conf
 from ..resource import MARKER, SCOPE_CLAIMS
-from .lookup import resolve_setting
+from .lookup import resolve_setting, routed_views
 
 DRF_CLASS = "social_auth0.contrib.drf.Auth0TokenAuthentication"
 DRF_MARKER = "social_auth0_token_authentication"
@@ -39,15 +38,6 @@ def _drf_default_names_us() -> bool:
     )
 
 
-def _callbacks(patterns: Any) -> Iterator[Any]:
-    for pattern in patterns:
-        nested = getattr(pattern, "url_patterns", None)
-        if nested is not None:
-            yield from _callbacks(nested)
-        else:
-            yield pattern.callback
-
-
 def _is_protected(callback: Any) -> bool:
     if hasattr(callback, MARKER):
         return True
@@ -60,13 +50,7 @@ def api_protection_used() -> bool:
     """Whether a routed view (or DRF's defaults) relies on Auth0 access tokens."""
     if _drf_default_names_us():
         return True
-    from django.urls import get_resolver
-
-    try:
-        patterns = get_resolver().url_patterns
-    except Exception:  # noqa: BLE001  (Django's URL checks report a broken URLconf)
-        return False
-    return any(_is_protected(callback) for callback in _callbacks(patterns))
+    return any(_is_protected(callback) for callback in routed_views())
 
 
 def check_api_audience(**kwargs: Any) -> list[checks.CheckMessage]:

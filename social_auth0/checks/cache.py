@@ -18,6 +18,7 @@ from .lookup import (
     DUMMY_CACHE,
     PROCESS_LOCAL_CACHES,
     UNSET,
+    api_only,
     resolve_setting,
     shared_cache_setting,
 )
@@ -71,29 +72,34 @@ def _check_shared_cache_is_shared(
     alias: str, name: str, backend: str
 ) -> list[checks.CheckMessage]:
     if backend == DUMMY_CACHE:
-        return [
-            checks.Warning(
-                f"The shared cache {alias!r} (DummyCache) keeps nothing.",
-                hint="Nothing limits refetches of the tenant's keys (every "
-                "token with an unknown key id fetches them), and a replayed "
-                f"back-channel logout token is never recognised. Point {name} "
-                "at a shared cache (Redis, Memcached, database).",
-                id="social_auth0.W004",
-            )
-        ]
-    if backend in PROCESS_LOCAL_CACHES:
-        return [
-            checks.Warning(
-                f"The shared cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
-                "local to each process.",
-                hint="Every worker process will fetch the tenant's keys itself, "
-                "and a replayed back-channel logout token is only recognised by "
-                f"the process that saw it first. Point {name} at a shared cache "
-                "(Redis, Memcached, database).",
-                id="social_auth0.W004",
-            )
-        ]
-    return []
+        message = f"The shared cache {alias!r} (DummyCache) keeps nothing."
+        keys = (
+            "Nothing limits refetches of the tenant's keys (every token with an "
+            "unknown key id fetches them)"
+        )
+        replays = "a replayed back-channel logout token is never recognised"
+    elif backend in PROCESS_LOCAL_CACHES:
+        message = (
+            f"The shared cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is "
+            "local to each process."
+        )
+        keys = "Every worker process will fetch the tenant's keys itself"
+        replays = (
+            "a replayed back-channel logout token is only recognised by the "
+            "process that saw it first"
+        )
+    else:
+        return []
+    # A site that only protects its API has no logout token to recognise.
+    lost = keys if api_only() else f"{keys}, and {replays}"
+    return [
+        checks.Warning(
+            message,
+            hint=f"{lost}. Point {name} at a shared cache (Redis, Memcached, "
+            "database).",
+            id="social_auth0.W004",
+        )
+    ]
 
 
 def check_shared_cache_timeouts(**kwargs: Any) -> list[checks.CheckMessage]:

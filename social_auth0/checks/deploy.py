@@ -16,6 +16,7 @@ from django.core import checks
 from .. import conf
 from .lookup import (
     PROCESS_LOCAL_CACHES,
+    api_only,
     middleware_index,
     resolve_setting,
     shared_cache_setting,
@@ -58,6 +59,8 @@ def check_callback_scheme(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
     redirect_is_https, redirect_name = resolve_setting("REDIRECT_IS_HTTPS", False)
     if not secure or settings.SECURE_PROXY_SSL_HEADER or redirect_is_https:
+        return []
+    if api_only():  # no login: no callback URL to build
         return []
     if _redirects_to_https():
         return []

@@ -10,14 +10,20 @@ from django.conf import settings
 from django.core import checks
 
 from ..backend import Auth0OAuth2
-from .lookup import BACKEND_PATH, listed_backends, middleware_index, resolve_setting
+from .lookup import (
+    BACKEND_PATH,
+    api_only,
+    listed_backends,
+    middleware_index,
+    resolve_setting,
+)
 
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
 
 
 def check_backends(**kwargs: Any) -> list[checks.CheckMessage]:
     """Our backend (or a subclass, whatever its name) is listed, and no other
-    backend has its name."""
+    backend has its name. A site that only protects its API needs none."""
     backends = listed_backends()
     ours = {cls.name for _, cls in backends if issubclass(cls, Auth0OAuth2)}
     # social-core keeps one backend per name: one shadows the other. Without
@@ -30,7 +36,7 @@ def check_backends(**kwargs: Any) -> list[checks.CheckMessage]:
         ]
         if others:
             return [_shadowed_backend_error(others, name)]
-    if not ours:
+    if not ours and not api_only():
         return [
             checks.Error(
                 f"{BACKEND_PATH!r} is not in AUTHENTICATION_BACKENDS.",
@@ -69,6 +75,8 @@ def check_installed_apps(
 
 def check_error_handling(**kwargs: Any) -> list[checks.CheckMessage]:
     """A rejected login should be a redirect with a message, never a 500."""
+    if api_only():
+        return []  # no login to reject: API errors are RFC 6750 answers
     warnings: list[checks.CheckMessage] = []
     if middleware_index(EXCEPTION_MIDDLEWARE) is None:
         warnings.append(

@@ -9,7 +9,13 @@ from django.conf import settings
 from django.core import checks
 
 from .. import conf
-from .lookup import PROCESS_LOCAL_CACHES, accepted, middleware_index, resolve_setting
+from .lookup import (
+    PROCESS_LOCAL_CACHES,
+    accepted,
+    api_only,
+    middleware_index,
+    resolve_setting,
+)
 
 BACKCHANNEL_MIDDLEWARE = "social_auth0.middleware.BackchannelLogoutMiddleware"
 
@@ -28,9 +34,11 @@ LOGOUT_ENDPOINT_LABELS = {
 
 
 def check_logout(**kwargs: Any) -> list[checks.CheckMessage]:
-    """LOGOUT_ENDPOINT is known; back-channel logout can reach every session."""
-    messages = [*_check_logout_endpoint(), *_check_backchannel_middleware()]
-    if _session_store_is_process_local():
+    """LOGOUT_ENDPOINT is known; back-channel logout can reach every session
+    (a site that only protects its API has no Auth0 session to end)."""
+    login = not api_only()
+    messages = [*_check_logout_endpoint(), *_check_backchannel_middleware(login)]
+    if login and _session_store_is_process_local():
         messages.append(
             checks.Warning(
                 "SESSION_ENGINE keeps sessions in a per-process cache.",
@@ -61,8 +69,10 @@ def _check_logout_endpoint() -> list[checks.CheckMessage]:
     ]
 
 
-def _check_backchannel_middleware() -> list[checks.CheckMessage]:
+def _check_backchannel_middleware(login: bool) -> list[checks.CheckMessage]:
     index = middleware_index(BACKCHANNEL_MIDDLEWARE)
+    if index is None and not login:
+        return []
     if index is None:
         return [
             checks.Warning(

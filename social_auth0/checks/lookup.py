@@ -4,13 +4,14 @@ the name of the backend being checked (a subclass named ``auth0-eu`` reads
 ``SOCIAL_AUTH_AUTH0_EU_<NAME>``): ``SOCIAL_AUTH_<BACKEND>_<NAME>``, then
 ``SOCIAL_AUTH_<NAME>``, then ``<NAME>`` (``resolve_setting``). Defaults, bounds
 and validators are ``conf``'s, the same the backend enforces at run time.
-``per_backend`` runs a check once per Auth0 backend listed.
+``per_backend`` runs a check once per Auth0 backend listed. ``api_only``
+tells a site that only protects its API (no Auth0 login) from one that logs in.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeGuard
 
@@ -103,6 +104,60 @@ def listed_backends() -> list[tuple[str, type]]:
         if isinstance(backend, type):
             found.append((path, backend))
     return found
+
+
+# The views that start or complete an Auth0 login (social_django's, ours),
+# by dotted name: a decorated view keeps its wrapped function's name.
+LOGIN_VIEWS = frozenset(
+    {
+        "social_django.views.auth",
+        "social_django.views.complete",
+        "social_auth0.views.login",
+        "social_auth0.views.begin",
+    }
+)
+
+
+def routed_views() -> Iterator[Any]:
+    """Every view the root URLconf routes (nothing if it cannot be loaded:
+    Django's own URL checks report that)."""
+    from django.urls import get_resolver
+
+    try:
+        patterns = get_resolver().url_patterns
+    except Exception:  # noqa: BLE001
+        return iter(())
+    return _callbacks(patterns)
+
+
+def _callbacks(patterns: Any) -> Iterator[Any]:
+    for pattern in patterns:
+        nested = getattr(pattern, "url_patterns", None)
+        if nested is not None:
+            yield from _callbacks(nested)
+        else:
+            yield pattern.callback
+
+
+def _is_login_view(callback: Any) -> bool:
+    name = f"{getattr(callback, '__module__', '')}.{getattr(callback, '__name__', '')}"
+    return name in LOGIN_VIEWS
+
+
+def api_only() -> bool:
+    """Whether the site only protects its API, with no Auth0 login: it sets
+    ``API_AUDIENCE``, lists no backend named for Auth0 (ours, a subclass,
+    social-core's) and routes no login view. Checks of what only a login
+    needs (client secret, backend, error page, logout middleware) stay quiet
+    then; a site that logs in lists the backend or routes a login, and keeps
+    them all."""
+    audience, _ = resolve_setting("API_AUDIENCE")
+    if audience is None or any(
+        issubclass(cls, Auth0OAuth2) or getattr(cls, "name", None) == Auth0OAuth2.name
+        for _, cls in listed_backends()
+    ):
+        return False
+    return not any(_is_login_view(view) for view in routed_views())
 
 
 def middleware_index(class_path: str) -> int | None:

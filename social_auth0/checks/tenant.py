@@ -10,7 +10,7 @@ from django.core import checks
 
 from .. import conf
 from ..backend import Auth0OAuth2
-from .lookup import accepted, is_seconds, resolve_setting
+from .lookup import accepted, api_only, is_seconds, resolve_setting
 
 BARE_HOST_HINT = (
     "Give the bare host, e.g. 'tenant.eu.auth0.com' or 'https://tenant.eu.auth0.com/'."
@@ -69,13 +69,17 @@ def _only_fault_is_http(domain: str) -> bool:
 
 
 def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
-    """KEY (client id) and SECRET (client secret) are non-empty strings."""
+    """KEY (client id) and SECRET (client secret) are non-empty strings; a
+    site that only protects its API needs neither, but one it sets is checked."""
+    optional = api_only()
     errors: list[checks.CheckMessage] = []
     for setting, label, check_id in (
         ("KEY", "client id", "social_auth0.E004"),
         ("SECRET", "client secret", "social_auth0.E005"),
     ):
         value, name = resolve_setting(setting)
+        if optional and value is None:
+            continue
         if not accepted(conf.credential, value):
             errors.append(
                 checks.Error(

@@ -13,7 +13,7 @@ from social_django.utils import load_backend, load_strategy
 
 from social_auth0.checks import cache
 from social_auth0.checks.cache import check_shared_cache_timeouts
-from tests.support.check_settings import LOCMEM, configured, ids
+from tests.support.check_settings import API_ONLY, LOCMEM, configured, ids
 
 REDIS = "django.core.cache.backends.redis.RedisCache"
 
@@ -169,6 +169,21 @@ def test_shared_cache_wins_over_its_former_name():
 
 def test_no_warning_without_the_former_name():
     assert cache.check_deprecated_names() == []
+
+
+def test_an_api_only_site_is_told_of_the_keys_only():
+    """It has no back-channel logout token to recognise: the hint says what
+    the API loses."""
+    with configured(**API_ONLY):
+        assert cache.check_shared_cache() == [
+            checks.Warning(
+                "The shared cache 'default' (LocMemCache) is local to each process.",
+                hint="Every worker process will fetch the tenant's keys itself. "
+                "Point SOCIAL_AUTH_AUTH0_SHARED_CACHE at a shared cache (Redis, "
+                "Memcached, database).",
+                id="social_auth0.W004",
+            )
+        ]
 
 
 def test_test_settings_give_only_the_locmem_warning():

@@ -22,7 +22,7 @@ from social_auth0.checks.deploy import (
     check_emulator_domain,
     check_shared_cache_in_production,
 )
-from tests.support.check_settings import LOCMEM, ids
+from tests.support.check_settings import API_ONLY, LOCMEM, configured, ids
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
@@ -67,6 +67,14 @@ def test_https_or_development_is_not_reported(settings, debug, domain):
 
 
 # -- W100: https cookies, http callback -------------------------------------------
+
+
+def test_an_api_only_site_builds_no_callback_url(settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert ids(check_callback_scheme()) == ["social_auth0.W100"]
+    with configured(**API_ONLY):
+        assert check_callback_scheme() == []
 
 
 @pytest.mark.parametrize(

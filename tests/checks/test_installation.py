@@ -20,6 +20,7 @@ from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import installation
 from tests.support.check_settings import (
     ABSENT,
+    API_ONLY,
     EXCEPTION_MIDDLEWARE,
     MODEL_BACKEND,
     OUR_BACKEND,
@@ -239,3 +240,17 @@ def test_reports_every_error_handling_problem_at_once():
             "social_auth0.W002",
             "social_auth0.W003",
         ]
+
+
+# -- a site that only protects its API (no Auth0 login) -----------------------------
+
+
+def test_an_api_only_site_needs_no_backend_nor_login_error_handling():
+    with configured(**API_ONLY, MIDDLEWARE=[], SOCIAL_AUTH_RAISE_EXCEPTIONS=True):
+        assert installation.check_backends() == []
+        assert installation.check_error_handling() == []
+
+
+def test_a_site_routing_a_login_view_without_the_backend_gets_e007():
+    with configured(**{**API_ONLY, "ROOT_URLCONF": "tests.urls"}):
+        assert ids(installation.check_backends()) == ["social_auth0.E007"]

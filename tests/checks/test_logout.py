@@ -17,7 +17,7 @@ from social_django.utils import load_backend, load_strategy
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import logout
 from social_auth0.middleware import BackchannelLogoutMiddleware
-from tests.support.check_settings import configured, ids, without
+from tests.support.check_settings import API_ONLY, configured, ids, without
 
 REDIS_CACHE = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -187,3 +187,20 @@ def test_accepts_a_cache_session_store_on_a_shared_cache():
         CACHES={"default": REDIS_CACHE},
     ):
         assert logout.check_logout() == []
+
+
+# -- a site that only protects its API (no Auth0 login, no Auth0 session) -----------
+
+
+def test_an_api_only_site_needs_no_backchannel_logout():
+    with configured(
+        **API_ONLY,
+        MIDDLEWARE=without(settings.MIDDLEWARE, "Backchannel"),
+        SESSION_ENGINE="django.contrib.sessions.backends.cache",
+    ):
+        assert logout.check_logout() == []
+
+
+def test_an_api_only_site_listing_the_middleware_wrongly_is_still_told():
+    with configured(**API_ONLY, MIDDLEWARE=moved_to_front(BACKCHANNEL_MIDDLEWARE)):
+        assert logout.check_logout() == [SESSIONS_FIRST_ERROR]

@@ -14,7 +14,7 @@ from social_django.utils import load_backend, load_strategy
 
 from social_auth0.backend import Auth0OAuth2
 from social_auth0.checks import lookup, tenant
-from tests.support.check_settings import ABSENT, configured, ids
+from tests.support.check_settings import ABSENT, API_ONLY, configured, ids
 
 NOT_BARE = "must be a bare host name, without a path"
 
@@ -223,6 +223,39 @@ def test_reports_both_credentials_when_both_are_missing():
 
 def test_accepts_credentials():
     assert tenant.check_credentials() == []
+
+
+def test_an_api_only_site_needs_no_credentials():
+    with configured(
+        **API_ONLY, SOCIAL_AUTH_AUTH0_KEY=ABSENT, SOCIAL_AUTH_AUTH0_SECRET=ABSENT
+    ):
+        assert tenant.check_credentials() == []
+
+
+def test_an_api_only_site_is_told_of_a_malformed_client_id_it_sets():
+    with configured(
+        **API_ONLY, SOCIAL_AUTH_AUTH0_KEY=" padded ", SOCIAL_AUTH_AUTH0_SECRET=ABSENT
+    ):
+        assert tenant.check_credentials() == [
+            credentials_error("SOCIAL_AUTH_AUTH0_KEY", "client id", "social_auth0.E004")
+        ]
+
+
+@pytest.mark.parametrize(
+    "login",
+    [{}, {"ROOT_URLCONF": "tests.support.api_urls"}],
+    ids=["backend_and_login_urls", "backend_only"],
+)
+def test_a_login_site_with_an_api_still_needs_the_client_id(login):
+    """The test settings list the backend and route social_django's login."""
+    with configured(
+        SOCIAL_AUTH_AUTH0_API_AUDIENCE="https://api.example.com/",
+        SOCIAL_AUTH_AUTH0_KEY=ABSENT,
+        **login,
+    ):
+        assert tenant.check_credentials() == [
+            credentials_error("SOCIAL_AUTH_AUTH0_KEY", "client id", "social_auth0.E004")
+        ]
 
 
 @pytest.mark.parametrize("name", ["SOCIAL_AUTH_AUTH0_USE_PKCE", "SOCIAL_AUTH_USE_PKCE"])

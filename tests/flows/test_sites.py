@@ -222,6 +222,44 @@ def test_per_site_api_refuses_another_tenants_token(
     )
 
 
+@pytest.mark.urls("tests.support.api_urls")
+@pytest.mark.parametrize("path", ["/api/reports/", "/drf/reports/"])
+def test_an_api_only_site_reads_each_sites_tenant(
+    api_tenants, settings, monkeypatch, path
+):
+    """No Auth0 backend listed (none ever loaded) and no client id: the API
+    still reads the tenant through the request's per-site strategy."""
+    site_a, main = api_tenants
+    monkeypatch.setattr(
+        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
+    )
+    monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    del settings.SOCIAL_AUTH_AUTH0_KEY, settings.SOCIAL_AUTH_AUTH0_SECRET
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = main.domain
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
+    SITES["site-a.test"] = {"SOCIAL_AUTH_AUTH0_DOMAIN": site_a.domain}
+    tokens = {
+        "a": site_a.access_token_for(VICTIM, scopes=["read:reports"]),
+        "main": main.access_token_for(ATTACKER, scopes=["read:reports"]),
+    }
+    try:
+        answers = [
+            Client(HTTP_HOST=host).get(path, HTTP_AUTHORIZATION=f"Bearer {tokens[t]}")
+            for host, t in [
+                ("site-a.test", "a"),
+                ("site-a.test", "main"),
+                ("testserver", "main"),
+                ("testserver", "a"),
+            ]
+        ]
+    finally:
+        SITES.clear()
+    assert [a.status_code for a in answers] == [200, 401, 200, 401]
+    assert "auth0" not in social_core.backends.utils.BACKENDSCACHE
+
+
 def test_logout_honours_the_sites_store_tokens(two_sites):
     """Only site A stores tokens (its own STORE_TOKENS; Django's is unset):
     logging out there revokes and deletes them at A's tenant, as the login

@@ -15,6 +15,13 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 ABSENT = object()
+# A site that only protects its API: an audience, no Auth0 backend, no login
+# view routed (tests.support.api_urls routes API views only).
+API_ONLY = {
+    "SOCIAL_AUTH_AUTH0_API_AUDIENCE": "https://api.example.com/",
+    "AUTHENTICATION_BACKENDS": [MODEL_BACKEND],
+    "ROOT_URLCONF": "tests.support.api_urls",
+}
 
 
 @contextmanager
