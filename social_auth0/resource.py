@@ -189,6 +189,7 @@ NO_TOKEN = BearerError(401, None, "Authentication credentials were not provided"
 UNAVAILABLE = BearerError(
     503, "temporarily_unavailable", "The token cannot be checked right now"
 )
+RETRY_AFTER = 10  # seconds, in a 503's Retry-After
 _PROOF_DESCRIPTION = "The DPoP proof is invalid"
 _NONCE_DESCRIPTION = "The DPoP proof must carry the server's nonce"
 
@@ -766,7 +767,7 @@ def _error_response(error: BearerError, request: HttpRequest) -> HttpResponse:
     if error.nonce:
         response["DPoP-Nonce"] = error.nonce
     if error.status == 503:
-        response["Retry-After"] = "10"
+        response["Retry-After"] = str(RETRY_AFTER)
     return response
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import HttpRequest
 
 from . import conf
@@ -61,7 +61,8 @@ def scopes_supported(request: HttpRequest | None) -> list[str] | None:
 def resource_at(request: HttpRequest, path: str) -> str | None:
     """The resource whose metadata URL has the path ``WELL_KNOWN + path``."""
     wanted = WELL_KNOWN + path
-    for resource in resources(request):
+    everywhere = resources(request)
+    for resource in [*_on_this_host(request, everywhere), *everywhere]:
         if urlsplit(metadata_url(resource)).path == wanted:
             return resource
     return None
@@ -72,11 +73,32 @@ def challenge_url(request: HttpRequest) -> str | None:
     resource whose path is the longest prefix of the request's, else the first."""
     if not enabled(request):
         return None
-    candidates = resources(request)
+    candidates = _on_this_host(request, resources(request))
     path = request.path.rstrip("/") + "/"
     served = [r for r in candidates if path.startswith(_path_of(r))]
     chosen = max(served, key=lambda r: len(_path_of(r))) if served else candidates[0]
     return metadata_url(chosen)
+
+
+def _on_this_host(request: HttpRequest, candidates: list[str]) -> list[str]:
+    """The ``candidates`` on the request's host (two identifiers may share a
+    path on two hosts: section 3.3 wants each host's own), else all of them
+    (a host Django refuses, none at all as from Ninja's test client, or one
+    no identifier names: a proxy not forwarding it)."""
+    try:
+        host = request.get_host().lower()
+    except (SuspiciousOperation, KeyError):
+        return candidates
+    return [r for r in candidates if _host_of(r) == host] or candidates
+
+
+def _host_of(resource: str) -> str:
+    """The host (and port, unless the scheme's default) of ``resource``."""
+    parts = urlsplit(resource)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    host = str(parts.hostname)
+    port = parts.port
+    return host if port in (None, default) else f"{host}:{port}"
 
 
 def _path_of(resource: str) -> str:

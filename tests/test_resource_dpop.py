@@ -436,6 +436,7 @@ def test_shared_cache_down_refuses_dpop_with_503(
     assert response.status_code == 503, response.text
     body = response.json()
     assert body.get("error", "temporarily_unavailable") == "temporarily_unavailable"
+    assert response.headers["Retry-After"] == "10"  # DRF's answer too
     assert "DPoP requests are refused (503)" in caplog.text
     bearer = {"Authorization": f"Bearer {tenant.access_token_for(ADA)}"}
     assert send(url, bearer).status_code == 200  # bearer tokens need no jti store

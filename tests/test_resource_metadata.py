@@ -118,6 +118,22 @@ def test_metadata_of_no_configured_resource_is_404(client, path):
     assert client.get(path).status_code == 404
 
 
+SHOP_MCP = "https://shop.example.com/mcp"
+
+
+def test_two_hosts_one_path_each_get_their_own_resource(client, settings):
+    """Section 3.3: a client uses the metadata only if its ``resource`` is the
+    URL it derived the metadata URL from. Two identifiers on two hosts with
+    one path: each host's metadata and each host's 401 name its own."""
+    settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = [MCP, SHOP_MCP]
+    settings.ALLOWED_HOSTS = ["api.example.com", "shop.example.com"]
+    path = "/.well-known/oauth-protected-resource/mcp"
+    for resource, host in [(MCP, "api.example.com"), (SHOP_MCP, "shop.example.com")]:
+        assert client.get(path, HTTP_HOST=host).json()["resource"] == resource
+        challenge = client.get("/api/reports/", HTTP_HOST=host)["WWW-Authenticate"]
+        assert f'resource_metadata="{metadata_url(resource)}"' in challenge
+
+
 def test_metadata_switched_off_is_404(client, settings):
     settings.SOCIAL_AUTH_AUTH0_API_RESOURCE_METADATA = False
     assert client.get("/.well-known/oauth-protected-resource").status_code == 404

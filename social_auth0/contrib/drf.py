@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ..resource import (
     NO_TOKEN,
+    RETRY_AFTER,
     Auth0Principal,
     BearerError,
     api_verifier,
@@ -63,6 +64,7 @@ class _TokenUnavailable(exceptions.APIException):
 
     status_code = 503
     default_code = "temporarily_unavailable"
+    wait = RETRY_AFTER  # DRF's exception handler sends it as Retry-After
 
 
 def _raise_for(error: BearerError, request: Request) -> None:

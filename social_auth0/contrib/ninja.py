@@ -111,19 +111,24 @@ class Auth0Bearer(HttpAuthBase):
 
     def __call__(self, request: HttpRequest) -> Any | Awaitable[Any]:
         """The caller (sync operation) or an awaitable of it (async operation)."""
-        if _called_from_coroutine():
+        if _called_from_coroutine(self):
             return _averify(request, self.scopes)
         return _verify(request, self.scopes)
 
 
-def _called_from_coroutine() -> bool:
-    """Whether ``Auth0Bearer.__call__``'s caller is a coroutine (Ninja's async
-    operations call auth classes from ``async def _run_authentication``, its
-    sync ones from a plain function). Asked of the caller, not of the thread:
-    a sync operation may run where an event loop is running (a sync test
-    client beside Playwright's sync API, say), and must not get a coroutine
-    Ninja would then fail to run there."""
+def _called_from_coroutine(auth: Auth0Bearer) -> bool:
+    """Whether ``auth``'s caller is a coroutine (Ninja's async operations call
+    auth classes from ``async def _run_authentication``, its sync ones from a
+    plain function), past the ``__call__`` of a subclass calling ``super()``.
+    Asked of the caller, not of the thread: a sync operation may run where
+    an event loop is running (a sync test client beside Playwright's sync
+    API, say), and must not get a coroutine Ninja would then fail to run
+    there."""
     caller = sys._getframe(2)  # 0: here, 1: __call__, 2: its caller
+    while caller.f_code.co_name == "__call__" and caller.f_locals.get("self") is auth:
+        if caller.f_back is None:
+            break
+        caller = caller.f_back
     return bool(caller.f_code.co_flags & inspect.CO_COROUTINE)
 
 

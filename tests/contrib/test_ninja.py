@@ -173,6 +173,41 @@ def test_request_auth_is_an_auth0_principal(rf, tenant):
     assert request.auth0_claims["sub"] == tenant.user(ADA).sub
 
 
+def test_a_subclass_calling_super_answers_sync_and_async_operations(tenant):
+    """A subclass adding to ``__call__`` (an audit line, say) and calling
+    ``super()`` gets the caller on a sync operation and an awaitable on an
+    async one: whether to answer a coroutine is asked of Ninja's frame, past
+    the subclass's own ``__call__``."""
+    from ninja import NinjaAPI
+    from ninja.testing import TestAsyncClient, TestClient
+
+    from social_auth0.contrib.ninja import Auth0Bearer, add_error_handler
+
+    class Audited(Auth0Bearer):
+        def __call__(self, request):
+            return super().__call__(request)
+
+    api = NinjaAPI(urls_namespace="audited-api")
+    add_error_handler(api)
+
+    @api.get("/sync", auth=Audited())
+    def sync_operation(request):
+        return {"sub": request.auth.sub}
+
+    @api.get("/async", auth=Audited())
+    async def async_operation(request):
+        return {"sub": request.auth.sub}
+
+    meta = {"HTTP_AUTHORIZATION": f"Bearer {tenant.access_token_for(ADA)}"}
+    sync_answer = TestClient(api).get("/sync", META=meta)
+    async_answer = async_to_sync(TestAsyncClient(api).get)("/async", META=meta)
+    for response in (sync_answer, async_answer):
+        assert (response.status_code, json.loads(response.content)) == (
+            200,
+            {"sub": tenant.user(ADA).sub},
+        )
+
+
 # -- without add_error_handler ------------------------------------------------
 
 
