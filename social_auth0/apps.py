@@ -15,7 +15,7 @@ class SocialAuth0Config(AppConfig):
         from django.db.models.signals import pre_delete
 
         from .access import on_logout, on_user_delete
-        from .checks import ALL, DEPLOY
+        from .checks import ALL, DATABASE, DEPLOY
         from .sessions import forget_login, record_login
         from .signals import backchannel_logout, login_tokens
         from .user_tokens.refresh import on_login_tokens
@@ -25,6 +25,8 @@ class SocialAuth0Config(AppConfig):
             checks.register(check, "social_auth0")
         for check in DEPLOY:
             checks.register(check, "social_auth0", deploy=True)
+        for check in DATABASE:
+            checks.register(check, checks.Tags.database)
         user_logged_in.connect(record_login, dispatch_uid="social_auth0.record_login")
         user_logged_out.connect(forget_login, dispatch_uid="social_auth0.forget_login")
         user_logged_out.connect(on_logout, dispatch_uid="social_auth0.revoke_tokens")

@@ -1,7 +1,8 @@
 """System checks, one module per subject, and the live tenant doctor.
 
-``apps.py`` registers ``ALL``; importing a module registers nothing (as
-``django.contrib.auth``). A check id names the module that raises it:
+``apps.py`` registers ``ALL``, ``DEPLOY`` and ``DATABASE``; importing a module
+registers nothing (as ``django.contrib.auth``). A check id names the module
+that raises it:
 
 ==================  ==========================================================
 ids                 module
@@ -75,7 +76,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *cache.CHECKS,
             *api.CHECKS,
             *login.CHECKS,
-            *switching.CHECKS,
+            *(c for c in switching.CHECKS if c not in switching.DATABASE_CHECKS),
             *access.CHECKS,
             *resource_metadata.CHECKS,
         ),
@@ -87,4 +88,10 @@ DEPLOY: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
     map(per_backend, deploy.CHECKS)
 )
 
-__all__ = ["ALL", "DEPLOY"]
+# Registered by apps.py with Django's "database" tag only: run by ``migrate``
+# and ``check --database ALIAS``, never by a plain ``check``.
+DATABASE: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
+    map(per_backend, switching.DATABASE_CHECKS)
+)
+
+__all__ = ["ALL", "DATABASE", "DEPLOY"]

@@ -288,3 +288,7 @@ CHECKS = (
     check_login_url,
     check_organization_logins,
 )
+# Those of CHECKS that read the database: registered with Django's "database"
+# tag, so only ``migrate`` and ``check --database`` run them (Django 6.1 hands
+# every alias to every check, so ``databases`` no longer says "you may query").
+DATABASE_CHECKS = (check_organization_logins,)

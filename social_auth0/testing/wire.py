@@ -74,14 +74,40 @@ def _body_params(content_type: str, body: bytes) -> dict[str, str]:
     return {}
 
 
+# Auth0's token endpoint takes a flat object; anything nested deeper is
+# refused before parsing (Python 3.13+ parses any depth, 3.11 and 3.12 raise
+# RecursionError: the answer must not depend on which one runs the emulator).
+MAX_JSON_DEPTH = 16
+
+
 def _json_params(text: str) -> dict[str, str]:
     try:
+        if _json_depth(text) > MAX_JSON_DEPTH:
+            raise ValueError("nested too deep")
         data = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested too deep
+    except (ValueError, RecursionError):
         raise MalformedBody("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedBody("The request body must be a JSON object")
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in ``text``, strings skipped."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -215,8 +215,9 @@ def test_every_check_module_is_in_all():
         for check in importlib.import_module(f"social_auth0.{name}").CHECKS
     }
     # ALL holds each wrapped to run once per Auth0 backend (lookup.per_backend);
-    # DEPLOY likewise, the checks registered with deploy=True.
-    every = (*check_package.ALL, *check_package.DEPLOY)
+    # DEPLOY likewise, the checks registered with deploy=True; DATABASE the
+    # ones registered with Django's "database" tag.
+    every = (*check_package.ALL, *check_package.DEPLOY, *check_package.DATABASE)
     assert {inspect.unwrap(check) for check in every} == listed
     assert len(every) == len(listed)
 

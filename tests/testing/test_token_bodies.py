@@ -80,6 +80,9 @@ def test_wrong_json_credentials_are_still_unauthorized(tenant):
         # raises RecursionError, which must not kill the request unanswered.
         (b"[" * 30000 + b"]" * 30000, "The request body is not valid JSON"),
         (b'{"a":' * 9000 + b"1" + b"}" * 9000, "The request body is not valid JSON"),
+        # Deeper than any token request, yet parsed by every Python: refused
+        # the same on 3.11 as on 3.13+ (which parse any depth).
+        (b'{"a":' * 17 + b"1" + b"}" * 17, "The request body is not valid JSON"),
     ],
 )
 def test_malformed_json_is_an_invalid_request(tenant, body, description):
@@ -122,3 +125,19 @@ def test_the_constructor_example_runs_as_written():
     assert printed.getvalue() == "read:reports 600\n"
     # and the comment on that line says what it prints
     assert 'print(answer["scope"], answer["expires_in"])   # read:reports 600' in block
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ('{"grant_type": "client_credentials"}', 1),
+        ("[[1], [[2]]]", 3),
+        ('{"a": "[[[{{{"}', 1),  # brackets in a string do not nest
+        ('{"a": "x\\"", "b": [1]}', 2),  # an escaped quote ends no string
+        ('{"a": "x\\\\", "b": [1]}', 2),  # an escaped backslash does not escape
+    ],
+)
+def test_json_depth_skips_strings(text, depth):
+    from social_auth0.testing.wire import _json_depth
+
+    assert _json_depth(text) == depth
