@@ -5,6 +5,7 @@ locally" run as written, against a live site with a ``token_required`` view."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -66,6 +67,23 @@ def docs_site(settings):
     del sys.modules[module.__name__]
 
 
+def run_printed(script: str, tmp_path: Path) -> str:
+    """Run the printed lines with bash, as pasted. Their ``python3`` is this
+    interpreter (a Debian with only ``python3.13`` has no ``python3``)."""
+    shims = tmp_path / "bin"
+    shims.mkdir(exist_ok=True)
+    (shims / "python3").symlink_to(sys.executable)
+    path = f"{shims}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(  # noqa: S603
+        ["/bin/bash", "-c", script],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+        env={**os.environ, "PATH": path},
+    ).stdout
+
+
 NEEDS_CURL = pytest.mark.skipif(
     shutil.which("curl") is None,
     reason="curl is not installed (apt-get install -y curl): the docs' curl "
@@ -74,7 +92,7 @@ NEEDS_CURL = pytest.mark.skipif(
 
 
 @NEEDS_CURL
-def test_try_it_locally_runs_as_written(docs_site, live_server):
+def test_try_it_locally_runs_as_written(docs_site, live_server, tmp_path):
     """The docs' command, on a free port and pointed at the live site; its
     output is the docs' output; the printed curl lines get a token and call
     the docs' view with it."""
@@ -104,13 +122,7 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
         token_line, call_line = (line.strip() for line in lines[-3:-1])
         assert token_line.startswith("TOKEN=$(curl ")
         assert call_line.startswith("curl ")
-        answer = subprocess.run(  # noqa: S603
-            ["/bin/bash", "-c", f"{token_line}\n{call_line}"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=True,
-        ).stdout
+        answer = run_printed(f"{token_line}\n{call_line}", tmp_path)
     finally:
         stop(process)
     expected = doc_block("docs/api.rst", "api-try-answer").splitlines()[-1]
@@ -118,7 +130,9 @@ def test_try_it_locally_runs_as_written(docs_site, live_server):
 
 
 @NEEDS_CURL
-def test_the_printed_token_is_refused_without_the_granted_scope(docs_site, live_server):
+def test_the_printed_token_is_refused_without_the_granted_scope(
+    docs_site, live_server, tmp_path
+):
     """A grant of another scope: the same commands get a token the view refuses."""
     port = free_port()
     argv = [
@@ -132,17 +146,9 @@ def test_the_printed_token_is_refused_without_the_granted_scope(docs_site, live_
         docs_site.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{port}"
         docs_site.SOCIAL_AUTH_AUTH0_API_AUDIENCE = "https://api.example.com/"
         token_line, call_line = (line.strip() for line in lines[-3:-1])
-        status = subprocess.run(  # noqa: S603
-            [
-                "/bin/bash",
-                "-c",
-                f"{token_line}\n{call_line} -o /dev/null -w '%{{http_code}}'",
-            ],  # noqa: S607
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=True,
-        ).stdout
+        status = run_printed(
+            f"{token_line}\n{call_line} -o /dev/null -w '%{{http_code}}'", tmp_path
+        )
     finally:
         stop(process)
     assert status == "403"
