@@ -11,8 +11,8 @@ import requests
 import social_django.utils
 from django.contrib.auth.models import Group
 from django.test import Client
-from social_django.strategy import DjangoStrategy
 
+from tests.support.sites import SITES, STRATEGY
 from tests.support.tenants import ADA, make_tenant
 
 pytestmark = [pytest.mark.urls("tests.support.api_urls")]
@@ -20,8 +20,6 @@ pytestmark = [pytest.mark.urls("tests.support.api_urls")]
 API = "https://api.example.com/"
 GRACE_SUB = "auth0|grace"
 THROTTLED = "/drf/throttled/"
-# host -> the settings that differ per site (SiteStrategy reads them).
-SITES: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +72,6 @@ def test_user_rate_throttle_counts_each_machine_client_apart(live_server, tenant
 # ``sub`` at two tenants is two people.
 
 
-class SiteStrategy(DjangoStrategy):
-    """Settings of the request's site first, then Django's."""
-
-    def get_setting(self, name):
-        site = SITES.get(self.request.get_host()) if self.request else None
-        if site and name in site:
-            return site[name]
-        return super().get_setting(name)
-
-
 @pytest.fixture(scope="module")
 def two_tenants():
     with (
@@ -95,9 +83,7 @@ def two_tenants():
 
 @pytest.fixture
 def two_sites(two_tenants, settings, monkeypatch):
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test", "site-b.test"]
     for host, tenant in zip(("site-a.test", "site-b.test"), two_tenants, strict=True):
         SITES[host] = {

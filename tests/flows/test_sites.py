@@ -24,6 +24,7 @@ from social_auth0.models import Auth0Token
 from social_auth0.sessions import SESSION_KEY
 from social_auth0.testing import TenantUser
 from social_auth0.user_tokens import store as token_store
+from tests.support.sites import SITES, STRATEGY, SiteStrategy
 from tests.support.tenants import ADA, make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,18 +33,6 @@ GRACE = TenantUser(email="grace@example.com", password="cobol")
 API = "https://api.example.com/"
 VICTIM = TenantUser(email="ada@site-a.example", password="correct horse")
 ATTACKER = TenantUser(email="mallory@evil.example", password="hunter2")
-# host -> the settings that differ per site (SiteStrategy reads them).
-SITES: dict[str, dict[str, str]] = {}
-
-
-class SiteStrategy(DjangoStrategy):
-    """Settings of the request's site first, then Django's."""
-
-    def get_setting(self, name):
-        site = SITES.get(self.request.get_host()) if self.request else None
-        if site and name in site:
-            return site[name]
-        return super().get_setting(name)
 
 
 class SettingStrategy(DjangoStrategy):
@@ -80,7 +69,7 @@ def two_sites(request, tenants, settings, monkeypatch):
     """Sites A and B on their own tenants, served by one per-site strategy."""
     strategy = request.param
     monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{strategy.__name__}"
+        social_django.utils, "STRATEGY", f"{strategy.__module__}.{strategy.__name__}"
     )
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test", "site-b.test"]
     for host, tenant in zip(("site-a.test", "site-b.test"), tenants, strict=True):
@@ -194,9 +183,7 @@ def test_per_site_api_refuses_another_tenants_token(
     site_a, main = api_tenants
     # The main site's tenant is in settings.py; site A (a customer with its own
     # tenant) is overridden per request, as item 6 of issue 8 supports.
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = main.domain
     settings.SOCIAL_AUTH_AUTH0_KEY = "main-client"
@@ -230,9 +217,7 @@ def test_an_api_only_site_reads_each_sites_tenant(
     """No Auth0 backend listed (none ever loaded) and no client id: the API
     still reads the tenant through the request's per-site strategy."""
     site_a, main = api_tenants
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     monkeypatch.setattr(social_core.backends.utils, "BACKENDSCACHE", {})
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     del settings.SOCIAL_AUTH_AUTH0_KEY, settings.SOCIAL_AUTH_AUTH0_SECRET
@@ -448,9 +433,7 @@ def test_the_api_answers_with_the_sites_own_settings(
 ):
     """API_REALM and API_AUDIENCE of site A, Django's elsewhere."""
     site_a, main = api_tenants
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "site-a.test"]
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = main.domain
     settings.SOCIAL_AUTH_AUTH0_KEY = "main-client"

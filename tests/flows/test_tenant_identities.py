@@ -14,11 +14,11 @@ import social_django.utils
 from django.contrib.auth import get_user_model
 from django.test import Client
 from social_django.models import UserSocialAuth
-from social_django.strategy import DjangoStrategy
 
 from social_auth0.models import Auth0Session, Auth0Token
 from social_auth0.pipeline import PIPELINE
 from social_auth0.testing import TenantUser
+from tests.support.sites import SITES, STRATEGY
 from tests.support.tenants import BACKCHANNEL, make_tenant
 
 pytestmark = [
@@ -36,17 +36,6 @@ ADA_AT_B = TenantUser(
     email=ADA.email, password="b's own", sub="auth0|65f0c0ffee00000000b0"
 )
 HOSTS = ("site-a.test", "site-b.test")
-SITES: dict[str, dict[str, object]] = {}  # host -> the settings it overrides
-
-
-class SiteStrategy(DjangoStrategy):
-    """Settings of the request's site first, then Django's."""
-
-    def get_setting(self, name):
-        site = SITES.get(self.request.get_host()) if self.request else None
-        if site and name in site:
-            return site[name]
-        return super().get_setting(name)
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +63,7 @@ def tenants():
 )
 def sites(request, tenants, settings, monkeypatch):
     """Sites A and B on their own tenants; settings.py names A's, B's or neither."""
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, *HOSTS]
     settings.SOCIAL_AUTH_AUTH0_API_AUDIENCE = API
     if request.param is not None:
@@ -202,9 +189,7 @@ def ada_name() -> str:
 def a_in_settings(tenants, settings, monkeypatch):
     """Sites A and B; settings.py names A's tenant (where old rows are from)."""
     a, b = tenants
-    monkeypatch.setattr(
-        social_django.utils, "STRATEGY", f"{__name__}.{SiteStrategy.__name__}"
-    )
+    monkeypatch.setattr(social_django.utils, "STRATEGY", STRATEGY)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, *HOSTS]
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = a.domain
     settings.SOCIAL_AUTH_AUTH0_KEY = "site-a-client"

@@ -42,8 +42,8 @@ def tenant(tenant, live_server):
     return tenant
 
 
-@pytest.fixture(autouse=True)
-def use_tenant(use_tenant, tenant, settings):
+def store_tokens(tenant, settings) -> None:
+    """Logins store tokens for API, refreshed with rotation (reuse interval 0)."""
     app = tenant.applications["test-client-id"]
     app.refresh_token_rotation = True
     app.refresh_token_reuse_interval = 0
@@ -52,6 +52,11 @@ def use_tenant(use_tenant, tenant, settings):
     settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     refresh.SINGLE_FLIGHT = True
+
+
+@pytest.fixture(autouse=True)
+def use_tenant(use_tenant, tenant, settings):
+    store_tokens(tenant, settings)
 
 
 def login(tenant) -> Client:

@@ -22,11 +22,11 @@ from social_auth0.access import ReauthenticationRequired, get_access_token
 from social_auth0.models import Auth0Token
 from social_auth0.user_tokens import revocation
 from social_auth0.user_tokens import store as token_store
-from tests.support.tenants import ADA, complete_login
+from tests.support.tenants import ADA
+from tests.user_tokens.test_access import API, login, store_tokens
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-API = "https://api.example.com/"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
@@ -38,20 +38,7 @@ def tenant(tenant):
 
 @pytest.fixture(autouse=True)
 def use_tenant(use_tenant, tenant, settings):
-    app = tenant.applications["test-client-id"]
-    app.refresh_token_rotation = True
-    app.refresh_token_reuse_interval = 0
-    settings.SOCIAL_AUTH_AUTH0_AUDIENCE = API
-    settings.SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]
-    settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
-
-
-def login(tenant) -> Client:
-    client = Client()
-    response = complete_login(client, tenant, ADA.email, ADA.password)
-    assert response["Location"] == "/done/"
-    return client
+    store_tokens(tenant, settings)
 
 
 def ada():
