@@ -11,6 +11,9 @@ import time
 
 import pytest
 import requests
+import responses
+from django.core import checks
+from django.test import override_settings
 from social_core.exceptions import AuthConfigurationError, AuthResponseError
 
 from social_auth0.access import (
@@ -25,6 +28,7 @@ from social_auth0.models import Auth0Token
 from social_auth0.user_tokens import refresh
 from social_auth0.user_tokens import store as token_store
 from tests.support.asgi import blocking_calls_on_the_loop, run_async
+from tests.support.docs import doc_block
 from tests.support.tenants import ADA
 from tests.user_tokens.test_access import (
     API,
@@ -374,3 +378,67 @@ def test_a_new_login_drops_the_older_grant_tokens_for_other_apis(tenant):
     assert api_rows() == []
     assert get_access_token(request, audience=BILLING, scope=READ)
     assert len(exchanges(tenant, BILLING)) == 2
+
+
+# -- the docs' blocks, run as they stand ---------------------------------------------
+
+
+def run_block(name: str, page: str = "docs/access.rst", **namespace) -> dict:
+    exec(compile(doc_block(page, name), f"{page} ({name})", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_the_docs_apis_settings_serve_their_apis_and_draw_no_message(tenant):
+    values = {k: v for k, v in run_block("access-apis-settings").items() if k.isupper()}
+    before = checks.run_checks(tags=["social_auth0"])
+    with override_settings(**values):
+        assert checks.run_checks(tags=["social_auth0"]) == before
+        request = request_of(login(tenant))
+        token = get_access_token(
+            request, audience=BILLING, scope=["read:invoices", "write:invoices"]
+        )
+    assert values["SOCIAL_AUTH_AUTH0_AUDIENCE"] == API
+    assert claims_of(tenant, token, BILLING)["sub"] == ADA.sub
+
+
+@responses.activate
+def test_the_docs_invoices_view_calls_billing_with_its_token(tenant):
+    responses.add_passthru(tenant.base_url)
+    responses.get(f"{BILLING}invoices", json=[], content_type="application/json")
+    invoices = run_block("access-apis-view")["invoices"]
+    request = request_of(login(tenant))
+
+    response = invoices(request)
+
+    assert response.status_code == 200
+    (call,) = [c for c in responses.calls if c.request.url.startswith(BILLING)]
+    token = call.request.headers["Authorization"].removeprefix("Bearer ")
+    assert READ in claims_of(tenant, token, BILLING)["scope"].split()
+
+
+def test_the_docs_invoices_view_without_a_policy_answers_502(tenant):
+    tenant.applications[CLIENT].refresh_token_policies = []
+    invoices = run_block("access-apis-view")["invoices"]
+
+    response = invoices(request_of(login(tenant)))
+
+    assert (response.status_code, response.content) == (
+        502,
+        b"Billing is not available.",
+    )
+    assert api_rows() == []
+
+
+def test_the_docs_emulator_policies_block(tenant, settings):
+    tenant.apis.pop(BILLING)
+    tenant.applications[CLIENT].refresh_token_policies = []
+    run_block("testing-refresh-token-policies", "docs/testing.rst")[
+        "test_invoices_use_the_billing_token"
+    ](tenant, settings)
+    request = request_of(login(tenant))
+
+    token = get_access_token(request, audience=BILLING, scope=READ)
+
+    assert claims_of(tenant, token, BILLING)["scope"].split().count(READ) == 1
+    assert stored(request).refresh_token  # kept: rotation is off
+    assert tenant.applications[CLIENT].refresh_token_rotation is False
