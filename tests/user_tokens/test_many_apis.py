@@ -383,13 +383,17 @@ def test_a_new_login_drops_the_older_grant_tokens_for_other_apis(tenant):
 # -- the docs' blocks, run as they stand ---------------------------------------------
 
 
-def run_block(name: str, page: str = "docs/access.rst", **namespace) -> dict:
+def run_block(page: str, name: str, **namespace) -> dict:
     exec(compile(doc_block(page, name), f"{page} ({name})", "exec"), namespace)  # noqa: S102
     return namespace
 
 
 def test_the_docs_apis_settings_serve_their_apis_and_draw_no_message(tenant):
-    values = {k: v for k, v in run_block("access-apis-settings").items() if k.isupper()}
+    values = {
+        k: v
+        for k, v in run_block("docs/access.rst", "access-apis-settings").items()
+        if k.isupper()
+    }
     before = checks.run_checks(tags=["social_auth0"])
     with override_settings(**values):
         assert checks.run_checks(tags=["social_auth0"]) == before
@@ -405,7 +409,7 @@ def test_the_docs_apis_settings_serve_their_apis_and_draw_no_message(tenant):
 def test_the_docs_invoices_view_calls_billing_with_its_token(tenant):
     responses.add_passthru(tenant.base_url)
     responses.get(f"{BILLING}invoices", json=[], content_type="application/json")
-    invoices = run_block("access-apis-view")["invoices"]
+    invoices = run_block("docs/access.rst", "access-apis-view")["invoices"]
     request = request_of(login(tenant))
 
     response = invoices(request)
@@ -418,7 +422,7 @@ def test_the_docs_invoices_view_calls_billing_with_its_token(tenant):
 
 def test_the_docs_invoices_view_without_a_policy_answers_502(tenant):
     tenant.applications[CLIENT].refresh_token_policies = []
-    invoices = run_block("access-apis-view")["invoices"]
+    invoices = run_block("docs/access.rst", "access-apis-view")["invoices"]
 
     response = invoices(request_of(login(tenant)))
 
@@ -432,7 +436,7 @@ def test_the_docs_invoices_view_without_a_policy_answers_502(tenant):
 def test_the_docs_emulator_policies_block(tenant, settings):
     tenant.apis.pop(BILLING)
     tenant.applications[CLIENT].refresh_token_policies = []
-    run_block("testing-refresh-token-policies", "docs/testing.rst")[
+    run_block("docs/testing.rst", "testing-refresh-token-policies")[
         "test_invoices_use_the_billing_token"
     ](tenant, settings)
     request = request_of(login(tenant))
