@@ -2,7 +2,9 @@
 
 ``get_access_token(request)`` returns the user's stored access token while it
 has ``min_ttl`` seconds left, else refreshes it through Auth0's token endpoint,
-single-flight for the whole deployment (``user_tokens/refresh.py``).
+single-flight for the whole deployment (``user_tokens/refresh.py``). With
+``audience=`` (an API ``APIS`` lists) and ``scope=``, the login's refresh
+token gets a token for that API (Auth0's multi-resource refresh tokens).
 ``BearerAuth`` sends it with ``requests``. ``ReauthenticationRequired`` says
 the user must log in again. ``aget_access_token`` is the same for ``async
 def`` views: nothing it waits for blocks the event loop.
@@ -10,6 +12,7 @@ def`` views: nothing it waits for blocks the event loop.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -35,20 +38,42 @@ __all__ = [
 ]
 
 
-def get_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
+Scope = str | Iterable[str] | None
+
+
+def get_access_token(
+    request: HttpRequest,
+    *,
+    audience: str | None = None,
+    scope: Scope = None,
+    min_ttl: int = MIN_TTL,
+) -> str:
     """The logged-in user's access token, valid for at least ``min_ttl`` seconds.
 
-    Raises ``ReauthenticationRequired`` when the user must log in again, and
+    ``audience`` None: for the login's ``AUDIENCE``. Another API (listed in
+    ``APIS``, with ``scope`` a subset of its scopes): the smallest stored
+    token covering ``scope``, else one the login's refresh token gets.
+    Raises ``ReauthenticationRequired`` when the user must log in again,
     social-core's ``AuthProviderError`` when Auth0 cannot be reached or fails
-    (the stored tokens are kept: retry later).
+    (the stored tokens are kept: retry later), ``AuthConfigurationError`` for
+    an API or scope ``APIS`` does not list, and ``AuthResponseError`` (code
+    ``refresh_token_policy_missing``) when Auth0 will not issue the token.
     """
     user = _logged_in(getattr(request, "user", None))
     # The request picks the strategy (a per-site strategy: that site's tenant
     # and AUDIENCE), also one without a session (built for a task, say).
-    return access_token_for(backend_for(request), user, min_ttl=min_ttl)
+    return access_token_for(
+        backend_for(request), user, audience=audience, scope=scope, min_ttl=min_ttl
+    )
 
 
-async def aget_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> str:
+async def aget_access_token(
+    request: HttpRequest,
+    *,
+    audience: str | None = None,
+    scope: Scope = None,
+    min_ttl: int = MIN_TTL,
+) -> str:
     """``get_access_token`` for ``async def`` views.
 
     The stored row is read, and the refresh sent, in worker threads; waiting
@@ -58,7 +83,11 @@ async def aget_access_token(request: HttpRequest, *, min_ttl: int = MIN_TTL) -> 
     auser = getattr(request, "auser", None)  # AuthenticationMiddleware's
     user = await auser() if auser is not None else getattr(request, "user", None)
     return await aaccess_token_for(
-        backend_for(request), _logged_in(user), min_ttl=min_ttl
+        backend_for(request),
+        _logged_in(user),
+        audience=audience,
+        scope=scope,
+        min_ttl=min_ttl,
     )
 
 
@@ -73,15 +102,30 @@ def _logged_in(user: Any) -> Any:
 class BearerAuth(AuthBase):
     """``requests`` auth sending the user's fresh access token as a Bearer token.
 
-    The token is fetched (and refreshed if needed) when each request is sent.
+    The token is fetched (and refreshed if needed) when each request is sent;
+    ``audience`` and ``scope`` as for ``get_access_token``.
     """
 
-    def __init__(self, request: HttpRequest, *, min_ttl: int = MIN_TTL) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        *,
+        audience: str | None = None,
+        scope: Scope = None,
+        min_ttl: int = MIN_TTL,
+    ) -> None:
         self.request = request
+        self.audience = audience
+        self.scope = scope
         self.min_ttl = min_ttl
 
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        token = get_access_token(self.request, min_ttl=self.min_ttl)
+        token = get_access_token(
+            self.request,
+            audience=self.audience,
+            scope=self.scope,
+            min_ttl=self.min_ttl,
+        )
         prepared.headers["Authorization"] = f"Bearer {token}"
         return prepared
 

@@ -445,6 +445,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             leeway=tenant.leeway,
         )
 
+    def verify_api_access_token(self, token: object, audience: str) -> dict[str, Any]:
+        """Verify an access token a refresh got for the API ``audience``
+        (Auth0's multi-resource refresh tokens): the tenant's keys, ``iss``,
+        times, ``azp`` our client, and ``aud`` containing ``audience``."""
+        tenant = self.tenant()
+        return verify_access_token(
+            self,
+            token,
+            self.tenant_keys().lookup,
+            issuer=tenant.issuer,
+            client_id=tenant.client_id,
+            audience=audience,
+            leeway=tenant.leeway,
+        )
+
     def verify_access_token(
         self, token: object, subject: object = None
     ) -> dict[str, Any]:
@@ -863,6 +878,21 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 stage="refresh",
             )
         return _STORED_TOKENS
+
+    def refresh_token_params(
+        self, token: str, *args: Any, **kwargs: Any
+    ) -> dict[str, str]:
+        """social-core's, with ``audience`` and ``scope`` when given: a token
+        for another API (Auth0's multi-resource refresh tokens)."""
+        params = super().refresh_token_params(token, *args, **kwargs)
+        params.update(
+            {
+                name: str(kwargs[name])
+                for name in ("audience", "scope")
+                if kwargs.get(name)
+            }
+        )
+        return params
 
     def refresh_token(self, token: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """Exchange ``token`` at the token endpoint (social-core's), or stand

@@ -216,6 +216,26 @@ def scope_list(value: object) -> list[str]:
     return list(value)
 
 
+def api_scopes(value: object) -> dict[str, frozenset[str]]:
+    """``APIS``: API identifier -> the scopes a site may ask tokens for
+    (``get_access_token(request, audience=..., scope=...)``); None: none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must be a dict: API identifier -> list of scopes")
+    apis: dict[str, frozenset[str]] = {}
+    for audience, scopes in value.items():
+        if not isinstance(audience, str) or not audience.strip():
+            raise ValueError(f"has an empty API identifier: {audience!r}")
+        if audience != audience.strip():
+            raise ValueError(f"has an API identifier with spaces: {audience!r}")
+        try:
+            apis[audience] = frozenset(scope_list(scopes))
+        except ValueError as error:
+            raise ValueError(f"[{audience!r}] {error}") from None
+    return apis
+
+
 def shared_cache(read: Callable[[str, Any], Any]) -> str:
     """``SHARED_CACHE`` as ``read`` finds it, else the deprecated ``JWKS_CACHE``."""
     alias = read("SHARED_CACHE", None)

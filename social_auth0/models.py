@@ -60,11 +60,14 @@ class Auth0Session(models.Model):
 class Auth0Token(models.Model):
     """The tokens one user holds for one API, encrypted (see user_tokens/store.py).
 
-    One row per (user, audience): a second API (Auth0's multi-resource refresh
-    tokens) is a second row, not a schema change. ``access_token`` and
-    ``refresh_token`` hold Fernet ciphertexts, never the tokens themselves.
-    ``version`` grows with every stored refresh, so a refresher's write only
-    lands on the row it read (compare-and-set).
+    A login stores one row (``scope_key`` blank) that holds the refresh token:
+    the refresh-token family. Access tokens for other APIs, or narrower
+    scopes, got with that refresh token (Auth0's multi-resource refresh
+    tokens) are one row per (user, audience, scope), without a refresh token,
+    stamped like their family's row. ``access_token`` and ``refresh_token``
+    hold Fernet ciphertexts, never the tokens themselves. ``version`` grows
+    with every stored refresh, so a refresher's write only lands on the row it
+    read (compare-and-set).
     """
 
     user = models.ForeignKey(
@@ -86,12 +89,18 @@ class Auth0Token(models.Model):
     # login's session record too: only its logout revokes them, never an
     # older session's (a replayed signed cookie). Blank on rows stored before.
     login_stamp = models.CharField(max_length=64, blank=True)
+    # The scopes granted, space-separated and sorted (blank on a login's row);
+    # any length. The unique constraint holds its SHA-256 (hex) instead: an
+    # index on audience and a long text would pass MySQL's key length limit.
+    scope = models.TextField(blank=True)
+    scope_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "Auth0 token"
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "audience"], name="social_auth0_token_per_audience"
+                fields=["user", "audience", "scope_key"],
+                name="social_auth0_token_per_scope",
             )
         ]
 

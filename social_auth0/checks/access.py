@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
+from .. import conf
 from ..user_tokens.refresh import REFRESH_LOCK_TIMEOUT
 from ..user_tokens.store import KEYS_SETTING
 from .lookup import PROCESS_LOCAL_CACHES, resolve_setting, shared_cache_setting
@@ -116,8 +117,55 @@ def _check_lock_timeout() -> list[checks.CheckMessage]:
     return []
 
 
+def check_apis(**kwargs: Any) -> list[checks.CheckMessage]:
+    """APIS maps API identifiers to lists of scopes; the login's own API is
+    not among them; identifiers look like Auth0's (URLs)."""
+    value, name = resolve_setting("APIS", None)
+    try:
+        apis = conf.api_scopes(value)
+    except ValueError as error:
+        return [
+            checks.Error(
+                f"{name} {error}.",
+                hint='e.g. {"https://billing.example.com/": ["read:invoices"]}: '
+                "each API identifier (its audience) and the scopes this site "
+                "may ask tokens for with get_access_token(audience=..., scope=...).",
+                id="social_auth0.E078",
+            )
+        ]
+    audience, audience_name = resolve_setting("AUDIENCE", None)
+    messages: list[checks.CheckMessage] = []
+    if audience and audience in apis:
+        messages.append(
+            checks.Warning(
+                f"{name} lists {audience_name} ({audience!r}).",
+                hint="The login's own API needs no entry: get_access_token() "
+                "serves it without an audience. Remove it from the dict.",
+                id="social_auth0.W078",
+            )
+        )
+    messages.extend(_non_url_apis(name, apis))
+    return messages
+
+
+def _non_url_apis(name: str, apis: dict[str, Any]) -> list[checks.CheckMessage]:
+    odd = [api for api in apis if "://" not in api]
+    if not odd:
+        return []
+    return [
+        checks.Warning(
+            f"{name} has API identifiers that are not URLs: {', '.join(odd)}.",
+            hint="Auth0's API identifiers (Applications > APIs > Identifier) are "
+            "usually URLs, and are compared character for character: check "
+            "for a typo.",
+            id="social_auth0.W079",
+        )
+    ]
+
+
 CHECKS = (
     check_token_keys,
     check_stored_tokens,
     check_refresh_lock,
+    check_apis,
 )

@@ -31,6 +31,7 @@ from social_core.exceptions import SocialAuthBaseException
 from social_core.utils import setting_name, url_add_parameters
 from social_django.utils import load_backend, load_strategy
 
+from .. import conf
 from ..backend import Auth0OAuth2
 from ..conf import LOOPBACK_HOSTS
 from ..jwt.keys import parse_jwks
@@ -564,6 +565,43 @@ def unreachable(url: str, *, from_auth0: bool) -> str | None:
 
 # Running them -----------------------------------------------------------------
 
+# APIs --------------------------------------------------------------------------
+
+
+def check_apis(doctor: Doctor) -> Result:
+    """What can be known of ``APIS`` without a user: only that it is set.
+
+    Whether the tenant issues tokens for an API depends on the application's
+    refresh-token policies, which only a refresh token (a user's) or the
+    Management API (a token with ``read:clients``, which this site does not
+    hold) can tell; Auth0 answers an uncovered API with a token for the
+    default audience, which ``get_access_token`` refuses
+    (``refresh_token_policy_missing``). So this says what was not checked.
+    """
+    try:
+        apis = conf.api_scopes(doctor.backend.setting("APIS"))
+    except ValueError as error:
+        return Result("apis", "FAIL", f"SOCIAL_AUTH_AUTH0_APIS {error}", APIS_FIX)
+    if not apis:
+        return Result("apis", "OK", "no other APIs configured (SOCIAL_AUTH_AUTH0_APIS)")
+    return Result(
+        "apis",
+        "WARN",
+        f"not checked: whether the tenant issues tokens for {', '.join(apis)} "
+        "(only a user's refresh token or the Management API can tell)",
+        APIS_FIX,
+    )
+
+
+APIS_FIX = (
+    "Each API needs a refresh-token policy of the application: GET "
+    "/api/v2/clients/<client id>?fields=refresh_token with a Management API token "
+    "shows refresh_token.policies (a list of {audience, scope}); PATCH it to add "
+    "the missing ones. The first get_access_token(request, audience=...) for an "
+    "API without one raises AuthResponseError (code refresh_token_policy_missing)."
+)
+
+
 CHECKS: tuple[tuple[str, Callable[[Doctor], Result]], ...] = (
     ("discovery", check_discovery),
     ("jwks", check_jwks),
@@ -571,6 +609,7 @@ CHECKS: tuple[tuple[str, Callable[[Doctor], Result]], ...] = (
     ("callback", check_callback),
     ("logout", check_logout_url),
     ("backchannel", check_backchannel_url),
+    ("apis", check_apis),
 )
 
 # What a check was talking to, and what to do, when a request to it fails.

@@ -21,7 +21,7 @@ from .dpop import DpopKey
 from .misbehave import REMOVE, Misbehaviour
 from .requestlog import RequestRecord
 from .tenant import Auth0Tenant
-from .users import Application, TenantUser
+from .users import Application, RefreshTokenPolicy, TenantUser
 
 __all__ = [
     "REMOVE",
@@ -31,6 +31,7 @@ __all__ = [
     "DpopKey",
     "LoginError",
     "Misbehaviour",
+    "RefreshTokenPolicy",
     "RequestRecord",
     "TenantUser",
 ]

@@ -84,6 +84,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.apis = apis_from(parser, args.api)
     args.grants = grants_from(parser, args.grant, args.apis, [args.client_id])
+    known = {api.identifier for api in args.apis}
+    for audience, *_ in args.refresh_token_policy:
+        if audience not in known:
+            parser.error(f"--refresh-token-policy: no API {audience!r}: add --api")
     return args
 
 

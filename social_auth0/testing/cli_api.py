@@ -65,6 +65,16 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long access tokens live (default: Auth0's 86400)",
     )
     group.add_argument(
+        "--refresh-token-policy",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar=("API", "SCOPE"),
+        help="a refresh-token policy of every application (multi-resource "
+        "refresh tokens): refresh tokens may get tokens for the API (an --api) "
+        "with these scopes (default: all the API's) (repeatable)",
+    )
+    group.add_argument(
         "--refresh-token-rotation",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -152,6 +162,11 @@ def configure(tenant: Auth0Tenant, args: argparse.Namespace) -> None:
         tenant.add_api(api)
     for grant in args.grants:
         tenant.authorize_client(grant.client_id, grant.audience, grant.scopes)
+    for audience, *scopes in args.refresh_token_policy:
+        for client_id in tenant.applications:
+            tenant.add_refresh_token_policy(
+                client_id, audience, scopes or tenant.apis[audience].scopes
+            )
 
 
 def token_command(tenant: Auth0Tenant, grant: ClientGrant) -> str:

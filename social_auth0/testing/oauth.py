@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from .apis import client_credentials
-from .claims import custom_claims, user_claims
+from .claims import Grant, custom_claims, user_claims
 from .dpop import token_request_binding
 from .keys import b64url
 from .state import AuthorizeRequest
@@ -151,10 +152,37 @@ def _refresh_token(
     if spent is None:  # a reused token: its whole family is now revoked
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
     grant, family = spent
-    body = token_response(tenant, grant, refresh=False, jkt=jkt)
-    if app.refresh_token_rotation:
+    body = token_response(
+        tenant, exchanged_grant(tenant, app, grant, form), refresh=False, jkt=jkt
+    )
+    if app.refresh_token_rotation:  # the family's token, for the login's grant
         body["refresh_token"] = tenant.state.issue_refresh_token(grant, family)
     return json_response(body)
+
+
+# Scopes of the login that every token of its refresh token keeps.
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+
+
+def exchanged_grant(
+    tenant: Auth0Tenant, app: Application, grant: Grant, form: dict[str, str]
+) -> Grant:
+    """What a refresh answers for: the login's grant (``scope`` narrows it),
+    or, with another ``audience`` a refresh-token policy of ``app`` covers
+    (MRRT), that API with the policy's scopes (``scope`` narrows them; a
+    scope the policy lacks is left out). Like Auth0, a request no policy
+    covers, or for an API the tenant lacks, is answered for the login's
+    audience, without an error."""
+    audience = form.get("audience") or grant.audience
+    requested = form.get("scope", "").split()
+    policy = app.refresh_token_policy(audience or "")
+    if audience == grant.audience or policy is None or audience not in tenant.apis:
+        kept = [s for s in requested if s in grant.scopes]
+        return dataclasses.replace(grant, scope=" ".join(kept)) if kept else grant
+    oidc = [s for s in grant.scope.split() if s in OIDC_SCOPES]
+    api_scopes = [s for s in requested or policy.scope if s in policy.scope]
+    scope = " ".join(dict.fromkeys([*oidc, *api_scopes]))
+    return dataclasses.replace(grant, audience=audience, scope=scope)
 
 
 GRANT_TYPES: dict[

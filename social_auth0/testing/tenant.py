@@ -23,7 +23,7 @@ from .requestlog import RequestLog, RequestRecord
 from .server import TenantHTTPServer
 from .state import TenantState
 from .tokens import id_claims
-from .users import Application, TenantUser
+from .users import Application, RefreshTokenPolicy, TenantUser
 from .wire import add_query
 
 # Bind addresses meaning "every interface" -> the loopback address that reaches them.
@@ -290,6 +290,16 @@ class Auth0Tenant:
         """A client grant: ``client_id`` may get tokens for ``audience`` by the
         client_credentials grant, with at most ``scopes``."""
         self.applications[client_id].api_grants[audience] = list(scopes)
+
+    def add_refresh_token_policy(
+        self, client_id: str, audience: str, scopes: Iterable[str] = ()
+    ) -> RefreshTokenPolicy:
+        """Let ``client_id``'s refresh tokens get tokens for the API
+        ``audience`` with at most ``scopes`` (its ``refresh_token.policies``,
+        Auth0's multi-resource refresh tokens)."""
+        policy = RefreshTokenPolicy(audience, tuple(scopes))
+        self.applications[client_id].refresh_token_policies.append(policy)
+        return policy
 
     def access_token_for(
         self,

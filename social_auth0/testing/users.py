@@ -112,6 +112,16 @@ class TenantUser:
         return {name: value for name, value in claims.items() if value is not None}
 
 
+@dataclass(frozen=True)
+class RefreshTokenPolicy:
+    """One of an application's ``refresh_token.policies`` (Auth0's
+    multi-resource refresh tokens): its refresh token may be exchanged for a
+    token for the API ``audience`` with at most ``scope``."""
+
+    audience: str
+    scope: tuple[str, ...] = ()
+
+
 @dataclass
 class Application:
     """A regular web application registered in the tenant."""
@@ -132,3 +142,12 @@ class Application:
     refresh_token_reuse_interval: int = 0
     #: Seconds an access token lives (None: Auth0's default of 24 hours).
     access_token_lifetime: int | None = None
+    #: ``refresh_token.policies``: the other APIs (and scopes) a refresh
+    #: token may get tokens for. A request none covers (or naming an API the
+    #: tenant lacks) gets, silently, a token for the login's audience.
+    refresh_token_policies: list[RefreshTokenPolicy] = field(default_factory=list)
+
+    def refresh_token_policy(self, audience: str) -> RefreshTokenPolicy | None:
+        """The policy for ``audience``, if any."""
+        found = [p for p in self.refresh_token_policies if p.audience == audience]
+        return found[0] if found else None

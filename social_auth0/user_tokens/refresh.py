@@ -23,6 +23,8 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
@@ -31,6 +33,7 @@ from social_core.exceptions import (
     AuthConfigurationError,
     AuthCredentialError,
     AuthProviderError,
+    AuthResponseError,
     SocialAuthBaseException,
 )
 
@@ -58,37 +61,141 @@ POLL_INTERVAL = 0.02  # seconds between looks at another caller's lock
 # Tests switch this off to show what happens without the lock (the control
 # of the multi-process race test). Never a setting: nobody should run so.
 SINGLE_FLIGHT = True
+# The code of the error raised when Auth0 answered an exchange for another API
+# with a token for the default one (no refresh-token policy covers the API).
+POLICY_MISSING = "refresh_token_policy_missing"
+FALLBACK_ANSWERS = {
+    "aud": "a token for another API",
+    "malformed_response": "a token that is not a JWT (not one for an API)",
+}
 
 
 def audience_of(backend: TokenBackend) -> str:
-    """The API the stored tokens are for: ``AUDIENCE``, or "" for none."""
+    """The API the login's tokens are for: ``AUDIENCE``, or "" for none."""
     return str(backend.setting("AUDIENCE") or "")
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a caller asks for: the login's own token (``api`` None), or a
+    token for the API ``api`` with at least ``scopes``, got with the login's
+    refresh token (Auth0's multi-resource refresh tokens). ``family`` is the
+    login's ``AUDIENCE``: its row holds the one refresh token every exchange
+    spends, so the lock is the family's, whatever the API."""
+
+    family: str
+    api: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    def cached(
+        self, backend: TokenBackend, user_id: Any, login: StoredTokens, min_ttl: int
+    ) -> str | None:
+        """A stored token that stays valid ``min_ttl`` seconds, else None."""
+        now = clock.current_time()
+        if self.api is None:
+            fresh = login.seconds_left(now) >= min_ttl
+            return login.access_token if fresh else None
+        for stored in token_store.covering(
+            user_id, self.api, self.scopes, valid_until=now + min_ttl
+        ):
+            if issued_here(backend, stored.sub):
+                return stored.access_token
+        return None
+
+    def exchange(self, backend: TokenBackend, login: StoredTokens) -> str:
+        """Spend the login's refresh token (claimed) for this target's token."""
+        if self.api is None:
+            return exchange(backend, login)
+        return exchange_for_api(backend, login, self.api, self.scopes)
+
+
+def target_for(
+    backend: TokenBackend, audience: str | None, scope: str | Iterable[str] | None
+) -> Target:
+    """The ``Target`` of ``get_access_token(audience=..., scope=...)``; an
+    ``AuthConfigurationError`` for an API or scope ``APIS`` does not list."""
+    family = audience_of(backend)
+    if scope is None and audience in (None, family):
+        return Target(family)
+    api = family if audience is None else audience
+    scopes = frozenset(scope.split() if isinstance(scope, str) else scope or ())
+    if not api:
+        raise _not_configured(
+            backend, "a scope of the login's own token needs an AUDIENCE", "AUDIENCE"
+        )
+    if api != family:
+        _check_listed(backend, api, scopes)
+    return Target(family, api, scopes)
+
+
+def _check_listed(backend: TokenBackend, api: str, scopes: frozenset[str]) -> None:
+    try:
+        allowed = conf.api_scopes(backend.setting("APIS")).get(api)
+    except ValueError as error:
+        raise _not_configured(backend, f"SOCIAL_AUTH_AUTH0_APIS {error}") from error
+    if allowed is None:
+        raise _not_configured(
+            backend, f"the API {api!r} is not in SOCIAL_AUTH_AUTH0_APIS"
+        )
+    if not scopes <= allowed:
+        unlisted = " ".join(sorted(scopes - allowed))
+        raise _not_configured(
+            backend, f"SOCIAL_AUTH_AUTH0_APIS[{api!r}] does not list {unlisted!r}"
+        )
+
+
+def _not_configured(
+    backend: TokenBackend, detail: str, parameter: str = "APIS"
+) -> AuthConfigurationError:
+    return AuthConfigurationError(
+        base(backend),
+        detail,
+        code="invalid_setting",
+        parameter=parameter,
+        stage="refresh",
+    )
+
+
 def access_token_for(
-    backend: TokenBackend, user: Any, *, min_ttl: int = MIN_TTL
+    backend: TokenBackend,
+    user: Any,
+    *,
+    audience: str | None = None,
+    scope: str | Iterable[str] | None = None,
+    min_ttl: int = MIN_TTL,
 ) -> str:
     """``get_access_token`` for a user and a backend rather than a request."""
-    audience = audience_of(backend)
-    stored = _loaded(backend, token_store.load(user.pk, audience))
-    if _fresh_or_refreshable(backend, stored, min_ttl):
-        return stored.access_token
+    target = target_for(backend, audience, scope)
+    login = _loaded(backend, token_store.load(user.pk, target.family))
+    token = target.cached(backend, user.pk, login, min_ttl)
+    if token is not None:
+        return token
+    _refreshable(backend, login)
     if not SINGLE_FLIGHT:
-        return exchange(backend, stored)
-    return RefreshLock(backend, user.pk, audience).refresh(min_ttl)
+        return target.exchange(backend, login)
+    return RefreshLock(backend, user.pk, target).refresh(min_ttl)
 
 
 async def aaccess_token_for(
-    backend: TokenBackend, user: Any, *, min_ttl: int = MIN_TTL
+    backend: TokenBackend,
+    user: Any,
+    *,
+    audience: str | None = None,
+    scope: str | Iterable[str] | None = None,
+    min_ttl: int = MIN_TTL,
 ) -> str:
     """``access_token_for`` on an event loop (``aget_access_token``)."""
-    audience = audience_of(backend)
-    stored = _loaded(backend, await sync_to_async(token_store.load)(user.pk, audience))
-    if _fresh_or_refreshable(backend, stored, min_ttl):
-        return stored.access_token
+    target = target_for(backend, audience, scope)
+    login = _loaded(
+        backend, await sync_to_async(token_store.load)(user.pk, target.family)
+    )
+    token = await sync_to_async(target.cached)(backend, user.pk, login, min_ttl)
+    if token is not None:
+        return token
+    _refreshable(backend, login)
     if not SINGLE_FLIGHT:
-        return await sync_to_async(exchange)(backend, stored)
-    return await RefreshLock(backend, user.pk, audience).arefresh(min_ttl)
+        return await sync_to_async(target.exchange)(backend, login)
+    return await RefreshLock(backend, user.pk, target).arefresh(min_ttl)
 
 
 def _loaded(backend: TokenBackend, stored: StoredTokens | None) -> StoredTokens:
@@ -111,13 +218,8 @@ def _loaded(backend: TokenBackend, stored: StoredTokens | None) -> StoredTokens:
     return stored
 
 
-def _fresh_or_refreshable(
-    backend: TokenBackend, stored: StoredTokens, min_ttl: int
-) -> bool:
-    """True when ``stored`` is fresh enough, False when it must be refreshed;
-    ``ReauthenticationRequired`` when it cannot be."""
-    if stored.seconds_left(clock.current_time()) >= min_ttl:
-        return True
+def _refreshable(backend: TokenBackend, stored: StoredTokens) -> None:
+    """``ReauthenticationRequired`` when there is no refresh token to spend."""
     if not stored.refresh_ciphertext:
         raise ReauthenticationRequired(
             base(backend),
@@ -126,20 +228,23 @@ def _fresh_or_refreshable(
             stage="refresh",
             claim="refresh_token",
         )
-    return False
 
 
 class RefreshLock:
-    """The deployment-wide lock on refreshing one user's tokens for one API."""
+    """The deployment-wide lock on spending one user's refresh token: one
+    lock per refresh-token family (the login's row), whichever API the
+    caller asks for, since with rotation every exchange spends the one token."""
 
-    def __init__(self, backend: TokenBackend, user_id: Any, audience: str) -> None:
+    def __init__(self, backend: TokenBackend, user_id: Any, target: Target) -> None:
         self.backend = backend
         self.user_id = user_id
-        self.audience = audience
+        self.target = target
+        self.audience = target.family
         self.cache = self._cache()
         self.timeout = self._timeout()
         # Hashed: an API identifier is a URL, and memcached refuses some keys.
-        digest = hashlib.sha256(f"{user_id} {audience}".encode()).hexdigest()[:32]
+        family = self.audience
+        digest = hashlib.sha256(f"{user_id} {family}".encode()).hexdigest()[:32]
         self.key = f"social_auth0:refresh:{digest}"
         self.holder = secrets.token_hex(8)
 
@@ -182,9 +287,9 @@ class RefreshLock:
                 time.sleep(POLL_INTERVAL)
             else:
                 self._wait(deadline)
-            current = self._reread()
-            if current.seconds_left(clock.current_time()) >= min_ttl:
-                return current.access_token
+            token = self._stored_token(min_ttl)
+            if token is not None:
+                return token
             if time.monotonic() >= deadline:
                 raise self._timed_out()
             # Still stale and the lock is free: its holder died (the lock
@@ -202,9 +307,9 @@ class RefreshLock:
                 await asyncio.sleep(POLL_INTERVAL)  # see refresh
             else:
                 await self._await_release(deadline)
-            current = await sync_to_async(self._reread)()
-            if current.seconds_left(clock.current_time()) >= min_ttl:
-                return current.access_token
+            token = await sync_to_async(self._stored_token)(min_ttl)
+            if token is not None:
+                return token
             if time.monotonic() >= deadline:
                 raise self._timed_out()
 
@@ -213,21 +318,28 @@ class RefreshLock:
         failed = False
         try:
             current = self._reread()  # another caller may have refreshed already
-            if current.seconds_left(clock.current_time()) >= min_ttl:
-                return current.access_token
+            token = self.target.cached(self.backend, self.user_id, current, min_ttl)
+            if token is not None:
+                return token
             claimed = token_store.claim_exchange(
                 current, now=clock.current_time(), hold=self.timeout
             )
             if claimed is None:
                 return None
-            return exchange(self.backend, claimed)
+            return self.target.exchange(self.backend, claimed)
         except ReauthenticationRequired:
             raise
-        except SocialAuthBaseException:
-            failed = True
+        except SocialAuthBaseException as error:
+            # A missing refresh-token policy is no outage: callers for other
+            # APIs of the family need not back off.
+            failed = error.code != POLICY_MISSING
             raise
         finally:
             self._release(failed=failed)
+
+    def _stored_token(self, min_ttl: int) -> str | None:
+        """What the holder stored, if it stays valid ``min_ttl`` seconds."""
+        return self.target.cached(self.backend, self.user_id, self._reread(), min_ttl)
 
     def _timed_out(self) -> AuthProviderError:
         return AuthProviderError(
@@ -317,7 +429,86 @@ def exchange(backend: TokenBackend, stored: StoredTokens) -> str:
     return str(response["access_token"])
 
 
-def _refresh_request(backend: TokenBackend, stored: StoredTokens) -> dict[str, Any]:
+def exchange_for_api(
+    backend: TokenBackend, stored: StoredTokens, api: str, scopes: frozenset[str]
+) -> str:
+    """Spend the login's refresh token (``stored``, claimed) for a token for
+    ``api`` with ``scopes``; verify, store and return it.
+
+    The rotated refresh token goes back to the login's row before the access
+    token is judged: it is the family's now, whatever the answer is worth.
+    Auth0 answers a request no refresh-token policy covers with a token for
+    the default audience (or with fewer scopes), silently: that token is
+    neither stored nor handed out (``POLICY_MISSING``).
+    """
+    sent_at = clock.current_time()
+    scope = token_store.scope_text(scopes)
+    response = _refresh_request(backend, stored, audience=api, scope=scope)
+    _verify_refreshed_id_token(backend, stored, response)
+    if not token_store.keep_refresh_token(stored, response):
+        logger.warning(
+            "The tokens of user %s changed during an exchange; kept the newer ones",
+            stored.user_id,
+        )
+    granted = _granted_scopes(backend, response, api, scopes)
+    token_store.save_api_tokens(
+        stored,
+        audience=api,
+        scope=token_store.scope_text(granted),
+        response=response,
+        sent_at=sent_at,
+        leeway=backend.leeway(),
+    )
+    return str(response["access_token"])
+
+
+def _granted_scopes(
+    backend: TokenBackend,
+    response: dict[str, Any],
+    api: str,
+    scopes: frozenset[str],
+) -> set[str]:
+    """The scopes of an answer's access token, verified to be for ``api``
+    and to include ``scopes``; else ``POLICY_MISSING``."""
+    try:
+        claims = backend.verify_api_access_token(response["access_token"], api)
+    except AuthResponseError as error:
+        # Auth0's tokens for an API are JWTs; the fallback's, without a default
+        # audience, is an opaque token for /userinfo.
+        answer = FALLBACK_ANSWERS.get(error.claim or error.code or "")
+        if answer is None:
+            raise
+        raise _policy_missing(backend, api, "aud", answer) from error
+    # The answer's scope (RFC 6749 section 5.1), else the verified token's.
+    answered = response.get("scope", claims.get("scope"))
+    granted = set(answered.split()) if isinstance(answered, str) else set()
+    if not scopes <= granted:
+        missing = " ".join(sorted(scopes - granted))
+        raise _policy_missing(backend, api, "scope", f"no {missing!r}")
+    return granted
+
+
+def _policy_missing(
+    backend: TokenBackend, api: str, claim: str, answer: str
+) -> AuthResponseError:
+    error = AuthResponseError(
+        base(backend),
+        f"Auth0 answered a request for a token for {api!r} with {answer}: the "
+        f"application's refresh-token policies (refresh_token.policies) have "
+        f"no policy for this audience and scope",
+        code=POLICY_MISSING,
+        claim=claim,
+        stage="refresh",
+    )
+    log_rejection(error, "token exchange for another API")
+    return error
+
+
+def _refresh_request(
+    backend: TokenBackend, stored: StoredTokens, **params: str
+) -> dict[str, Any]:
+    """The refresh answer; ``params``: ``audience`` and ``scope`` for a
+    token for another API."""
     refresh_token = stored.refresh_token
     if refresh_token is None:  # no configured key opens it any more
         token_store.forget_undecryptable(stored.pk, stored.version, stored.user_id)
@@ -327,7 +518,7 @@ def _refresh_request(backend: TokenBackend, stored: StoredTokens) -> dict[str, A
             stage="refresh",
         )
     try:
-        return backend.refresh_token(refresh_token)
+        return backend.refresh_token(refresh_token, **params)
     except AuthCredentialError as error:  # invalid_grant at stage "refresh"
         token_store.drop(stored)
         log_rejection(error, "token refresh")

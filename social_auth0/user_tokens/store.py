@@ -9,7 +9,11 @@ so rotating ``SECRET_KEY`` the Django way keeps stored tokens readable.
 
 A row is written at login (``save_login``) and replaced by a refresh only if
 nobody replaced it since it was read (``replace``: compare-and-set on
-``version``). Nothing here logs a token, and tokens never reach the session.
+``version``). That login row holds the refresh token: the family every
+exchange rotates. Tokens for other APIs or scopes got with it (Auth0's
+multi-resource refresh tokens) are rows of their own without a refresh token
+(``save_api_tokens``, ``covering``), stamped like the login row, so a logout
+takes them along. Nothing here logs a token, and tokens never reach the session.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import base64
 import dataclasses
 import datetime
 import functools
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -105,6 +110,8 @@ class StoredTokens:
     expires_at: float
     version: int
     exchange_in_doubt: bool
+    login_stamp: str = ""
+    scope: str = ""
 
     @property
     def refresh_token(self) -> str | None:
@@ -136,15 +143,18 @@ def _as_datetime(timestamp: float) -> datetime.datetime:
 
 
 def load(user_id: Any, audience: str) -> StoredTokens | None:
-    """The user's tokens for ``audience``; None if none are stored (or readable)."""
+    """The tokens the user's login stored for ``audience`` (the row holding the
+    refresh token); None if none are stored (or readable)."""
     # [:1], not first(): no ORDER BY for a lookup the unique constraint makes exact.
-    rows = list(Auth0Token.objects.filter(user_id=user_id, audience=audience)[:1])
-    if not rows:
-        return None
-    row = rows[0]
+    rows = Auth0Token.objects.filter(user_id=user_id, audience=audience, scope_key="")
+    found = list(rows[:1])
+    return _stored(found[0]) if found else None
+
+
+def _stored(row: Auth0Token) -> StoredTokens | None:
     access_token = decrypt(row.access_token)
     if access_token is None:
-        forget_undecryptable(row.pk, row.version, user_id)
+        forget_undecryptable(row.pk, row.version, row.user_id)
         return None
     return StoredTokens(
         pk=row.pk,
@@ -156,7 +166,70 @@ def load(user_id: Any, audience: str) -> StoredTokens | None:
         expires_at=row.expires_at.timestamp(),
         version=row.version,
         exchange_in_doubt=row.exchange_started_at is not None,
+        login_stamp=row.login_stamp,
+        scope=row.scope,
     )
+
+
+def scope_text(scopes: Iterable[str]) -> str:
+    """Scopes as stored: sorted, without duplicates, space-separated."""
+    return " ".join(sorted(set(scopes)))
+
+
+def _scope_key(scope: str) -> str:
+    # Never blank, even for no scope at all: blank marks a login's row.
+    return hashlib.sha256(scope.encode()).hexdigest()
+
+
+def covering(
+    user_id: Any, audience: str, scopes: Iterable[str], *, valid_until: float
+) -> list[StoredTokens]:
+    """The user's tokens for ``audience`` whose scopes include ``scopes`` and
+    which stay valid until ``valid_until``, the fewest scopes first.
+
+    Login rows (blank ``scope_key``) are not among them: ``load`` reads those.
+    """
+    wanted = set(scopes)
+    rows = Auth0Token.objects.filter(
+        user_id=user_id, audience=audience, expires_at__gte=_as_datetime(valid_until)
+    ).exclude(scope_key="")
+    fitting = [row for row in rows if wanted <= set(row.scope.split())]
+    fitting.sort(key=lambda row: len(row.scope.split()))
+    opened = (_stored(row) for row in fitting)
+    return [stored for stored in opened if stored is not None]
+
+
+def save_api_tokens(
+    family: StoredTokens,
+    *,
+    audience: str,
+    scope: str,
+    response: Mapping[str, Any],
+    sent_at: float,
+    leeway: int,
+) -> None:
+    """Store an access token the family's refresh token got for ``audience``
+    with ``scope`` (never its refresh token: the family row keeps that)."""
+    fields: dict[str, Any] = {
+        "access_token": encrypt(str(response["access_token"])),
+        "expires_at": _as_datetime(expires_at(response, sent_at, leeway)),
+    }
+    fields.update(sub=family.sub, login_stamp=family.login_stamp, scope=scope)
+    rows = Auth0Token.objects.filter(
+        user_id=family.user_id, audience=audience, scope_key=_scope_key(scope)
+    )
+    if rows.update(version=F("version") + 1, **fields):
+        return
+    try:
+        with transaction.atomic():
+            Auth0Token.objects.create(
+                user_id=family.user_id,
+                audience=audience,
+                scope_key=_scope_key(scope),
+                **fields,
+            )
+    except IntegrityError:  # a simultaneous exchange stored its row
+        rows.update(version=F("version") + 1, **fields)
 
 
 def forget_undecryptable(pk: int, version: int, user_id: Any) -> None:
@@ -173,16 +246,19 @@ def forget_undecryptable(pk: int, version: int, user_id: Any) -> None:
 def _encrypted_fields(
     response: Mapping[str, Any], *, sent_at: float, leeway: int
 ) -> dict[str, Any]:
-    refresh_token = response.get("refresh_token")
     return {
         "access_token": encrypt(str(response["access_token"])),
         "expires_at": _as_datetime(expires_at(response, sent_at, leeway)),
-        **(
-            {"refresh_token": encrypt(refresh_token)}
-            if isinstance(refresh_token, str) and refresh_token
-            else {}
-        ),
+        **_rotated(response),
     }
+
+
+def _rotated(response: Mapping[str, Any]) -> dict[str, str]:
+    """The answer's new refresh token, encrypted; none without rotation."""
+    refresh_token = response.get("refresh_token")
+    if isinstance(refresh_token, str) and refresh_token:
+        return {"refresh_token": encrypt(refresh_token)}
+    return {}
 
 
 def save_login(
@@ -209,8 +285,11 @@ def save_login(
         "login_stamp": stamp,
     }
     fields.update(_encrypted_fields(response, sent_at=sent_at, leeway=leeway))
-    rows = Auth0Token.objects.filter(user=user, audience=audience)
-    previous = rows.values_list("sub", "refresh_token").first()
+    rows = Auth0Token.objects.filter(user=user, audience=audience, scope_key="")
+    previous = rows.values_list("sub", "refresh_token", "login_stamp").first()
+    if previous:
+        # Tokens the replaced refresh token got for other APIs: an older grant's.
+        _api_rows(user.pk, previous[0], previous[2]).delete()
     if not rows.update(sub=sub, version=F("version") + 1, **fields):
         try:
             with transaction.atomic():
@@ -219,8 +298,15 @@ def save_login(
                 )
         except IntegrityError:  # a simultaneous first login stored its row
             rows.update(sub=sub, version=F("version") + 1, **fields)
-    replaced = _opened([previous]) if previous and previous[1] else []
+    replaced = _opened([previous[:2]]) if previous and previous[1] else []
     return replaced[0] if replaced else None
+
+
+def _api_rows(user_id: Any, sub: str, stamp: str) -> QuerySet[Auth0Token]:
+    """The rows a login's refresh token (of ``sub``, ``stamp``) got for APIs."""
+    return Auth0Token.objects.filter(
+        user_id=user_id, sub=sub, login_stamp=stamp
+    ).exclude(scope_key="")
 
 
 def replace(
@@ -234,6 +320,17 @@ def replace(
     return bool(
         Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
             version=F("version") + 1, exchange_started_at=None, **fields
+        )
+    )
+
+
+def keep_refresh_token(stored: StoredTokens, response: Mapping[str, Any]) -> bool:
+    """After an exchange for another API: store the rotated refresh token in
+    the family's row (none in the answer, rotation off: the old one stays)
+    and end its claim; the row's own access token stays. True if stored."""
+    return bool(
+        Auth0Token.objects.filter(pk=stored.pk, version=stored.version).update(
+            version=F("version") + 1, exchange_started_at=None, **_rotated(response)
         )
     )
 
@@ -265,8 +362,10 @@ def clear_exchange_mark(stored: StoredTokens) -> None:
 
 
 def drop(stored: StoredTokens) -> None:
-    """Delete the row read as ``stored`` (not a newer one written since)."""
-    Auth0Token.objects.filter(pk=stored.pk, version=stored.version).delete()
+    """Delete the login row read as ``stored`` (not a newer one written
+    since), with what its refresh token got for other APIs."""
+    if Auth0Token.objects.filter(pk=stored.pk, version=stored.version).delete()[0]:
+        _api_rows(stored.user_id, stored.sub, stored.login_stamp).delete()
 
 
 class IssuedToken(NamedTuple):

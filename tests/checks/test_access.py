@@ -123,3 +123,80 @@ def test_checks_are_registered():
         "check_stored_tokens",
         "check_refresh_lock",
     } <= registered
+
+
+# -- APIS -----------------------------------------------------------------------
+
+BILLING = "https://billing.example.com/"
+APIS_HINT = (
+    'e.g. {"https://billing.example.com/": ["read:invoices"]}: each API '
+    "identifier (its audience) and the scopes this site may ask tokens for with "
+    "get_access_token(audience=..., scope=...)."
+)
+
+
+def test_good_apis_are_silent():
+    with override_settings(
+        SOCIAL_AUTH_AUTH0_AUDIENCE="https://api.example.com/",
+        SOCIAL_AUTH_AUTH0_APIS={BILLING: ["read:invoices"], "https://x.example/": []},
+    ):
+        assert access_checks.check_apis() == []
+    assert access_checks.check_apis() == []  # unset
+
+
+@pytest.mark.parametrize(
+    ("apis", "problem"),
+    [
+        ([BILLING], "must be a dict: API identifier -> list of scopes"),
+        ({"": ["read"]}, "has an empty API identifier: ''"),
+        ({3: ["read"]}, "has an empty API identifier: 3"),
+        ({f" {BILLING}": []}, f"has an API identifier with spaces: ' {BILLING}'"),
+        (
+            {BILLING: "read:invoices"},
+            f"['{BILLING}'] must be a list of scope names (strings without spaces)",
+        ),
+        (
+            {BILLING: ["read:invoices write:invoices"]},
+            f"['{BILLING}'] must be a list of scope names (strings without spaces)",
+        ),
+    ],
+)
+def test_malformed_apis(apis, problem):
+    with override_settings(SOCIAL_AUTH_AUTH0_APIS=apis):
+        assert access_checks.check_apis() == [
+            checks.Error(
+                f"SOCIAL_AUTH_AUTH0_APIS {problem}.",
+                hint=APIS_HINT,
+                id="social_auth0.E078",
+            )
+        ]
+
+
+def test_apis_repeating_the_login_audience():
+    with override_settings(
+        SOCIAL_AUTH_AUTH0_AUDIENCE=BILLING,
+        SOCIAL_AUTH_AUTH0_APIS={BILLING: ["read:invoices"]},
+    ):
+        assert access_checks.check_apis() == [
+            checks.Warning(
+                "SOCIAL_AUTH_AUTH0_APIS lists SOCIAL_AUTH_AUTH0_AUDIENCE "
+                f"({BILLING!r}).",
+                hint="The login's own API needs no entry: get_access_token() "
+                "serves it without an audience. Remove it from the dict.",
+                id="social_auth0.W078",
+            )
+        ]
+
+
+def test_apis_with_identifiers_that_are_not_urls():
+    with override_settings(SOCIAL_AUTH_AUTH0_APIS={"billing": [], BILLING: []}):
+        assert access_checks.check_apis() == [
+            checks.Warning(
+                "SOCIAL_AUTH_AUTH0_APIS has API identifiers that are not URLs: "
+                "billing.",
+                hint="Auth0's API identifiers (Applications > APIs > Identifier) "
+                "are usually URLs, and are compared character for character: "
+                "check for a typo.",
+                id="social_auth0.W079",
+            )
+        ]

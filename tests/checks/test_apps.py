@@ -150,6 +150,11 @@ CASES = [
         "E071",
     ),
     (
+        "checks.access.check_apis",
+        {"SOCIAL_AUTH_AUTH0_APIS": ["https://billing.example.com/"]},
+        "E078",
+    ),
+    (
         "checks.resource_metadata.check_resource_metadata",
         {"SOCIAL_AUTH_AUTH0_API_RESOURCE_METADATA": "yes"},
         "E120",

@@ -28,7 +28,7 @@ from tests.support.tokens import CLIENT_ID
 SECRET = "test-client-secret"
 SITE = "https://testserver"
 CALLBACK = f"{SITE}/complete/auth0/"
-CHECKS = ("discovery", "jwks", "client", "callback", "logout", "backchannel")
+CHECKS = ("discovery", "jwks", "client", "callback", "logout", "backchannel", "apis")
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_healthy_tenant_passes_every_check(tenant) -> None:
     )
     assert f"return URL {SITE}/done/" in line(output, "logout")
     assert f"{SITE}/auth0/backchannel-logout/" in line(output, "backchannel")
-    assert output.rstrip().endswith("All 6 checks passed.")
+    assert output.rstrip().endswith("All 7 checks passed.")
     # One request each; the login page /authorize redirects to is not followed.
     assert [record.path for record in tenant.requests] == [
         "/.well-known/openid-configuration",
@@ -113,7 +113,7 @@ def test_issuer_mismatch_fails_discovery(tenant) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     discovery = line(output, "discovery")
     assert discovery.startswith("FAIL  discovery    ")
     assert (
@@ -128,7 +128,7 @@ def test_jwks_down_fails_jwks(tenant) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     jwks = line(output, "jwks")
     assert jwks.startswith(
         "FAIL  jwks         the signing keys (JWKS): unavailable, HTTP 503"
@@ -142,7 +142,7 @@ def test_jwks_without_rs256_key_fails_jwks(tenant) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     jwks = line(output, "jwks")
     assert jwks.startswith(
         "FAIL  jwks         the signing keys (JWKS): malformed_response"
@@ -155,7 +155,7 @@ def test_wrong_client_secret_fails_client(tenant, settings) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     client = line(output, "client")
     assert client.startswith(
         "FAIL  client       the token endpoint refused the client credentials: "
@@ -180,7 +180,7 @@ def test_unregistered_callback_fails_callback(tenant) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     callback = line(output, "callback")
     assert callback.startswith(
         f"FAIL  callback     {CALLBACK} is not an Allowed Callback URL "
@@ -198,7 +198,7 @@ def test_http_site_in_production_fails_logout_and_backchannel(tenant) -> None:
 
     output, error = auth0check("--site-url", "http://testserver")
 
-    assert str(error) == "2 of 6 checks failed."
+    assert str(error) == "2 of 7 checks failed."
     assert line(output, "logout").startswith(
         "FAIL  logout       the logout return URL http://testserver/done/ is not https"
     )
@@ -261,16 +261,44 @@ def test_without_site_url_the_site_checks_warn(tenant) -> None:
         "callback": "WARN",
         "logout": "WARN",
         "backchannel": "WARN",
+        "apis": "OK",
     }
     assert "fix: Pass --site-url https://your.site" in line(output, "callback")
-    assert output.rstrip().endswith("All 6 checks passed, 3 with a warning.")
+    assert output.rstrip().endswith("All 7 checks passed, 3 with a warning.")
     assert tenant.count("/authorize") == 0
+
+
+def test_configured_apis_are_reported_as_not_checked(tenant, settings) -> None:
+    """Only a user's refresh token or the Management API can tell whether the
+    tenant issues tokens for an API: the doctor says so, and never guesses."""
+    settings.SOCIAL_AUTH_AUTH0_APIS = {"https://billing.example.com/": []}
+    tenant.clear_requests()
+
+    output, error = auth0check("--site-url", SITE)
+
+    assert error is None, output
+    assert statuses(output)["apis"] == "WARN"
+    assert "not checked: whether the tenant issues tokens for https://billing." in (
+        line(output, "apis")
+    )
+    assert "refresh_token.policies" in line(output, "apis")
+    assert len(tenant.requests) == 4  # no request of its own
+
+
+def test_malformed_apis_fails_apis(tenant, settings) -> None:
+    settings.SOCIAL_AUTH_AUTH0_APIS = ["https://billing.example.com/"]
+
+    output, error = auth0check("--site-url", SITE)
+
+    assert error is not None
+    assert statuses(output)["apis"] == "FAIL"
+    assert "SOCIAL_AUTH_AUTH0_APIS must be a dict" in line(output, "apis")
 
 
 def test_site_host_outside_allowed_hosts_fails(tenant) -> None:
     output, error = auth0check("--site-url", "https://elsewhere.example")
 
-    assert str(error) == "3 of 6 checks failed."
+    assert str(error) == "3 of 7 checks failed."
     assert line(output, "callback") == (
         "FAIL  callback     elsewhere.example is not in ALLOWED_HOSTS: Django would "
         "refuse requests to it\n"
@@ -327,13 +355,13 @@ def test_exit_status_of_manage_py(tenant, tmp_path: Path) -> None:
 
     healthy = run()
     assert healthy.returncode == 0, healthy.stderr
-    assert "All 6 checks passed." in healthy.stdout
+    assert "All 7 checks passed." in healthy.stdout
 
     tenant.misbehave.jwks_down = True
     broken = run()
     assert broken.returncode == 1
     assert "FAIL  jwks " in broken.stdout
-    assert "CommandError: 1 of 6 checks failed." in broken.stderr
+    assert "CommandError: 1 of 7 checks failed." in broken.stderr
 
 
 # What a real tenant answers at /authorize (no cookie, redirects not followed).
@@ -377,7 +405,7 @@ def test_unknown_client_id_fails_client_and_callback(tenant, settings) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "2 of 6 checks failed."
+    assert str(error) == "2 of 7 checks failed."
     assert "access_denied (HTTP 401)" in line(output, "client")
     assert line(output, "callback").startswith(
         "FAIL  callback     /authorize showed its error page: HTTP 400: "
@@ -390,7 +418,7 @@ def test_token_endpoint_down_fails_client(tenant) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "1 of 6 checks failed."
+    assert str(error) == "1 of 7 checks failed."
     assert line(output, "client").startswith(
         "FAIL  client       the token endpoint: unavailable, HTTP 503, "
         "temporarily_unavailable"
@@ -418,7 +446,7 @@ def test_unreachable_tenant_fails_every_tenant_check(settings) -> None:
 
     output, error = auth0check("--site-url", SITE)
 
-    assert str(error) == "4 of 6 checks failed."
+    assert str(error) == "4 of 7 checks failed."
     for check in ("discovery", "jwks", "client", "callback"):
         text = line(output, check)
         assert "connection_failed" in text

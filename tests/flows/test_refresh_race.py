@@ -143,3 +143,71 @@ def test_without_the_lock_auth0_revokes_the_family(
     assert errors and set(errors) == {
         "ReauthenticationRequired: reauthentication_required"
     }
+
+
+# -- many APIs: one refresh-token family -------------------------------------------
+
+API = "https://api.example.com/"
+OTHER_APIS = {
+    "https://billing.example.com/": ["read:invoices"],
+    "https://shipping.example.com/": ["read:parcels"],
+}
+
+
+@pytest.fixture
+def apis_tenant(tenant):
+    """The login's API and two more, each with a refresh-token policy."""
+    tenant.add_api(API)
+    for audience, scopes in OTHER_APIS.items():
+        tenant.add_api(audience, scopes)
+        tenant.add_refresh_token_policy("test-client-id", audience, scopes)
+    return tenant
+
+
+def by_audience(tenant) -> dict[str, list[int]]:
+    answers: dict[str, list[int]] = {}
+    for r in tenant.requests:
+        if r.path == "/oauth/token" and r.form.get("grant_type") == "refresh_token":
+            answers.setdefault(r.form.get("audience", API), []).append(r.status)
+    return answers
+
+
+def test_twenty_callers_for_three_apis_spend_the_refresh_token_once_each(
+    apis_tenant, postgres, redis_server
+):
+    """With rotation, every exchange (whichever API) spends the one refresh
+    token: the lock is the family's, so each is sent once, never twice."""
+    tenant = apis_tenant
+    results = race(tenant, postgres, redis_server, "on", "apis")
+
+    answers = by_audience(tenant)
+    print(f"three APIs with the family lock: answers {answers}")  # noqa: T201
+    assert answers == {API: [200], **{audience: [200] for audience in OTHER_APIS}}
+    assert len(results) == PROCESSES * THREADS
+    assert all("error" not in r for r in results), results
+    assert {r["audience"] for r in results} == {API, *OTHER_APIS}
+    for audience in (API, *OTHER_APIS):  # every caller of an API got its result
+        assert len({r["token"] for r in results if r["audience"] == audience}) == 1
+    assert tenant.state.reuse_detections == 0
+    assert tenant.state.revoked_families() == set()
+
+
+def test_without_the_lock_three_apis_make_auth0_revoke_the_family(
+    apis_tenant, postgres, redis_server
+):
+    """The control of the test above."""
+    tenant = apis_tenant
+    results = race(tenant, postgres, redis_server, "off", "apis")
+
+    answers = [
+        status for statuses in by_audience(tenant).values() for status in statuses
+    ]
+    errors = [r["error"] for r in results if "error" in r]
+    print(  # noqa: T201
+        f"three APIs without the lock: {len(answers)} refresh requests, "
+        f"{answers.count(403)} invalid_grant, {len(errors)} callers refused"
+    )
+    assert answers.count(403) >= 1
+    assert tenant.state.reuse_detections >= 1
+    assert len(tenant.state.revoked_families()) == 1
+    assert errors

@@ -9,8 +9,10 @@ and Redis, whose threads all ask for one user's expiring access token at once.
         prints "ready", waits for "go" on stdin, then THREADS threads call
         get_access_token() together ("off": without the refresh lock, the
         control); "mixed": half of the callers are coroutines calling
-        aget_access_token() together on one event loop instead; prints a JSON
-        summary on its last line
+        aget_access_token() together on one event loop instead; "apis": the
+        callers ask for tokens for three APIs (the login's and two others,
+        Auth0's multi-resource refresh tokens: one refresh-token family);
+        prints a JSON summary on its last line
 
 Tokens never leave the process: each thread verifies the token it got (RS256,
 iss, aud, exp against the tenant's keys) and reports a digest of it.
@@ -30,6 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 API = "https://api.example.com/"
+# The APIs of the "apis" race: the login's, and two got with its refresh token.
+OTHER_APIS = {
+    "https://billing.example.com/": ["read:invoices"],
+    "https://shipping.example.com/": ["read:parcels"],
+}
+AUDIENCES = [API, *OTHER_APIS]
 EMAIL, PASSWORD = "ada@example.com", "correct horse"
 WAIT = 30  # seconds; a hung worker fails the run instead of hanging it
 
@@ -50,6 +58,7 @@ def configure(pg_port: str, redis_port: str, domain: str) -> None:
     settings.SOCIAL_AUTH_AUTH0_AUDIENCE = API
     settings.SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]
     settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
+    settings.SOCIAL_AUTH_AUTH0_APIS = OTHER_APIS
     import django
 
     django.setup()
@@ -80,7 +89,9 @@ def setup(domain: str) -> dict[str, Any]:
     return {"user": int(client.session["_auth_user_id"])}
 
 
-def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
+def one_caller(
+    user_id: int, barrier: threading.Barrier, audience: str = API
+) -> dict[str, Any]:
     from django.db import close_old_connections, connection
 
     from social_auth0.access import get_access_token
@@ -89,7 +100,8 @@ def one_caller(user_id: int, barrier: threading.Barrier) -> dict[str, Any]:
     try:
         request = request_for(user_id)
         barrier.wait(timeout=WAIT)
-        return verified(get_access_token(request))
+        asked = None if audience == API else audience
+        return verified(get_access_token(request, audience=asked), audience)
     except Exception as error:  # reported, never hidden
         return failure(error)
     finally:
@@ -133,8 +145,9 @@ def request_for(user_id: int) -> Any:
     return request
 
 
-def verified(token: str) -> dict[str, Any]:
-    """The token's sub and digest, once verified against the tenant's keys."""
+def verified(token: str, audience: str = API) -> dict[str, Any]:
+    """The token's sub, audience and digest, once verified against the
+    tenant's keys."""
     from social_auth0.backend import backend_for
     from social_auth0.jwt.verify import verify_access_token
 
@@ -145,27 +158,33 @@ def verified(token: str) -> dict[str, Any]:
         backend.tenant_keys().lookup,
         issuer=backend.id_token_issuer(),
         client_id=backend.client_id(),
-        audience=API,
+        audience=audience,
         leeway=0,
     )
-    return {"sub": claims["sub"], "token": hashlib.sha256(token.encode()).hexdigest()}
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return {"sub": claims["sub"], "audience": audience, "token": digest}
 
 
 def failure(error: Exception) -> dict[str, Any]:
     return {"error": f"{type(error).__name__}: {getattr(error, 'code', error)}"}
 
 
-def race(user_id: int, threads: int, lock: bool, mixed: bool) -> dict[str, Any]:
+def race(user_id: int, threads: int, lock: bool, variant: str) -> dict[str, Any]:
     from social_auth0.user_tokens import refresh
 
     refresh.SINGLE_FLIGHT = lock
-    coroutines = threads // 2 if mixed else 0
+    coroutines = threads // 2 if variant == "mixed" else 0
     sync_threads = threads - coroutines
+    audiences = AUDIENCES if variant == "apis" else [API]
     barrier = threading.Barrier(sync_threads + (1 if coroutines else 0))
     results: list[dict[str, Any]] = []
     workers = [
-        threading.Thread(target=lambda: results.append(one_caller(user_id, barrier)))
-        for _ in range(sync_threads)
+        threading.Thread(
+            target=lambda audience=audience: results.append(
+                one_caller(user_id, barrier, audience)
+            )
+        )
+        for audience in (audiences * threads)[:sync_threads]
     ]
     if coroutines:
         workers.append(
@@ -193,7 +212,7 @@ def main(argv: list[str]) -> None:
         summary = setup(domain)
     else:
         user_id, threads, lock, *variant = rest
-        summary = race(int(user_id), int(threads), lock == "on", variant == ["mixed"])
+        summary = race(int(user_id), int(threads), lock == "on", "".join(variant))
     sys.stdout.write(json.dumps(summary) + "\n")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from social_auth0.testing import RefreshTokenPolicy
 from social_auth0.testing.__main__ import build_parser, parse_args
 from social_auth0.testing.cli_api import configure
 from social_auth0.testing.tenant import Auth0Tenant
@@ -190,6 +191,10 @@ def test_several_apis_print_a_list_audience():
             "--grant: a has no scope write (its scopes: read)",
         ),
         (["--api", "a", "--api", "a"], "--api a is given twice"),
+        (
+            ["--refresh-token-policy", "b"],
+            "--refresh-token-policy: no API 'b': add --api",
+        ),
         (["--api", " "], "--api: the identifier is empty"),
         (
             ["--access-token-lifetime", "0"],
@@ -239,11 +244,27 @@ def test_token_options_configure_the_application():
     assert app.refresh_token_reuse_interval == 30
     assert tenant.apis["a"].scopes == ("r", "w")
     assert app.api_grants == {"a": ["r"]}
+    assert app.refresh_token_policies == []
     defaults = parse_args([])
     assert (defaults.access_token_lifetime, defaults.refresh_token_rotation) == (
         None,
         True,
     )
+
+
+def test_refresh_token_policies_go_to_every_application():
+    args = parse_args(
+        [
+            *("--api", "a", "r", "w", "--api", "b", "x"),
+            *("--refresh-token-policy", "a", "r", "--refresh-token-policy", "b"),
+        ]
+    )
+    tenant = Auth0Tenant()
+    configure(tenant, args)
+    assert tenant.applications["test-client-id"].refresh_token_policies == [
+        RefreshTokenPolicy("a", ("r",)),
+        RefreshTokenPolicy("b", ("x",)),
+    ]
 
 
 def test_every_option_is_documented():

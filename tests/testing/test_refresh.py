@@ -170,3 +170,91 @@ def test_discovery_names_the_revocation_endpoint(auth0_tenant):
         f"{auth0_tenant.base_url}/.well-known/openid-configuration", timeout=TIMEOUT
     ).json()
     assert document["revocation_endpoint"] == f"{auth0_tenant.base_url}/oauth/revoke"
+
+
+# -- refresh-token policies (multi-resource refresh tokens) ------------------------
+
+BILLING = "https://billing.example.com/"
+LOGIN_API = "https://api.example.com/"
+
+
+@pytest.fixture
+def login_api(auth0_tenant: Auth0Tenant) -> str:
+    """A login for LOGIN_API with offline_access; its refresh token. BILLING
+    is an API of the tenant with a policy (read only)."""
+    auth0_tenant.add_api(LOGIN_API)
+    auth0_tenant.add_api(BILLING, ["read:invoices", "write:invoices"])
+    auth0_tenant.add_refresh_token_policy(CLIENT_ID, BILLING, ["read:invoices"])
+    response, _ = login_and_exchange(auth0_tenant, scope=OFFLINE, audience=LOGIN_API)
+    return response.json()["refresh_token"]
+
+
+def for_api(tenant: Auth0Tenant, token: str, **params: str) -> requests.Response:
+    """A refresh with ``audience`` (and ``scope``): a token for another API."""
+    return requests.post(
+        f"{tenant.base_url}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": token, **params},
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        timeout=TIMEOUT,
+    )
+
+
+def access_claims(tenant: Auth0Tenant, answer: requests.Response) -> dict:
+    return verify(tenant, answer.json()["access_token"], verify_aud=False)
+
+
+def test_a_policy_lets_the_refresh_token_get_a_token_for_its_api(
+    auth0_tenant, login_api
+):
+    answer = for_api(auth0_tenant, login_api, audience=BILLING, scope="read:invoices")
+
+    assert answer.status_code == 200
+    claims = access_claims(auth0_tenant, answer)
+    assert claims["aud"] == [BILLING, f"{auth0_tenant.issuer}userinfo"]
+    assert "read:invoices" in claims["scope"].split()
+    assert answer.json()["scope"] == claims["scope"]
+    # The one family rotates: the next exchange, for any API, uses the new token.
+    rotated = answer.json()["refresh_token"]
+    assert auth0_tenant.state.refresh_token_state(login_api) == "spent"
+    assert refresh(auth0_tenant, rotated).status_code == 200
+
+
+def test_a_scope_the_policy_lacks_is_left_out(auth0_tenant, login_api):
+    answer = for_api(
+        auth0_tenant, login_api, audience=BILLING, scope="read:invoices write:invoices"
+    )
+
+    assert answer.status_code == 200
+    assert "write:invoices" not in access_claims(auth0_tenant, answer)["scope"]
+    assert "write:invoices" not in answer.json()["scope"]
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_no_policy_silently_answers_for_the_login_audience(
+    auth0_tenant, login_api, registered
+):
+    """No policy for the API, or one naming an API the tenant lacks: Auth0
+    answers 200 with a token for the login's audience."""
+    other = "https://shipping.example.com/"
+    if registered:
+        auth0_tenant.add_api(other, ["read:parcels"])
+    else:
+        auth0_tenant.add_refresh_token_policy(CLIENT_ID, other, ["read:parcels"])
+
+    answer = for_api(auth0_tenant, login_api, audience=other, scope="read:parcels")
+
+    assert answer.status_code == 200
+    claims = access_claims(auth0_tenant, answer)
+    assert claims["aud"] == [LOGIN_API, f"{auth0_tenant.issuer}userinfo"]
+    assert "read:parcels" not in claims["scope"]
+
+
+def test_a_token_for_another_api_without_rotation(auth0_tenant, login_api):
+    auth0_tenant.applications[CLIENT_ID].refresh_token_rotation = False
+
+    answer = for_api(auth0_tenant, login_api, audience=BILLING)
+
+    assert answer.status_code == 200
+    assert "refresh_token" not in answer.json()
+    assert access_claims(auth0_tenant, answer)["aud"][0] == BILLING
+    assert for_api(auth0_tenant, login_api, audience=BILLING).status_code == 200

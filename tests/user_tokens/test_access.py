@@ -362,7 +362,7 @@ def test_a_dead_lock_holder_is_taken_over_after_the_timeout(
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     # A process took the lock and died before releasing it.
-    lock = refresh.RefreshLock(backend_for(None), request.user.pk, API)
+    lock = refresh.RefreshLock(backend_for(None), request.user.pk, refresh.Target(API))
     assert cache.add(lock.key, "dead-holder", 1)
     waits = []
     wait = refresh.RefreshLock._wait

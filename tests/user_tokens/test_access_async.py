@@ -89,7 +89,7 @@ def test_waiting_for_another_holder_never_blocks_the_event_loop(
     request = request_of(login(tenant))
     later(monkeypatch, 3600)
     # Another process holds the lock (and dies holding it).
-    lock = refresh.RefreshLock(backend_for(None), request.user.pk, API)
+    lock = refresh.RefreshLock(backend_for(None), request.user.pk, refresh.Target(API))
     assert cache.add(lock.key, "dead-holder", 1)
 
     with blocking_calls_on_the_loop() as blocking:
