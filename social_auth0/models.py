@@ -86,6 +86,11 @@ class Auth0Token(models.Model):
     # login's session record too: only its logout revokes them, never an
     # older session's (a replayed signed cookie). Blank on rows stored before.
     login_stamp = models.CharField(max_length=64, blank=True)
+    # The access token's type: "Bearer", or "DPoP" with the RFC 7638
+    # thumbprint of the key it is bound to (SOCIAL_AUTH_AUTH0_DPOP): only
+    # that key's proofs use it, and refresh it (user_tokens/refresh.py).
+    token_type = models.CharField(max_length=16, default="Bearer")
+    dpop_jkt = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "Auth0 token"

@@ -132,3 +132,6 @@ class Application:
     refresh_token_reuse_interval: int = 0
     #: Seconds an access token lives (None: Auth0's default of 24 hours).
     access_token_lifetime: int | None = None
+    #: Auth0's "Require Proof of Possession": every token request of this
+    #: application needs a DPoP proof.
+    require_proof_of_possession: bool = False
