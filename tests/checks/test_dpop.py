@@ -23,6 +23,8 @@ def ids(**settings) -> list[str]:
 
 
 P256 = pem(ec.generate_private_key(ec.SECP256R1()))
+# The weak key the check must refuse.
+WEAK = pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_no_message_while_dpop_is_off():
             serialization.PublicFormat.SubjectPublicKeyInfo,
         )
         .decode(),
-        pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+        WEAK,
         pem(ec.generate_private_key(ec.SECP521R1())),
         ec.generate_private_key(ec.SECP256R1())
         .private_bytes(
@@ -81,7 +83,6 @@ def test_dpop_must_be_a_boolean():
 
 
 def test_old_keys_are_checked_one_by_one():
-    weak = pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))
-    assert "social_auth0.E153" in ids(SOCIAL_AUTH_AUTH0_DPOP_OLD_KEYS=[P256, weak])
+    assert "social_auth0.E153" in ids(SOCIAL_AUTH_AUTH0_DPOP_OLD_KEYS=[P256, WEAK])
     assert "social_auth0.E153" not in ids(SOCIAL_AUTH_AUTH0_DPOP_OLD_KEYS=[P256])
     assert "social_auth0.E153" in ids(SOCIAL_AUTH_AUTH0_DPOP_OLD_KEYS=P256)

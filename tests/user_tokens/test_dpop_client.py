@@ -29,8 +29,8 @@ from tests.user_tokens.test_access import (
     login,
     refreshes,
     request_of,
-    stored,
     store_tokens,
+    stored,
 )
 
 pytestmark = [
@@ -209,9 +209,7 @@ def test_a_rotated_key_keeps_serving_the_tokens_bound_to_it(
     assert stored(request).dpop_jkt == proof.load_key(OTHER_KEY).jkt
 
 
-def test_a_token_whose_key_is_gone_asks_to_log_in_again(
-    tenant, settings, monkeypatch
-):
+def test_a_token_whose_key_is_gone_asks_to_log_in_again(tenant, settings, monkeypatch):
     request = request_of(login(tenant))
     settings.SOCIAL_AUTH_AUTH0_DPOP_KEY = OTHER_KEY
     later(monkeypatch, 3600)
@@ -370,3 +368,69 @@ def test_the_emulator_refuses_a_token_request_without_a_required_proof(
     (refused, _) = token_requests(tenant, "authorization_code")
     assert refused.status == 400
     assert accepted["Location"] == "/done/"
+
+
+# -- the pages' blocks ----------------------------------------------------------
+
+
+def test_the_pages_key_command_makes_a_key_the_checks_accept(tmp_path):
+    import shutil
+    import subprocess
+
+    from tests.support.docs import doc_block, shell_lines
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    (line,) = shell_lines(doc_block("docs/access.rst", "access-dpop-keygen"))
+    subprocess.run(line, shell=True, cwd=tmp_path, check=True)  # noqa: S602
+    assert proof.load_key((tmp_path / "dpop-key.pem").read_text()).alg == "ES256"
+
+
+def test_the_pages_settings_and_view_call_a_dpop_api(
+    tenant, settings, live_server, tmp_path, monkeypatch
+):
+    from django.core import checks
+    from django.test import override_settings
+
+    from tests.support.docs import doc_block
+
+    (tmp_path / "key.pem").write_text(KEY)
+    monkeypatch.setenv("DPOP_KEY_FILE", str(tmp_path / "key.pem"))
+    values: dict = {}
+    exec(doc_block("docs/access.rst", "access-dpop-settings"), values)  # noqa: S102
+    with override_settings(**{k: v for k, v in values.items() if k.isupper()}):
+        found = [m.id for m in checks.run_checks(tags=["social_auth0"])]
+        assert not [i for i in found if i.startswith("social_auth0.E15")]
+        settings.SOCIAL_AUTH_AUTH0_API_DPOP = "required"
+        settings.SOCIAL_AUTH_AUTH0_API_DPOP_NONCE = True
+        request = request_of(login(tenant))
+        view: dict = {}
+        exec(doc_block("docs/access.rst", "access-dpop-view"), view)  # noqa: S102
+        view["API"] = f"{live_server.url}/api/whoami/"
+        answer = view["reports"](request)
+    assert answer.status_code == 200
+    assert json.loads(answer.content)["sub"] == ADA.sub
+
+
+def test_the_testing_pages_dpop_switches(tenant, settings):
+    from django.test import Client
+
+    from tests.support.docs import doc_block
+    from tests.support.tenants import complete_login
+
+    app = tenant.applications["test-client-id"]
+    settings.SOCIAL_AUTH_AUTH0_DPOP = False
+    exec(doc_block("docs/testing.rst", "testing-dpop-client"), {"auth0_tenant": tenant})  # noqa: S102
+    try:
+        refused = complete_login(Client(), tenant, ADA.email, ADA.password)
+        settings.SOCIAL_AUTH_AUTH0_DPOP = True
+        accepted = complete_login(Client(), tenant, ADA.email, ADA.password)
+    finally:
+        tenant.apis[API].dpop_required = app.require_proof_of_possession = False
+    assert refused["Location"] != "/done/"
+    assert accepted["Location"] == "/done/"
+    assert [r.status for r in token_requests(tenant, "authorization_code")] == [
+        400,
+        400,
+        200,
+    ]
