@@ -96,8 +96,8 @@ class BearerAuth(AuthBase):
         self.min_ttl = min_ttl
 
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        token = get_access_token(self.request, min_ttl=self.min_ttl)
-        if _sent_token(self.request, token).token_type != token_store.BEARER:
+        current = _current(self.request, self.min_ttl)
+        if current.token_type != token_store.BEARER:
             raise AuthConfigurationError(
                 backend_for(self.request),
                 "the user's access token is DPoP-bound (SOCIAL_AUTH_AUTH0_DPOP): "
@@ -105,7 +105,7 @@ class BearerAuth(AuthBase):
                 code="invalid_setting",
                 parameter="DPOP",
             )
-        prepared.headers["Authorization"] = f"Bearer {token}"
+        prepared.headers["Authorization"] = f"Bearer {current.access_token}"
         return prepared
 
 
@@ -134,8 +134,9 @@ class AccessTokenAuth(AuthBase):
         self.min_ttl = min_ttl
 
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        token = get_access_token(self.request, min_ttl=self.min_ttl)
-        key = bound_key(backend_for(self.request), _sent_token(self.request, token))
+        current = _current(self.request, self.min_ttl)
+        token = current.access_token
+        key = bound_key(backend_for(self.request), current)
         if key is None:
             prepared.headers["Authorization"] = f"Bearer {token}"
             return prepared
@@ -185,15 +186,20 @@ def _demands_nonce(response: Response) -> bool:
 _USE_NONCE = re.compile(r'(?i)\bDPoP\b[^,]*(?:,[^,]*)*?error\s*=\s*"?use_dpop_nonce')
 
 
-def _sent_token(request: HttpRequest, token: str) -> StoredTokens:
-    """The stored row of ``token`` (what it is bound to)."""
+def _current(request: HttpRequest, min_ttl: int) -> StoredTokens:
+    """The stored row of the user's fresh access token (what it is bound to).
+
+    Another caller may refresh between the token and the row being read:
+    then once more (it is fresh now, and that costs no request)."""
     backend = backend_for(request)
-    stored = token_store.load(request.user.pk, audience_of(backend))
-    if stored is None or stored.access_token != token:
-        raise ReauthenticationRequired(
-            None, "the stored tokens changed while being sent", stage="refresh"
-        )
-    return stored
+    for _ in range(2):
+        token = get_access_token(request, min_ttl=min_ttl)
+        stored = token_store.load(request.user.pk, audience_of(backend))
+        if stored is not None and stored.access_token == token:
+            return stored
+    raise ReauthenticationRequired(
+        None, "the stored tokens keep changing while being sent", stage="refresh"
+    )
 
 
 def on_logout(

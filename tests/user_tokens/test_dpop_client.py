@@ -434,3 +434,31 @@ def test_the_testing_pages_dpop_switches(tenant, settings):
         400,
         200,
     ]
+
+
+def test_a_refresh_between_the_token_and_its_row_is_read_again(tenant, monkeypatch):
+    """Another caller replaced the row between get_access_token and the read
+    of its binding: the auth reads once more rather than failing."""
+    import dataclasses
+
+    from social_auth0 import access
+
+    request = request_of(login(tenant))
+    loads = []
+    original = access.token_store.load
+
+    def replaced_once(user_id, audience):
+        row = original(user_id, audience)
+        loads.append(row)
+        return (
+            dataclasses.replace(row, access_token="a-newer-one")
+            if len(loads) == 1
+            else row
+        )
+
+    monkeypatch.setattr(access.token_store, "load", replaced_once)
+    answer = requests.get(
+        f"{tenant.base_url}/userinfo", auth=AccessTokenAuth(request), timeout=5
+    )
+    assert answer.status_code == 200
+    assert len(loads) == 4  # get_access_token's read and the binding's, twice
