@@ -462,3 +462,21 @@ def test_a_refresh_between_the_token_and_its_row_is_read_again(tenant, monkeypat
     )
     assert answer.status_code == 200
     assert len(loads) == 4  # get_access_token's read and the binding's, twice
+
+
+def test_a_login_with_an_unusable_key_is_refused_before_any_token_request(
+    tenant, settings, caplog
+):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tests.support.tenants import complete_login
+
+    settings.SOCIAL_AUTH_AUTH0_DPOP_KEY = "not a key"
+    with caplog.at_level(logging.WARNING):
+        response = complete_login(Client(), tenant, ADA.email, ADA.password)
+
+    assert response.status_code == 302 and response["Location"] != "/done/"
+    assert token_requests(tenant, "authorization_code") == []
+    assert not get_user_model().objects.exists()
+    assert "DPOP_KEY" in caplog.text
