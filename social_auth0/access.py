@@ -12,25 +12,39 @@ def`` views: nothing it waits for blocks the event loop.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from requests.auth import AuthBase
+from social_core.exceptions import AuthConfigurationError
 
 from .backend import backend_for
 from .errors import ReauthenticationRequired
+from .jwt import proof
 from .login.record import TOKEN_STAMP, login_record
 from .models import Auth0Token
-from .user_tokens.refresh import MIN_TTL, aaccess_token_for, access_token_for
+from .user_tokens import store as token_store
+from .user_tokens.binding import bound_key
+from .user_tokens.refresh import (
+    MIN_TTL,
+    Target,
+    aaccess_token_for,
+    access_token_for,
+    target_for,
+)
 from .user_tokens.revocation import revoke_login_tokens, revoke_refresh_tokens
 from .user_tokens.store import refresh_tokens_of
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-    from requests import PreparedRequest
+    from requests import PreparedRequest, Response
+
+    from .user_tokens.store import StoredTokens
 
 __all__ = [
+    "AccessTokenAuth",
     "BearerAuth",
     "ReauthenticationRequired",
     "aget_access_token",
@@ -103,7 +117,9 @@ class BearerAuth(AuthBase):
     """``requests`` auth sending the user's fresh access token as a Bearer token.
 
     The token is fetched (and refreshed if needed) when each request is sent;
-    ``audience`` and ``scope`` as for ``get_access_token``.
+    ``audience`` and ``scope`` as for ``get_access_token``. A DPoP-bound token
+    (``SOCIAL_AUTH_AUTH0_DPOP``) is refused: an API takes it only with a proof
+    (``AccessTokenAuth``).
     """
 
     def __init__(
@@ -120,14 +136,122 @@ class BearerAuth(AuthBase):
         self.min_ttl = min_ttl
 
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        token = get_access_token(
-            self.request,
-            audience=self.audience,
-            scope=self.scope,
-            min_ttl=self.min_ttl,
-        )
-        prepared.headers["Authorization"] = f"Bearer {token}"
+        current = _current(self.request, self.min_ttl, self.audience, self.scope)
+        if current.token_type != token_store.BEARER:
+            raise AuthConfigurationError(
+                backend_for(self.request),
+                "the user's access token is DPoP-bound (SOCIAL_AUTH_AUTH0_DPOP): "
+                "send it with social_auth0.access.AccessTokenAuth, not BearerAuth",
+                code="invalid_setting",
+                parameter="DPOP",
+            )
+        prepared.headers["Authorization"] = f"Bearer {current.access_token}"
         return prepared
+
+
+class AccessTokenAuth(AuthBase):
+    """``requests`` auth sending the user's fresh access token as the API
+    takes it: ``Authorization: DPoP`` with a fresh proof (``ath``, the
+    request's method and URL) for a DPoP-bound token, ``Bearer`` otherwise.
+
+    An API answering 401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` gets the
+    request once more, with a proof carrying that nonce; the nonce is kept
+    for the API's origin (this process) and sent with later proofs.
+    ``audience`` and ``scope`` name the token to send (the login's when None).
+    """
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        audience: str | None = None,
+        scope: Scope = None,
+        *,
+        min_ttl: int = MIN_TTL,
+    ) -> None:
+        self.request = request
+        self.audience = audience
+        self.scope = scope
+        self.min_ttl = min_ttl
+
+    def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
+        current = _current(self.request, self.min_ttl, self.audience, self.scope)
+        token = current.access_token
+        key = bound_key(backend_for(self.request), current)
+        if key is None:
+            prepared.headers["Authorization"] = f"Bearer {token}"
+            return prepared
+        prepared.headers["Authorization"] = f"DPoP {token}"
+        _add_proof(prepared, key, token, proof.nonce_for(str(prepared.url)))
+        prepared.register_hook("response", _NonceRetry(key, token))  # type: ignore[no-untyped-call]
+        return prepared
+
+
+def _add_proof(
+    prepared: PreparedRequest, key: proof.ClientKey, token: str, nonce: str | None
+) -> None:
+    prepared.headers["DPoP"] = key.proof(
+        str(prepared.method), str(prepared.url), access_token=token, nonce=nonce
+    )
+
+
+class _NonceRetry:
+    """The response hook of one request: keeps the API's ``DPoP-Nonce`` and
+    re-sends once on 401 ``use_dpop_nonce`` (as requests' HTTPDigestAuth
+    re-sends on its 401)."""
+
+    def __init__(self, key: proof.ClientKey, token: str) -> None:
+        self.key, self.token, self.retried = key, token, False
+
+    def __call__(self, response: Response, **kwargs: Any) -> Response:
+        nonce = proof.remember_nonce(str(response.request.url), response)
+        if self.retried or nonce is None or not _demands_nonce(response):
+            return response
+        self.retried = True
+        response.content  # noqa: B018 (read, so the connection can be reused)
+        response.close()
+        prepared = response.request.copy()
+        _add_proof(prepared, self.key, self.token, nonce)
+        again: Response = response.connection.send(prepared, **kwargs)
+        again.history.append(response)
+        again.request = prepared
+        return again
+
+
+def _demands_nonce(response: Response) -> bool:
+    """401 with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (RFC 9449 9)."""
+    challenge = response.headers.get("WWW-Authenticate", "")
+    return response.status_code == 401 and bool(_USE_NONCE.search(challenge))
+
+
+_USE_NONCE = re.compile(r'(?i)\bDPoP\b[^,]*(?:,[^,]*)*?error\s*=\s*"?use_dpop_nonce')
+
+
+def _current(
+    request: HttpRequest, min_ttl: int, audience: str | None, scope: Scope
+) -> StoredTokens:
+    """The stored row of the user's fresh access token (what it is bound to).
+
+    Another caller may refresh between the token and the row being read:
+    then once more (it is fresh now, and that costs no request)."""
+    target = target_for(backend_for(request), audience, scope)
+    for _ in range(2):
+        token = get_access_token(
+            request, audience=audience, scope=scope, min_ttl=min_ttl
+        )
+        for stored in _rows_of(request.user.pk, target):
+            if stored.access_token == token:
+                return stored
+    raise ReauthenticationRequired(
+        None, "the stored tokens keep changing while being sent", stage="refresh"
+    )
+
+
+def _rows_of(user_id: Any, target: Target) -> list[StoredTokens]:
+    """The stored rows that may hold ``target``'s token."""
+    if target.api is None:
+        login = token_store.load(user_id, target.family)
+        return [login] if login is not None else []
+    return token_store.covering(user_id, target.api, target.scopes, valid_until=0)
 
 
 def on_logout(

@@ -8,6 +8,7 @@ The backend declares URLs and parameters and delegates: token rules live in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -32,6 +33,7 @@ from . import clock, conf, outbound
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
+from .jwt import proof
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
 from .jwt.compact import KeyLookup
 from .jwt.keys import TenantKeys
@@ -56,6 +58,7 @@ _TOKEN_FIELDS = (
     "refresh_token",
     "token_type",
     "expires_in",
+    "dpop_jkt",
 )
 # What a subclass may override to answer per request (a per-site backend):
 # then nothing derived from settings is kept for the process.
@@ -129,6 +132,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     # Auth0's `name` is the email for database users: never split it into
     # first/last names unless a site opts in (social_names reads this).
     SETTING_DEFAULTS: dict[str, object] = {"FIRSTLAST_FROM_FULL": False}
+    # The thumbprint of the DPoP key the last token request signed with.
+    dpop_jkt_sent: str | None = None
 
     def setting(self, name: str, default: Any = None) -> Any:
         """Read ``SOCIAL_AUTH_AUTH0_<name>`` (social-core's order; conf's memo)."""
@@ -395,7 +400,9 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self.strategy, login_record.record_from_claims(claims)
         )
         if self.setting("USERINFO", False):
-            claims = self.merge_userinfo(claims, access_token)
+            claims = self.merge_userinfo(
+                claims, access_token, dpop_jkt=response.get("dpop_jkt")
+            )
         return claims
 
     def verify_id_token(self, id_token: object) -> dict[str, Any]:
@@ -500,12 +507,17 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         return claims
 
     def merge_userinfo(
-        self, claims: dict[str, Any], access_token: str
+        self, claims: dict[str, Any], access_token: str, dpop_jkt: str | None = None
     ) -> dict[str, Any]:
-        """Add ``/userinfo`` claims; its ``sub`` must be the ID token's (OIDC 5.3.2)."""
-        userinfo = self.get_json(
-            self.userinfo_url(), headers={"Authorization": f"Bearer {access_token}"}
-        )
+        """Add ``/userinfo`` claims; its ``sub`` must be the ID token's (OIDC 5.3.2).
+
+        A DPoP-bound token (``dpop_jkt``) goes as ``DPoP`` with a proof."""
+        headers = {"Authorization": f"Bearer {access_token}"}
+        if dpop_jkt:  # the login's token: bound to DPOP_KEY
+            key = self.dpop_key()
+            proven = key.proof("GET", self.userinfo_url(), access_token=access_token)
+            headers = {"Authorization": f"DPoP {access_token}", "DPoP": proven}
+        userinfo = self.get_json(self.userinfo_url(), headers=headers)
         if not isinstance(userinfo, dict):
             raise AuthResponseError(self, code="malformed_response", stage="user_info")
         try:
@@ -595,14 +607,55 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def request(self, url: str, *args: Any, **kwargs: Any) -> Response:
         """social-core's ``request``, guarded (``outbound.py``): no redirect
         followed, a total deadline, a bounded body. ``first_answer=True``
-        returns the first response whatever its status."""
-        return outbound.send(super().request, self, url, *args, **kwargs)
+        returns the first response whatever its status. A token request
+        carries a DPoP proof when one is due (``dpop_key_for``)."""
+        send = functools.partial(outbound.send, super().request, self, url, *args)
+        key = self.dpop_key_for(url, kwargs.get("method", "GET"))
+        if key is None:
+            return send(**kwargs)
+        self.dpop_jkt_sent = key.jkt
+        return proof.send_with_proof(send, key, kwargs)
+
+    def dpop_key_for(self, url: str, method: str) -> proof.ClientKey | None:
+        """The key a POST to the token endpoint signs a DPoP proof with: the
+        key a refreshed token is bound to, else ``DPOP_KEY`` with ``DPOP``."""
+        if method != "POST" or url != self.access_token_url():
+            return None
+        bound = proof.bound_key.get()
+        if bound is not None:
+            return bound
+        return self.dpop_key() if self.setting("DPOP", False) else None
+
+    def dpop_key(self) -> proof.ClientKey:
+        """``DPOP_KEY``, loaded (a configuration error names it if unusable)."""
+        try:
+            return proof.load_key(self.setting("DPOP_KEY"))
+        except ValueError as error:
+            raise self.invalid_setting("DPOP_KEY", error) from None
+
+    def with_binding(self, data: dict[str, Any], stage: ErrorStage) -> dict[str, Any]:
+        """A token answer to a request with a DPoP proof, noting the key its
+        token is bound to (``dpop_jkt``); Auth0 may answer a Bearer token
+        (DPoP not enabled for the application or API): used as one, logged."""
+        jkt, self.dpop_jkt_sent = self.dpop_jkt_sent, None
+        if jkt is None or "access_token" not in data:
+            return data
+        if str(data.get("token_type", "")).lower() == "dpop":
+            return {**data, "token_type": "DPoP", "dpop_jkt": jkt}
+        logger.warning(
+            "A DPoP proof was sent to the token endpoint (%s) but Auth0 issued "
+            "a %s token: it is used as a bearer token",
+            stage,
+            data.get("token_type"),
+        )
+        return data
 
     def request_access_token(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """social-core's token exchange; the answer's fields have Auth0's types."""
         response = super().request_access_token(*args, **kwargs)
-        return outbound.check_token_response(
-            self, response, kwargs.get("stage", "token_exchange")
+        stage = kwargs.get("stage", "token_exchange")
+        return self.with_binding(
+            outbound.check_token_response(self, response, stage), stage
         )
 
     def process_refresh_token_response(
@@ -610,7 +663,9 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     ) -> dict[Any, Any]:
         """A refresh answer, parsed and checked like a login's."""
         data = outbound.parse_json(self, response, "refresh")
-        return outbound.check_token_response(self, data, "refresh")
+        return self.with_binding(
+            outbound.check_token_response(self, data, "refresh"), "refresh"
+        )
 
     def get_json(self, url: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """social-core's ``get_json``; a body too deeply nested or too large to

@@ -94,6 +94,11 @@ class Auth0Token(models.Model):
     # index on audience and a long text would pass MySQL's key length limit.
     scope = models.TextField(blank=True)
     scope_key = models.CharField(max_length=64, blank=True)
+    # The access token's type: "Bearer", or "DPoP" with the RFC 7638
+    # thumbprint of the key it is bound to (SOCIAL_AUTH_AUTH0_DPOP): only
+    # that key's proofs use it, and refresh it (user_tokens/refresh.py).
+    token_type = models.CharField(max_length=16, default="Bearer")
+    dpop_jkt = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "Auth0 token"

@@ -33,6 +33,7 @@ E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
 W120-W129
+E150-E159           ``dpop.py``: DPoP as a client (``DPOP``, its keys)
 ==================  ==========================================================
 
 ``lookup.py`` holds what the checks share (the listed backends, settings
@@ -51,6 +52,7 @@ from . import (
     api,
     cache,
     deploy,
+    dpop,
     installation,
     login,
     logout,
@@ -79,6 +81,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *(c for c in switching.CHECKS if c not in switching.DATABASE_CHECKS),
             *access.CHECKS,
             *resource_metadata.CHECKS,
+            *dpop.CHECKS,
         ),
     )
 )

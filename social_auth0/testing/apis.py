@@ -25,13 +25,16 @@ class Api:
     ``add_permissions``: RBAC's "Add Permissions in the Access Token" (a
     ``permissions`` list in every token). ``profile``: Auth0's default token
     profile, or ``"rfc9068"`` (``client_id`` for ``azp``, a ``jti``, header
-    ``typ: at+jwt``).
+    ``typ: at+jwt``). ``dpop_required``: the API's ``proof_of_possession``
+    ``{mechanism: "dpop", required: true}``: a token request for it without
+    a DPoP proof is refused.
     """
 
     identifier: str
     scopes: tuple[str, ...] = ()
     add_permissions: bool = False
     profile: str = "auth0"
+    dpop_required: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -97,6 +100,8 @@ def client_credentials(
     api = tenant.apis.get(audience)
     if api is None:
         return oauth_error(403, "access_denied", f"Service not found: {audience}")
+    if jkt is None and proof_required(tenant, app, audience):
+        return proof_missing()
     granted = app.api_grants.get(audience)
     if granted is None:
         return oauth_error(
@@ -125,3 +130,14 @@ def client_credentials(
             "token_type": "Bearer" if jkt is None else "DPoP",
         }
     )
+
+
+def proof_required(tenant: Auth0Tenant, app: Application, audience: str | None) -> bool:
+    """Whether a token request of ``app`` for ``audience`` needs a DPoP proof."""
+    api = tenant.apis.get(audience or "")
+    return app.require_proof_of_possession or (api is not None and api.dpop_required)
+
+
+def proof_missing() -> Response:
+    """The answer to a token request without the DPoP proof it needs."""
+    return oauth_error(400, "invalid_request", "DPoP proof is required")

@@ -31,6 +31,8 @@ class Grant:
     organization_name: str | None = None  # set when the organization is registered
     amr: tuple[str, ...] = ()  # ("mfa",) after the MFA step
     acr: str | None = None
+    # The RFC 7638 thumbprint of the DPoP key the tokens are bound to.
+    jkt: str | None = None
 
     @property
     def scopes(self) -> set[str]:

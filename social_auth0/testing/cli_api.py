@@ -81,6 +81,17 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
         help="rotate refresh tokens on every use, as Auth0 recommends (default: on)",
     )
     group.add_argument(
+        "--dpop-nonce",
+        metavar="NONCE",
+        help="demand this nonce in DPoP proofs sent to /oauth/token",
+    )
+    group.add_argument(
+        "--require-dpop",
+        action="store_true",
+        help="the applications' Require Proof of Possession: token requests "
+        "without a DPoP proof are refused",
+    )
+    group.add_argument(
         "--refresh-token-reuse-interval",
         type=seconds(minimum=0),
         default=0,
@@ -158,6 +169,8 @@ def configure(tenant: Auth0Tenant, args: argparse.Namespace) -> None:
         app.access_token_lifetime = args.access_token_lifetime
         app.refresh_token_rotation = args.refresh_token_rotation
         app.refresh_token_reuse_interval = args.refresh_token_reuse_interval
+        app.require_proof_of_possession = args.require_dpop
+    tenant.dpop_nonce = args.dpop_nonce
     for api in args.apis:
         tenant.add_api(api)
     for grant in args.grants:

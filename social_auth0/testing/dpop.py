@@ -155,20 +155,52 @@ def token_request_binding(
     tenant: Auth0Tenant, request: Request
 ) -> tuple[str | None, Response | None]:
     """The thumbprint a token request's ``DPoP`` proof binds the token to
-    (None without a proof), or Auth0's 400 ``invalid_dpop_proof``."""
+    (None without a proof), or Auth0's 400 ``invalid_dpop_proof``, or 400
+    ``use_dpop_nonce`` with a ``DPoP-Nonce`` when ``tenant.dpop_nonce`` is
+    demanded and the proof lacks it."""
     proof = request.header("DPoP")
     if not proof:
         return None, None
     try:
-        key, claims = dpop.read_proof(proof)
-        dpop.check_request(
-            claims, method="POST", url=f"{tenant.base_url}{request.path}"
-        )
-        dpop.check_iat(claims, now=tenant.now(), leeway=60)
+        key, claims = _checked(tenant, proof, "POST", request.path)
     except dpop.ProofRejected as error:
         return None, oauth_error(400, "invalid_dpop_proof", error.detail)
+    nonce = tenant.dpop_nonce
+    if nonce is not None and claims.get("nonce") != nonce:
+        refused = oauth_error(
+            400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof"
+        )
+        refused.headers.append(("DPoP-Nonce", nonce))
+        return None, refused
+    return key.jkt, None
+
+
+def _checked(
+    tenant: Auth0Tenant, proof: str, method: str, path: str
+) -> tuple[dpop.ProofKey, dict[str, Any]]:
+    """A proof's key and claims: signature, ``htm``, ``htu``, ``iat``, a
+    ``jti`` seen once (``ProofRejected`` otherwise)."""
+    key, claims = dpop.read_proof(proof)
+    dpop.check_request(claims, method=method, url=f"{tenant.base_url}{path}")
+    dpop.check_iat(claims, now=tenant.now(), leeway=60)
     with _jti_lock:
         if claims["jti"] in _used_jtis:
-            return None, oauth_error(400, "invalid_dpop_proof", "DPoP proof replayed")
+            raise dpop.ProofRejected("DPoP proof replayed")
         _used_jtis.add(claims["jti"])
-    return key.jkt, None
+    return key, claims
+
+
+def resource_proof_error(
+    tenant: Auth0Tenant, request: Request, access_token: str, jkt: str
+) -> str | None:
+    """Why the ``DPoP`` proof sent with a DPoP-bound token to ``request``'s
+    path (``/userinfo``) is refused; None when it is good."""
+    proof = request.header("DPoP")
+    if not proof:
+        return "no DPoP proof"
+    try:
+        key, claims = _checked(tenant, proof, request.method, request.path)
+        dpop.check_token_hash(claims, access_token)
+    except dpop.ProofRejected as error:
+        return error.detail
+    return None if key.jkt == jkt else "the proof's key is not the token's"

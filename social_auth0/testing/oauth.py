@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from .apis import client_credentials
+from .apis import client_credentials, proof_missing, proof_required
 from .claims import Grant, custom_claims, user_claims
-from .dpop import token_request_binding
+from .dpop import resource_proof_error, token_request_binding
 from .keys import b64url
 from .state import AuthorizeRequest
 from .tokens import token_response
@@ -117,9 +117,12 @@ def _authorization_code(
         return oauth_error(403, "invalid_grant", "Invalid redirect_uri")
     if not _pkce_verified(found.request, form.get("code_verifier")):
         return oauth_error(403, "invalid_grant", "Failed to verify code verifier")
+    if jkt is None and proof_required(tenant, app, found.grant.audience):
+        return proof_missing()
     if not tenant.state.use_code(code):  # lost a race with a parallel exchange
         return oauth_error(403, "invalid_grant", "Invalid authorization code")
-    return json_response(token_response(tenant, found.grant, refresh=True, jkt=jkt))
+    grant = dataclasses.replace(found.grant, jkt=jkt)
+    return json_response(token_response(tenant, grant, refresh=True, jkt=jkt))
 
 
 def _pkce_verified(auth: AuthorizeRequest, verifier: str | None) -> bool:
@@ -144,6 +147,15 @@ def _refresh_token(
     grant = tenant.state.refresh_grant(token)
     if grant is None or grant.client_id != app.client_id:
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
+    if grant.jkt is not None and jkt != grant.jkt:
+        # Auth0: a DPoP-bound refresh token needs a proof of the same key.
+        return oauth_error(
+            400,
+            "invalid_dpop_proof",
+            "DPoP proof key does not match the refresh token's binding",
+        )
+    if jkt is None and proof_required(tenant, app, grant.audience):
+        return proof_missing()
     spent = tenant.state.spend_refresh_token(
         token,
         rotation=app.refresh_token_rotation,
@@ -152,6 +164,7 @@ def _refresh_token(
     if spent is None:  # a reused token: its whole family is now revoked
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
     grant, family = spent
+    grant = dataclasses.replace(grant, jkt=jkt)
     body = token_response(
         tenant, exchanged_grant(tenant, app, grant, form), refresh=False, jkt=jkt
     )
@@ -195,20 +208,43 @@ GRANT_TYPES: dict[
 
 
 def userinfo(tenant: Auth0Tenant, request: Request) -> Response:
-    """The profile of the access token's user, limited to its scopes."""
+    """The profile of the access token's user, limited to its scopes.
+
+    A DPoP-bound token is taken only as ``Authorization: DPoP`` with a valid
+    proof of its key (``htm``, ``htu``, ``ath``)."""
     scheme, _, access_token = request.header("Authorization").partition(" ")
+    scheme = scheme.lower()
     grant = (
-        tenant.state.access_grant(access_token) if scheme.lower() == "bearer" else None
+        tenant.state.access_grant(access_token)
+        if scheme in ("bearer", "dpop")
+        else None
     )
     if grant is None or "openid" not in grant.scopes:
-        return Response(
-            401, b"Unauthorized", headers=[("WWW-Authenticate", 'Bearer realm="Auth0"')]
-        )
+        return _unauthorized('Bearer realm="Auth0"')
+    if grant.jkt is not None or scheme == "dpop":
+        refused = _userinfo_proof_error(tenant, request, access_token, grant, scheme)
+        if refused is not None:
+            return _unauthorized(f'DPoP algs="ES256", error="{refused}"')
     claims = user_claims(grant.user, grant.scopes)
     claims.update(
         custom_claims(grant.user, tenant.roles_claim, tenant.app_metadata_claim)
     )
     return json_response(claims)
+
+
+def _userinfo_proof_error(
+    tenant: Auth0Tenant, request: Request, token: str, grant: Grant, scheme: str
+) -> str | None:
+    """The RFC 9449 error code for a DPoP token's request, or None."""
+    if grant.jkt is None or scheme != "dpop":
+        return "invalid_token"  # a bearer token as DPoP, or the reverse
+    if resource_proof_error(tenant, request, token, grant.jkt) is not None:
+        return "invalid_dpop_proof"
+    return None
+
+
+def _unauthorized(challenge: str) -> Response:
+    return Response(401, b"Unauthorized", headers=[("WWW-Authenticate", challenge)])
 
 
 def revoke(tenant: Auth0Tenant, request: Request) -> Response:

@@ -59,6 +59,9 @@ class Auth0Tenant:
         self.clock = clock
         self.misbehave = Misbehaviour()
         self._dpop_key: DpopKey | None = None
+        #: A nonce ``/oauth/token`` demands in DPoP proofs (400
+        #: ``use_dpop_nonce`` with it as ``DPoP-Nonce`` otherwise); None: none.
+        self.dpop_nonce: str | None = None
         self.applications: dict[str, Application] = {}
         self.users: dict[str, TenantUser] = {}
         #: the tenant's APIs (resource servers) by identifier

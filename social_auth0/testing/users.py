@@ -142,6 +142,9 @@ class Application:
     refresh_token_reuse_interval: int = 0
     #: Seconds an access token lives (None: Auth0's default of 24 hours).
     access_token_lifetime: int | None = None
+    #: Auth0's "Require Proof of Possession": every token request of this
+    #: application needs a DPoP proof.
+    require_proof_of_possession: bool = False
     #: ``refresh_token.policies``: the other APIs (and scopes) a refresh
     #: token may get tokens for. A request none covers (or naming an API the
     #: tenant lacks) gets, silently, a token for the login's audience.

@@ -42,6 +42,7 @@ from ..cache import RECENTLY_FAILED
 from ..errors import ReauthenticationRequired, log_rejection
 from ..errors import social_backend as base
 from . import store as token_store
+from .binding import bound_key, signing_with
 from .revocation import issued_here
 
 if TYPE_CHECKING:
@@ -517,8 +518,10 @@ def _refresh_request(
             "the stored refresh token cannot be decrypted",
             stage="refresh",
         )
+    key = bound_key(backend, stored)  # a DPoP-bound token: its own key signs
     try:
-        return backend.refresh_token(refresh_token, **params)
+        with signing_with(key):
+            return backend.refresh_token(refresh_token, **params)
     except AuthCredentialError as error:  # invalid_grant at stage "refresh"
         token_store.drop(stored)
         log_rejection(error, "token refresh")

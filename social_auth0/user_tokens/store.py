@@ -48,6 +48,9 @@ KEY_PURPOSE = b"social_auth0.token_store.v1"
 # Token-response fields social-core's built-in backend (and our STORE_TOKENS,
 # before encryption) kept in UserSocialAuth.extra_data in plaintext.
 PLAINTEXT_FIELDS = ("access_token", "refresh_token", "id_token")
+# Token types (RFC 6750, RFC 9449): a type, not a secret.
+BEARER = "Bearer"  # noqa: S105
+DPOP = "DPoP"
 
 
 def derive_key(secret: str | bytes) -> bytes:
@@ -112,6 +115,9 @@ class StoredTokens:
     exchange_in_doubt: bool
     login_stamp: str = ""
     scope: str = ""
+    # "Bearer", or "DPoP" bound to the key of thumbprint ``dpop_jkt``.
+    token_type: str = BEARER
+    dpop_jkt: str = ""
 
     @property
     def refresh_token(self) -> str | None:
@@ -136,6 +142,15 @@ def expires_at(response: Mapping[str, Any], sent_at: float, leeway: int) -> floa
         logger.warning("Auth0 token response has no usable expires_in")
         lifetime = 0
     return sent_at - min(leeway, lifetime // 2) + lifetime
+
+
+def token_binding(response: Mapping[str, Any]) -> dict[str, str]:
+    """``token_type`` and ``dpop_jkt`` of a token answer (the backend notes
+    the key of a DPoP-bound one: ``Auth0OAuth2.with_binding``)."""
+    jkt = response.get("dpop_jkt")
+    if response.get("token_type") == DPOP and isinstance(jkt, str) and jkt:
+        return {"token_type": DPOP, "dpop_jkt": jkt}
+    return {"token_type": BEARER, "dpop_jkt": ""}
 
 
 def _as_datetime(timestamp: float) -> datetime.datetime:
@@ -168,6 +183,8 @@ def _stored(row: Auth0Token) -> StoredTokens | None:
         exchange_in_doubt=row.exchange_started_at is not None,
         login_stamp=row.login_stamp,
         scope=row.scope,
+        token_type=row.token_type,
+        dpop_jkt=row.dpop_jkt,
     )
 
 
@@ -213,6 +230,7 @@ def save_api_tokens(
     fields: dict[str, Any] = {
         "access_token": encrypt(str(response["access_token"])),
         "expires_at": _as_datetime(expires_at(response, sent_at, leeway)),
+        **token_binding(response),
     }
     fields.update(sub=family.sub, login_stamp=family.login_stamp, scope=scope)
     rows = Auth0Token.objects.filter(
@@ -249,6 +267,7 @@ def _encrypted_fields(
     return {
         "access_token": encrypt(str(response["access_token"])),
         "expires_at": _as_datetime(expires_at(response, sent_at, leeway)),
+        **token_binding(response),
         **_rotated(response),
     }
 

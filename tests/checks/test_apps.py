@@ -164,6 +164,16 @@ CASES = [
         {"SOCIAL_AUTH_AUTH0_API_SCOPES_SUPPORTED": "read"},
         "E122",
     ),
+    (
+        "checks.dpop.check_dpop_key",
+        {"SOCIAL_AUTH_AUTH0_DPOP": True},
+        "E150",
+    ),
+    (
+        "checks.dpop.check_old_keys",
+        {"SOCIAL_AUTH_AUTH0_DPOP_OLD_KEYS": ["not a key"]},
+        "E153",
+    ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed
     # (E090) needs the app missing: test_migration_checks runs real processes;

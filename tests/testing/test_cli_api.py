@@ -245,6 +245,10 @@ def test_token_options_configure_the_application():
     assert tenant.apis["a"].scopes == ("r", "w")
     assert app.api_grants == {"a": ["r"]}
     assert app.refresh_token_policies == []
+    assert (tenant.dpop_nonce, app.require_proof_of_possession) == (None, False)
+    dpop = parse_args(["--dpop-nonce", "n-1", "--require-dpop"])
+    configure(tenant, dpop)
+    assert (tenant.dpop_nonce, app.require_proof_of_possession) == ("n-1", True)
     defaults = parse_args([])
     assert (defaults.access_token_lifetime, defaults.refresh_token_rotation) == (
         None,
