@@ -31,6 +31,7 @@ class Grant:
     organization_name: str | None = None  # set when the organization is registered
     amr: tuple[str, ...] = ()  # ("mfa",) after the MFA step
     acr: str | None = None
+    issuer: str | None = None  # the custom domain of /authorize (None: the first)
 
     @property
     def scopes(self) -> set[str]:

@@ -103,10 +103,13 @@ def on_backchannel_logout(
     only a ``sub`` every token of the identity (``issuer``, ``sub``)."""
     if not issuer:
         return  # an identity is (issuer, sub): nothing to match without it
-    if sid:
+    # Another of the tenant's custom domains: its identities are DOMAIN's
+    # (one tenant), so only the tokens of the logins made there are its own.
+    custom_domain = issuer in backend.issuers() and issuer != backend.issuers()[0]
+    if sid or (sub and custom_domain):
         logins = Auth0Session.objects.filter(
             Auth0Session.of_issuer(issuer, backend.name),
-            Q(sid=sid) & (Q(sub=sub) if sub else Q()),
+            (Q(sid=sid) if sid else Q()) & (Q(sub=sub) if sub else Q()),
         )
         for user_id, stamp in set(logins.values_list("user_id", "login_stamp")):
             revoke_login_tokens(backend, user_id, stamp)
