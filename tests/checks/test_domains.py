@@ -108,3 +108,51 @@ def test_unusable_resolver(settings, value, detail):
             f"{RESOLVER} {detail}.", hint=RESOLVER_HINT, id="social_auth0.E132"
         )
     ]
+
+
+# docs/enterprise.rst's settings and resolver --------------------------------
+
+
+@pytest.fixture
+def documented_resolver(monkeypatch):
+    """docs/enterprise.rst's ``myapp/auth.py``, importable as it says."""
+    import sys
+    import types
+
+    from tests.support.docs import doc_block, files_of
+
+    module = types.ModuleType("myapp.auth")
+    source = files_of(doc_block("docs/enterprise.rst", "enterprise-domain-resolver"))
+    exec(source["myapp/auth.py"], module.__dict__)  # noqa: S102 (our docs)
+    monkeypatch.setitem(sys.modules, "myapp", types.ModuleType("myapp"))
+    monkeypatch.setitem(sys.modules, "myapp.auth", module)
+    return module
+
+
+def test_documented_settings_pass_the_checks(settings, documented_resolver):
+    from tests.support.docs import doc_block
+
+    values: dict[str, object] = {}
+    exec(doc_block("docs/enterprise.rst", "enterprise-domains-settings"), values)  # noqa: S102
+    for name, value in values.items():
+        if name.startswith("SOCIAL_AUTH_"):
+            setattr(settings, name, value)
+    assert run() == []
+
+
+def test_documented_resolver_picks_the_brands_domain(settings, documented_resolver):
+    from django.test import RequestFactory
+
+    from social_auth0.backend import backend_for
+
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = "login.acme.com"
+    settings.SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS = ["login.globex.com"]
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN_RESOLVER = "myapp.auth.domain_for"
+    settings.ALLOWED_HOSTS = ["www.globex.com", "www.acme.com"]
+    for host, domain in [
+        ("www.globex.com", "https://login.globex.com"),
+        ("www.acme.com", "https://login.acme.com"),
+    ]:
+        backend = backend_for(RequestFactory().get("/", HTTP_HOST=host))
+        backend.strategy.request = RequestFactory().get("/", HTTP_HOST=host)
+        assert backend.resolve_domain() == domain

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from social_auth0.testing import TenantUser
+from tests.support.docs import doc_block
 from tests.support.tenants import ADA, begin_login
 
 pytestmark = [
@@ -31,11 +32,21 @@ def tenant_users():
 
 @pytest.fixture
 def use_tenant(use_tenant, settings):
-    settings.SOCIAL_AUTH_AUTH0_REQUEST_PARAMS = [
-        "screen_hint",
-        "session_transfer_token",
+    """docs/enterprise.rst's REQUEST_PARAMS."""
+    values: dict[str, object] = {}
+    block = doc_block("docs/enterprise.rst", "enterprise-session-transfer-settings")
+    exec(block, values)  # noqa: S102 (our docs)
+    settings.SOCIAL_AUTH_AUTH0_REQUEST_PARAMS = values[
+        "SOCIAL_AUTH_AUTH0_REQUEST_PARAMS"
     ]
     return use_tenant
+
+
+def test_documented_login_uri_is_the_login_page():
+    from django.urls import reverse
+
+    uri = doc_block("docs/enterprise.rst", "enterprise-login-uri").strip()
+    assert urlsplit(uri).path == reverse("social_auth0:login")
 
 
 def query_of(url: str) -> dict[str, list[str]]:
