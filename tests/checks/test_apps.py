@@ -159,6 +159,16 @@ CASES = [
         {"SOCIAL_AUTH_AUTH0_API_SCOPES_SUPPORTED": "read"},
         "E122",
     ),
+    (
+        "checks.domains.check_custom_domains",
+        {"SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS": "login.acme.com"},
+        "E130",
+    ),
+    (
+        "checks.domains.check_domain_resolver",
+        {"SOCIAL_AUTH_AUTH0_DOMAIN_RESOLVER": "nowhere.domain_for"},
+        "E132",
+    ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed
     # (E090) needs the app missing: test_migration_checks runs real processes;
