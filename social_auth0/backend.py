@@ -178,6 +178,8 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     # Custom domains -------------------------------------------------------
 
+    _pinned_domain: str | None = None  # use_domain()'s, for this backend object
+
     def domains(self) -> tuple[str, ...]:
         """The tenant's base URLs: ``DOMAIN``'s first, then ``CUSTOM_DOMAINS``."""
         return self._kept("domains", self._resolve_domains)
@@ -204,8 +206,6 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if base_url is not None and base_url not in self.domains():
             raise ValueError(f"{base_url!r} is not one of the tenant's domains")
         self._pinned_domain = base_url
-
-    _pinned_domain: str | None = None
 
     def resolve_domain(self) -> str:
         """The domain a login starting now uses: ``DOMAIN_RESOLVER``'s answer
