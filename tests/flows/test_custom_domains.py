@@ -231,3 +231,20 @@ def test_logout_token_of_an_unlisted_issuer_costs_no_request(tenant, caplog):
     assert tenant.requests == []
     assert "claim=iss" in caplog.text
     assert logged_in(client)
+
+
+def test_callback_of_a_domain_removed_meanwhile_is_a_login_error(
+    tenant, second, settings, caplog
+):
+    client = Client()
+    authorize = start(client, second)
+    settings.SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS = []  # a deploy in between
+    tenant.clear_requests()
+    with caplog.at_level(logging.WARNING, logger="social_auth0"):
+        response = finish(client, tenant, authorize)
+    assert response["Location"].startswith("/login-error/")
+    assert "_auth_user_id" not in client.session
+    records = backend_records(caplog)
+    assert len(records) == 1
+    assert "AuthSessionError session_context_missing" in records[0]
+    assert hosts_of(tenant, "/oauth/token") == []  # the code is not exchanged
