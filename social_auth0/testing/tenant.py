@@ -165,8 +165,10 @@ class Auth0Tenant:
         """Serve the tenant under ``host`` too (a name that reaches the
         listening address: ``localhost`` for the default ``127.0.0.1``),
         with its own issuer; return its base URL."""
-        self.custom_hosts.append(host.lower())
-        return self.domains[-1]
+        if host.lower() not in self.custom_hosts:
+            self.custom_hosts.append(host.lower())
+        port = self.first_base_url.rsplit(":", 1)[1]
+        return f"http://{host.lower()}:{port}"
 
     def on_domain(self, base_url: str) -> Any:
         """A context manager: inside it, ``issuer``, ``base_url`` and the
