@@ -103,10 +103,10 @@ def on_backchannel_logout(
     only a ``sub`` every token of the identity (``issuer``, ``sub``)."""
     if not issuer:
         return  # an identity is (issuer, sub): nothing to match without it
-    # Another of the tenant's custom domains: its identities are DOMAIN's
-    # (one tenant), so only the tokens of the logins made there are its own.
-    custom_domain = issuer in backend.issuers() and issuer != backend.issuers()[0]
-    if sid or (sub and custom_domain):
+    # A tenant of several custom domains: each domain's logout ends its own
+    # logins only (their identities are all DOMAIN's, one tenant), so only
+    # the tokens those logins stored are revoked.
+    if sid or (sub and len(backend.issuers()) > 1):
         logins = Auth0Session.objects.filter(
             Auth0Session.of_issuer(issuer, backend.name),
             (Q(sid=sid) if sid else Q()) & (Q(sub=sub) if sub else Q()),

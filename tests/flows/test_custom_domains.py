@@ -248,3 +248,29 @@ def test_callback_of_a_domain_removed_meanwhile_is_a_login_error(
     assert len(records) == 1
     assert "AuthSessionError session_context_missing" in records[0]
     assert hosts_of(tenant, "/oauth/token") == []  # the code is not exchanged
+
+
+@pytest.fixture
+def store_tokens(settings):
+    settings.SOCIAL_AUTH_AUTH0_AUDIENCE = "https://api.example.com/"
+    settings.SOCIAL_AUTH_AUTH0_SCOPE = ["offline_access"]
+    settings.SOCIAL_AUTH_AUTH0_STORE_TOKENS = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+@pytest.mark.usefixtures("store_tokens")
+def test_sub_only_logout_token_revokes_the_tokens_of_its_domains_logins(tenant, second):
+    from social_auth0.models import Auth0Token
+
+    login_at(tenant, second)
+    assert Auth0Token.objects.count() == 1
+    with tenant.on_domain(tenant.domain):  # DOMAIN's: no login of ADA there
+        token = tenant.logout_token(sub=tenant.user(ADA.email).sub)
+    assert Client().post(BACKCHANNEL, {"logout_token": token}).status_code == 200
+    assert Auth0Token.objects.count() == 1
+    assert tenant.count("/oauth/revoke", "POST") == 0
+    with tenant.on_domain(second):
+        token = tenant.logout_token(sub=tenant.user(ADA.email).sub)
+    assert Client().post(BACKCHANNEL, {"logout_token": token}).status_code == 200
+    assert not Auth0Token.objects.exists()
+    assert tenant.count("/oauth/revoke", "POST") == 1
