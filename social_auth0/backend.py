@@ -34,9 +34,9 @@ from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
 from .jwt import proof
-from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject
-from .jwt.compact import KeyLookup
-from .jwt.keys import TenantKeys
+from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject, display_value
+from .jwt.compact import MAX_LOGOUT_TOKEN_LENGTH
+from .jwt.keys import IssuerKeys, TenantKeys
 from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
 from .login import record as login_record
 from .login import transaction as login_transaction
@@ -76,6 +76,8 @@ _SETTINGS_METHODS = (
     "_resolve_tenant",
     "tenant_keys",
     "_build_keys",
+    "domains",
+    "_resolve_domains",
     "_id_token_rules",
 )
 
@@ -152,31 +154,101 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     # URLs -----------------------------------------------------------------
 
     def base_url(self) -> str:
-        """The tenant's base URL from ``DOMAIN``."""
+        """The tenant's base URL from ``DOMAIN`` (its identity: uids, the
+        default issuer); ``domain_in_use()`` is where this login or call goes."""
         try:
             return conf.normalize_domain(self.setting("DOMAIN"))
         except ValueError as error:
             raise self.invalid_setting("DOMAIN", error) from error
 
     def authorization_url(self) -> str:
-        """``{base}/authorize``."""
-        return f"{self.base_url()}/authorize"
+        """``{domain in use}/authorize``."""
+        return f"{self.domain_in_use()}/authorize"
 
     def access_token_url(self) -> str:
-        """``{base}/oauth/token``."""
-        return f"{self.base_url()}/oauth/token"
+        """``{domain in use}/oauth/token``."""
+        return f"{self.domain_in_use()}/oauth/token"
 
     def jwks_url(self) -> str:
-        """``{base}/.well-known/jwks.json``."""
-        return f"{self.base_url()}/.well-known/jwks.json"
+        """``{domain in use}/.well-known/jwks.json``."""
+        return f"{self.domain_in_use()}/.well-known/jwks.json"
 
     def userinfo_url(self) -> str:
-        """``{base}/userinfo``."""
-        return f"{self.base_url()}/userinfo"
+        """``{domain in use}/userinfo``."""
+        return f"{self.domain_in_use()}/userinfo"
 
     def id_token_issuer(self) -> str:
-        """``{base}/``: Auth0's issuer ends with a slash."""
-        return f"{self.base_url()}/"
+        """``{domain in use}/``: Auth0's issuer ends with a slash."""
+        return f"{self.domain_in_use()}/"
+
+    # Custom domains -------------------------------------------------------
+
+    _pinned_domain: str | None = None  # use_domain()'s, for this backend object
+
+    def domains(self) -> tuple[str, ...]:
+        """The tenant's base URLs: ``DOMAIN``'s first, then ``CUSTOM_DOMAINS``."""
+        return self._kept("domains", self._resolve_domains)
+
+    def _resolve_domains(self) -> tuple[str, ...]:
+        try:
+            others = conf.custom_domains(self.setting("CUSTOM_DOMAINS"))
+        except ValueError as error:
+            raise self.invalid_setting("CUSTOM_DOMAINS", error) from error
+        return tuple(dict.fromkeys((self.base_url(), *others)))
+
+    def issuers(self) -> tuple[str, ...]:
+        """The ``iss`` of each of the tenant's domains (with Auth0's slash)."""
+        return tuple(f"{base}/" for base in self.domains())
+
+    def domain_in_use(self) -> str:
+        """The base URL this backend talks to: the domain a login was pinned
+        to (at its start, or kept in its transaction), else ``DOMAIN``'s."""
+        pinned = self._pinned_domain or login_transaction.pinned_domain(self)
+        return pinned or self.base_url()
+
+    def use_domain(self, base_url: str | None) -> None:
+        """Pin this backend to one of ``domains()`` (None: back to ``DOMAIN``)."""
+        if base_url is not None and base_url not in self.domains():
+            raise ValueError(f"{base_url!r} is not one of the tenant's domains")
+        self._pinned_domain = base_url
+
+    def resolve_domain(self) -> str:
+        """The domain a login starting now uses: ``DOMAIN_RESOLVER``'s answer
+        for the request (it must be one of ``domains()``), else ``DOMAIN``'s."""
+        try:
+            resolver = conf.domain_resolver(self.setting("DOMAIN_RESOLVER"))
+        except ValueError as error:
+            raise self.invalid_setting("DOMAIN_RESOLVER", error) from error
+        if resolver is None:
+            return self.base_url()
+        try:
+            answer = resolver(getattr(self.strategy, "request", None))
+        except Exception as error:  # a bug in the site's resolver: not a 500
+            raise self._resolver_error(f"raised {type(error).__name__}") from error
+        chosen = self._configured_domain(answer)
+        if chosen is None:
+            raise self._resolver_error(
+                f"returned {display_value(answer, 100)}, which is neither DOMAIN "
+                "nor one of CUSTOM_DOMAINS"
+            )
+        return chosen
+
+    def _configured_domain(self, answer: object) -> str | None:
+        """The base URL of ``answer`` if it names one of ``domains()``."""
+        try:
+            url = conf.normalize_domain(answer)
+        except ValueError:
+            return None
+        return url if url in self.domains() else None
+
+    def _resolver_error(self, what: str) -> AuthConfigurationError:
+        return AuthConfigurationError(
+            self,
+            f"SOCIAL_AUTH_AUTH0_DOMAIN_RESOLVER {what}",
+            code="invalid_setting",
+            parameter="DOMAIN_RESOLVER",
+            stage="begin",
+        )
 
     # Authorization request ----------------------------------------------
 
@@ -185,8 +257,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         return list(dict.fromkeys(["openid", *super().get_scope()]))
 
     def auth_params(self, state: str | None = None) -> dict[str, str]:
-        """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``."""
+        """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``;
+        the login is pinned to its domain (``resolve_domain``)."""
         self.check_pkce()
+        self.use_domain(self.resolve_domain())
         params: dict[str, str] = super().auth_params(state)  # type: ignore[no-untyped-call]
         audience = self.setting("AUDIENCE")
         if audience:
@@ -276,7 +350,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         """This request's tenant (resolved once per process for a stock strategy)."""
         return self._kept("tenant", self._resolve_tenant)
 
-    def _kept(self, what: str, build: Callable[[], T]) -> T:
+    def _kept(self, what: object, build: Callable[[], T]) -> T:
         """``build()``, kept for the process when no answer can differ per
         request: social_django's stock strategy, and this class reading its
         settings as declared here (a subclass may answer per site)."""
@@ -300,11 +374,26 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             shared_cache=self.shared_cache(),
         )
 
-    def tenant_keys(self) -> TenantKeys:
-        """The tenant's signing keys (built once per process for a stock strategy)."""
-        return self._kept("keys", self._build_keys)
+    def tenant_keys(self, base_url: str | None = None) -> TenantKeys:
+        """The signing keys as the domain ``base_url`` (default: the one in
+        use) publishes them (built once per process for a stock strategy).
 
-    def _build_keys(self) -> TenantKeys:
+        The tenant's domains publish the same keys, but each is fetched from
+        its own domain and cached under its own JWKS URL: a token's keys come
+        from where its ``iss`` says, and only ever from a configured domain.
+        """
+        domain = base_url or self.domain_in_use()
+        return self._kept(("keys", domain), lambda: self._build_keys(domain))
+
+    def issuer_keys(self) -> IssuerKeys:
+        """The keys of each configured domain by its issuer (logout tokens and
+        the site's API take a token of any of them)."""
+        return self._kept(
+            "issuer_keys",
+            lambda: IssuerKeys({f"{d}/": self.tenant_keys(d) for d in self.domains()}),
+        )
+
+    def _build_keys(self, base_url: str | None = None) -> TenantKeys:
         """A ``TenantKeys`` fetching through this backend, or through one
         holding no request when the keys are kept for the process."""
         fetcher = self
@@ -312,7 +401,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             fetcher = type(self)(type(self.strategy)(self.strategy.storage))
         return TenantKeys(
             fetcher,
-            self.jwks_url(),
+            f"{base_url or self.domain_in_use()}/.well-known/jwks.json",
             cache_alias=self.shared_cache(),
             ttl=self._seconds_setting("JWKS_CACHE_TTL"),
             refetch_interval=self._seconds_setting("JWKS_REFETCH_INTERVAL"),
@@ -414,12 +503,14 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 code="missing_claim",
                 claim="id_token",
             )
-        tenant, key_lookup, max_age = self._id_token_rules()
+        tenant, max_age = self._id_token_rules()
+        # The domain this login was pinned to: its keys, and its issuer only
+        # (the tenant's domains share keys: iss is what tells them apart).
         claims = verify_id_token(
             self,
             id_token,
-            key_lookup,
-            issuer=tenant.issuer,
+            self.tenant_keys().lookup,
+            issuer=self.id_token_issuer(),
             client_id=tenant.client_id,
             nonce=login_transaction.expected_nonce(self),
             leeway=tenant.leeway,
@@ -428,13 +519,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         self._verified_id_token = (id_token, claims)  # for get_user_details
         return claims
 
-    def _id_token_rules(self) -> tuple[Tenant, KeyLookup, int | None]:
-        """The tenant, its key lookup and ``MAX_AGE``: one memo read per login
-        for a stock strategy (kept like the tenant)."""
-        return self._kept(
-            "id_token",
-            lambda: (self.tenant(), self.tenant_keys().lookup, self.max_age()),
-        )
+    def _id_token_rules(self) -> tuple[Tenant, int | None]:
+        """The tenant and ``MAX_AGE``: one memo read per login for a stock
+        strategy (kept like the tenant)."""
+        return self._kept("id_token", lambda: (self.tenant(), self.max_age()))
 
     def verify_refreshed_id_token(self, id_token: object) -> dict[str, Any]:
         """Verify an ID token a refresh answered with, like a login's: the same
@@ -445,7 +533,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self,
             id_token,
             self.tenant_keys().lookup,
-            issuer=tenant.issuer,
+            issuer=self.id_token_issuer(),
             client_id=tenant.client_id,
             nonce=None,
             nonce_required=False,
@@ -492,7 +580,7 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
             self,
             token,
             self.tenant_keys().lookup,
-            issuer=tenant.issuer,
+            issuer=self.id_token_issuer(),
             client_id=tenant.client_id,
             audience=str(audience),
             leeway=tenant.leeway,
@@ -536,11 +624,15 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     # Logout -------------------------------------------------------------------
 
-    def logout_url(self, return_to: str, sid: str | None = None) -> str:
+    def logout_url(
+        self, return_to: str, sid: str | None = None, issuer: str | None = None
+    ) -> str:
         """Auth0's logout URL, returning to ``return_to`` (an Allowed Logout URL).
 
         ``LOGOUT_ENDPOINT = "oidc"`` (default): OIDC RP-initiated logout with
-        ``logout_hint`` = the Auth0 session id; ``"v2"``: ``/v2/logout``.
+        ``logout_hint`` = the Auth0 session id; ``"v2"``: ``/v2/logout``. At
+        the domain of ``issuer`` (the session's login) when it is one of the
+        tenant's, else the domain in use.
         """
         try:
             endpoint = conf.logout_endpoint(
@@ -558,16 +650,23 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         if self.setting("LOGOUT_FEDERATED", False):
             params["federated"] = ""  # also end the upstream IdP's session
         path = "oidc/logout" if endpoint == "oidc" else "v2/logout"
-        return f"{self.base_url()}/{path}?{urlencode(params)}"
+        base = issuer[:-1] if issuer in self.issuers() else self.domain_in_use()
+        return f"{base}/{path}?{urlencode(params)}"
 
     def verify_logout_token(self, token: object) -> dict[str, Any]:
-        """Verify a back-channel logout token and refuse a replayed ``jti``."""
+        """Verify a back-channel logout token (from any of the tenant's
+        domains: its ``iss`` picks that domain's keys, no other is fetched)
+        and refuse a replayed ``jti``."""
         tenant = self.tenant()
+        try:
+            issuer, keys = self.issuer_keys().route(token, MAX_LOGOUT_TOKEN_LENGTH)
+        except TokenRejected as failure:
+            raise failure.error(self) from None
         claims = verify_logout_token(
             self,
             token,
-            self.tenant_keys().lookup,
-            issuer=tenant.issuer,
+            keys.lookup,
+            issuer=issuer,
             client_id=tenant.client_id,
             leeway=tenant.leeway,
         )

@@ -154,6 +154,45 @@ def _normalize_domain(domain: str) -> str:
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
+def custom_domains(value: object) -> tuple[str, ...]:
+    """``CUSTOM_DOMAINS``: the tenant's other domains as base URLs (None: none);
+    each as ``DOMAIN`` is written, none twice."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError("must be a list of host names (e.g. ['login.acme.com'])")
+    urls: list[str] = []
+    for item in value:
+        url = normalize_domain(item)
+        if url in urls:
+            raise ValueError(f"names {item!r} twice")
+        urls.append(url)
+    return tuple(urls)
+
+
+def domain_resolver(value: object) -> Callable[[Any], object] | None:
+    """``DOMAIN_RESOLVER``: the function a dotted path names (None: unset)."""
+    if value is None or value == "":
+        return None
+    if callable(value):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a dotted path to a function of the request")
+    try:
+        found = _import_resolver(value)
+    except ImportError as error:
+        raise ValueError(f"{value!r} cannot be imported ({error})") from None
+    if not callable(found):
+        raise ValueError(f"{value!r} is not a function")
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _import_resolver(path: str) -> object:
+    """The object ``path`` names (imported once per path)."""
+    return import_string(path)
+
+
 def seconds(name: str, value: object) -> int:
     """A whole number of seconds, at least ``SECONDS_MINIMUMS[name]``."""
     minimum = SECONDS_MINIMUMS[name]

@@ -77,8 +77,9 @@ from .backend import Auth0OAuth2, backend_for
 from .cache import SharedCache
 from .errors import log_rejection, token_error
 from .jwt import dpop
+from .jwt.compact import MAX_ID_TOKEN_LENGTH
 from .jwt.keys import KeysNotWarm
-from .jwt.verify import verify_api_access_token
+from .jwt.verify import REJECTIONS, rejected, verify_api_access_token
 from .login.organizations import (
     OrganizationRules,
     check_token_organization,
@@ -87,7 +88,7 @@ from .login.organizations import (
 
 if TYPE_CHECKING:
     from .jwt.compact import KeyLookup
-    from .jwt.keys import TenantKeys
+    from .jwt.keys import IssuerKeys, TenantKeys
 
 logger = logging.getLogger(__name__)
 
@@ -302,8 +303,9 @@ class _ApiVerifier:
     """The API's settings, resolved once, and the tenant's keys."""
 
     backend: Auth0OAuth2[Any]
-    keys: TenantKeys
-    issuer: str
+    keys: TenantKeys  # DOMAIN's
+    issuer: str  # DOMAIN's: the tenant's identities are (this issuer, sub)
+    issuer_keys: IssuerKeys  # each configured domain's keys, by its issuer
     audiences: frozenset[str]
     client_id: str | None
     leeway: int
@@ -317,31 +319,43 @@ class _ApiVerifier:
     def verify(self, token: str, *, key_bound: bool = False) -> dict[str, Any]:
         """The verified claims of ``token`` (social-core errors otherwise);
         ``key_bound``: sent with a DPoP proof, ``cnf`` is the proof's to check."""
-        return self._verify(token, self.keys.lookup, key_bound)
+        issuer, keys = self._route(token)
+        return self._verify(token, issuer, keys.lookup, key_bound)
+
+    def _route(self, token: str) -> tuple[str, TenantKeys]:
+        """The configured issuer ``token`` names and its domain's keys; any
+        other ``iss`` is refused here, before a key is looked up or fetched."""
+        try:
+            return self.issuer_keys.route(token, MAX_ID_TOKEN_LENGTH)
+        except REJECTIONS as failure:
+            raise rejected(self.backend, failure) from None
 
     async def averify(self, token: str, *, key_bound: bool = False) -> dict[str, Any]:
         """``verify`` on an event loop: inline with this process's fresh keys;
         what needs the cache or the network in a worker thread."""
+        issuer, keys = self._route(token)
         try:
-            return self._verify(token, self.keys.lookup_warm, key_bound)
+            return self._verify(token, issuer, keys.lookup_warm, key_bound)
         except KeysNotWarm:
             pass
-        if self.keys.warm() is None:
-            await _warm_up(self.keys)
+        if keys.warm() is None:
+            await _warm_up(keys)
             try:
-                return self._verify(token, self.keys.lookup_warm, key_bound)
+                return self._verify(token, issuer, keys.lookup_warm, key_bound)
             except KeysNotWarm:
                 pass
         # A kid the fresh keys lack: the refetch (rate limited) in a thread.
         refetch = sync_to_async(self.verify, thread_sensitive=False)
         return await refetch(token, key_bound=key_bound)
 
-    def _verify(self, token: str, lookup: KeyLookup, key_bound: bool) -> dict[str, Any]:
+    def _verify(
+        self, token: str, issuer: str, lookup: KeyLookup, key_bound: bool
+    ) -> dict[str, Any]:
         claims = verify_api_access_token(
             self.backend,
             token,
             lookup,
-            issuer=self.issuer,
+            issuer=issuer,
             api_audiences=self.audiences,
             client_id=self.client_id,
             leeway=self.leeway,
@@ -459,6 +473,7 @@ def api_verifier(request: HttpRequest | None = None) -> _ApiVerifier:
         built.realm,
         built.organizations,
         built.keys.document_key,
+        tuple(built.issuer_keys.by_issuer),
         built.dpop_mode,
         built.proof_rules.nonce is not None,
     )
@@ -471,8 +486,9 @@ def _build_verifier(backend: Auth0OAuth2[Any]) -> _ApiVerifier:
     key = backend.setting("KEY")
     return _ApiVerifier(
         backend=backend,
-        keys=backend.tenant_keys(),
-        issuer=backend.id_token_issuer(),
+        keys=backend.tenant_keys(backend.base_url()),
+        issuer=f"{backend.base_url()}/",
+        issuer_keys=backend.issuer_keys(),
         audiences=frozenset(api_audiences(backend.setting("API_AUDIENCE"))),
         client_id=key if isinstance(key, str) and key else None,
         leeway=backend.leeway(),

@@ -154,12 +154,14 @@ def logout(request: HttpRequest) -> HttpResponse:
         )
     login = request.session.get(SESSION_KEY)
     sid = login.get("sid") if isinstance(login, dict) else None
+    # The custom domain the login used: Auth0's session is that domain's.
+    issuer = login.get("iss") if isinstance(login, dict) else None
     backend = backend_for(request)
     auth_logout(request)
     if next_url:
         request.session[_LOGOUT_NEXT_KEY] = next_url
     return HttpResponseRedirect(
-        backend.logout_url(logout_return_url(request, backend), sid=sid)
+        backend.logout_url(logout_return_url(request, backend), sid=sid, issuer=issuer)
     )
 
 

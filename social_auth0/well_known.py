@@ -48,7 +48,8 @@ def _metadata(request: HttpRequest, resource: str) -> dict[str, Any]:
     verifier = api_verifier(request)
     body: dict[str, Any] = {
         "resource": resource,
-        "authorization_servers": [verifier.issuer],
+        # Every custom domain of the tenant issues tokens the API accepts.
+        "authorization_servers": list(verifier.issuer_keys.by_issuer),
         "bearer_methods_supported": ["header"],
     }
     if verifier.dpop_mode != "disabled":

@@ -24,3 +24,7 @@ exec(compile(BLOCK, "docs/testing.rst (testing-api)", "exec"))  # noqa: S102
 
 DPOP_BLOCK = doc_block("docs/testing.rst", "testing-dpop")
 exec(compile(DPOP_BLOCK, "docs/testing.rst (testing-dpop)", "exec"))  # noqa: S102
+
+
+DOMAINS_BLOCK = doc_block("docs/testing.rst", "testing-custom-domains")
+exec(compile(DOMAINS_BLOCK, "docs/testing.rst (testing-custom-domains)", "exec"))  # noqa: S102

@@ -579,9 +579,12 @@ def test_rotated_key_is_picked_up(live_server, tenant, kind):
 def test_tenant_down_is_503_not_500(live_server, tenant, kind, settings):
     from tests.support.ports import free_port
 
-    settings.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{free_port()}"
+    down = f"http://127.0.0.1:{free_port()}"
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = down
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 1
-    response = call(live_server, f"{kind}/whoami/", tenant.access_token_for(ADA))
+    # A token of the down domain (another iss is refused without a request).
+    token = tenant.access_token_for(ADA, iss=f"{down}/")
+    response = call(live_server, f"{kind}/whoami/", token)
     assert response.status_code == 503, response.text
 
 

@@ -166,10 +166,13 @@ def test_rotated_key_is_picked_up(tenant):
 def test_tenant_down_is_503(tenant, settings):
     from tests.support.ports import free_port
 
-    settings.SOCIAL_AUTH_AUTH0_DOMAIN = f"http://127.0.0.1:{free_port()}"
+    down = f"http://127.0.0.1:{free_port()}"
+    settings.SOCIAL_AUTH_AUTH0_DOMAIN = down
     settings.SOCIAL_AUTH_AUTH0_REQUESTS_TIMEOUT = 1
+    # A token of the down domain (another iss is refused without a request).
+    token = tenant.access_token_for(ADA, iss=f"{down}/")
     with blocking_calls_on_the_loop() as blocking:
-        responses = call_view([token_of(tenant)] * 5)
+        responses = call_view([token] * 5)
     assert [r.status_code for r in responses] == [503] * 5
     assert responses[0]["Retry-After"] == "10"
     assert blocking == []

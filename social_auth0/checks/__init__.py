@@ -33,6 +33,8 @@ E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
 W120-W129
+E130-E139           ``domains.py``: the tenant's custom domains and their
+                    resolver
 E150-E159           ``dpop.py``: DPoP as a client (``DPOP``, its keys)
 ==================  ==========================================================
 
@@ -52,6 +54,7 @@ from . import (
     api,
     cache,
     deploy,
+    domains,
     dpop,
     installation,
     login,
@@ -81,6 +84,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *(c for c in switching.CHECKS if c not in switching.DATABASE_CHECKS),
             *access.CHECKS,
             *resource_metadata.CHECKS,
+            *domains.CHECKS,
             *dpop.CHECKS,
         ),
     )

@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -168,7 +168,7 @@ def site_request(url: str) -> HttpRequest:
 def check_discovery(doctor: Doctor) -> Result:
     """The discovery document names the issuer our ID-token check expects."""
     backend = doctor.backend
-    url = f"{backend.base_url()}/.well-known/openid-configuration"
+    url = f"{backend.domain_in_use()}/.well-known/openid-configuration"
     document = backend.get_json(url, stage="token_validation")
     if not isinstance(document, dict):
         return Result(
@@ -638,9 +638,41 @@ FIXES = {
 }
 
 
+# Checked at each of the tenant's domains (DOMAIN, then CUSTOM_DOMAINS).
+PER_DOMAIN = frozenset({"discovery", "jwks"})
+
+
 def run_checks(doctor: Doctor) -> list[Result]:
     """Every check's result; an exception becomes that check's FAIL."""
-    return [run_check(doctor, name, check) for name, check in CHECKS]
+    results: list[Result] = []
+    for name, check in CHECKS:
+        if name in PER_DOMAIN:
+            results.extend(run_per_domain(doctor, name, check))
+        else:
+            results.append(run_check(doctor, name, check))
+    return results
+
+
+def run_per_domain(
+    doctor: Doctor, name: str, check: Callable[[Doctor], Result]
+) -> list[Result]:
+    """``check`` at each configured domain, its summary naming the domain
+    when there are several (one result when only DOMAIN is configured)."""
+    try:
+        domains = doctor.backend.domains()
+    except SocialAuthBaseException:
+        domains = ()  # the check itself reports the broken setting
+    if len(domains) < 2:
+        return [run_check(doctor, name, check)]
+    results = []
+    for domain in domains:
+        doctor.backend.use_domain(domain)
+        try:
+            result = run_check(doctor, name, check)
+        finally:
+            doctor.backend.use_domain(None)
+        results.append(replace(result, summary=f"{domain}: {result.summary}"))
+    return results
 
 
 def run_check(doctor: Doctor, name: str, check: Callable[[Doctor], Result]) -> Result:

@@ -235,3 +235,17 @@ def read_claims(segment: str) -> dict[str, Any]:
             "token payload is not a JSON object", code="malformed_response"
         )
     return cast("dict[str, Any]", claims)
+
+
+def unverified_issuer(token: object, max_length: int) -> object:
+    """The ``iss`` a token names, read *before* its signature is checked.
+
+    Only to choose which configured domain's keys to try (the tenant's
+    domains share keys; each is fetched from its own domain): the claims are
+    checked again once a key verified them, ``iss`` among them.
+    """
+    token, header_end, signed_end = check_size(token, max_length)
+    claims = read_segment(
+        token[header_end + 1 : signed_end], "token payload is not JSON"
+    )
+    return claims.get("iss") if isinstance(claims, dict) else None

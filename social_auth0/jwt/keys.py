@@ -44,7 +44,8 @@ from social_core.exceptions import (
 
 from .. import clock
 from ..cache import PROCESS_LOCAL, RECENTLY_FAILED, SharedCache, forget_degradation
-from .compact import ALGORITHM
+from .claims import TokenRejected, display_value
+from .compact import ALGORITHM, unverified_issuer
 
 if TYPE_CHECKING:
     from jose.backends.base import Key
@@ -320,3 +321,28 @@ class TenantKeys:
             code="unavailable",
             stage="token_validation",
         )
+
+
+class IssuerKeys:
+    """The keys of each of the tenant's domains, by the issuer it signs as.
+
+    A token of any configured domain is checked with that domain's keys and
+    issuer; a token naming any other ``iss`` is refused before a key is
+    looked up, so it costs no request to anyone.
+    """
+
+    def __init__(self, by_issuer: Mapping[str, TenantKeys]) -> None:
+        self.by_issuer = dict(by_issuer)
+
+    def route(self, token: object, max_length: int) -> tuple[str, TenantKeys]:
+        """(the configured issuer ``token`` names, that domain's keys)."""
+        issuer = unverified_issuer(token, max_length)
+        keys = self.by_issuer.get(issuer) if isinstance(issuer, str) else None
+        if keys is None or not isinstance(issuer, str):
+            raise TokenRejected(
+                f"token iss {display_value(issuer, 200)} is none of the "
+                f"tenant's domains ({', '.join(self.by_issuer)})",
+                code="invalid_claim",
+                claim="iss",
+            )
+        return issuer, keys

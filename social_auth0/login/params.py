@@ -29,8 +29,11 @@ DEFAULT_REQUEST_PARAMS = (
     "invitation",
 )
 # Known, but only forwarded when listed: `connection` skips the site's choice
-# of login methods, `prompt=none` turns a login into a silent check.
-OPT_IN_PARAMS = ("connection", "prompt")
+# of login methods, `prompt=none` turns a login into a silent check, and a
+# `session_transfer_token` (Auth0's native-to-web SSO) logs the browser in as
+# whoever the token was issued to: a link carrying one of the sender's own
+# would log a visitor into the sender's account, so a site opts in.
+OPT_IN_PARAMS = ("connection", "prompt", "session_transfer_token")
 # The authorization request itself: forwarding any of these from a request
 # would let a link redirect the code elsewhere, widen the scope, get a token
 # for another API, or defeat state/nonce/PKCE.
@@ -65,6 +68,12 @@ _ORG_ID = re.compile(r"org_[A-Za-z0-9]{1,64}")
 _ORG_NAME = re.compile(r"[\w-]{1,50}")
 _INVITATION = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _CONNECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# Auth0's session transfer tokens are opaque; RFC 6749's unreserved
+# characters (plus "." of a JWS) cover every token format Auth0 uses. Anything
+# else ("&", "#", "%", spaces, controls) could add parameters to /authorize
+# (see _HINT_FORBIDDEN): such a token is dropped, and the login goes on as an
+# ordinary one (Auth0's login page), never with a half-forwarded value.
+SESSION_TRANSFER_TOKEN = re.compile(r"[A-Za-z0-9._~-]{16,512}")
 SCREEN_HINTS = frozenset({"signup", "login"})
 PROMPTS = frozenset({"login", "none", "consent", "select_account"})
 
@@ -107,6 +116,10 @@ def _connection(value: str) -> str | None:
     return value if _CONNECTION.fullmatch(value) else None
 
 
+def _session_transfer_token(value: str) -> str | None:
+    return value if SESSION_TRANSFER_TOKEN.fullmatch(value) else None
+
+
 def _prompt(value: str) -> str | None:
     return value if value in PROMPTS else None
 
@@ -120,6 +133,7 @@ VALIDATORS: dict[str, Callable[[str], str | None]] = {
     "invitation": _invitation,
     "connection": _connection,
     "prompt": _prompt,
+    "session_transfer_token": _session_transfer_token,
 }
 KNOWN_PARAMS = frozenset(VALIDATORS)
 # Longest value read at all: a longer one is dropped before any pattern runs.

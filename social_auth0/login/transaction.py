@@ -37,6 +37,7 @@ logger = logging.getLogger("social_auth0")
 
 TRANSACTION_FIELD = "social_auth0"  # our part of social-core's transaction
 NONCE_FIELD = "oidc_nonce"
+DOMAIN_FIELD = "domain"  # the base URL of the tenant domain the login uses
 
 
 def strictest_max_age(*values: object) -> int | None:
@@ -92,7 +93,14 @@ def authorize_params(
         "max_age": max_age,
         "step_up": step_up,
     }
-    keep(backend, state, {NONCE_FIELD: extra["nonce"], TRANSACTION_FIELD: asked})
+    kept = {
+        NONCE_FIELD: extra["nonce"],
+        TRANSACTION_FIELD: asked,
+        # /authorize, /oauth/token, the keys and the ID token's iss: all this
+        # domain's, whatever DOMAIN_RESOLVER answers by the callback.
+        DOMAIN_FIELD: backend.domain_in_use(),
+    }
+    keep(backend, state, kept)
     return extra
 
 
@@ -116,6 +124,24 @@ def expected_nonce(backend: LoginBackend) -> str | None:
     transaction = backend._oauth2_transaction
     nonce = transaction.get(NONCE_FIELD) if isinstance(transaction, dict) else None
     return nonce if isinstance(nonce, str) else None
+
+
+def pinned_domain(backend: LoginBackend) -> str | None:
+    """The domain the login being completed was pinned to (its transaction),
+    if still one of the tenant's; None before the callback or for a
+    transaction from before domains were kept."""
+    transaction = backend._oauth2_transaction
+    domain = transaction.get(DOMAIN_FIELD) if isinstance(transaction, dict) else None
+    if not isinstance(domain, str):
+        return None
+    if domain not in backend.domains():
+        raise AuthSessionError(
+            base(backend),
+            f"the login's domain {domain!r} is no longer one of the tenant's",
+            code="session_context_missing",
+            stage="callback",
+        )
+    return domain
 
 
 def asked_for(backend: LoginBackend) -> dict[str, Any]:

@@ -40,6 +40,9 @@ def authorize(tenant: Auth0Tenant, request: Request) -> Response:
         return redirect(
             auth.redirect_with(error=problem[0], error_description=problem[1])
         )
+    transferred = _transferred_session(tenant, params)
+    if transferred is not None:  # native-to-web SSO: the token's user
+        return complete_login(tenant, auth, transferred, set_cookie=True)
     session = tenant.state.session(request.cookies.get(SESSION_COOKIE))
     if session and auth.prompt != "login" and _fresh_enough(tenant, session, auth):
         return complete_login(tenant, auth, session)  # single sign-on
@@ -50,6 +53,20 @@ def authorize(tenant: Auth0Tenant, request: Request) -> Response:
             )
         )
     return redirect(f"/u/login?state={tenant.state.begin(auth)}")
+
+
+def _transferred_session(
+    tenant: Auth0Tenant, params: dict[str, str]
+) -> TenantSession | None:
+    """A new tenant session for the user of a live ``session_transfer_token``
+    (used up); None without one, or for an unknown, used or expired one:
+    then the login page, as Auth0 shows it."""
+    if "session_transfer_token" not in params:
+        return None
+    email = tenant.session_transfers.redeem(params["session_transfer_token"])
+    if email is None:
+        return None
+    return tenant.state.start_session(email, tenant.now())
 
 
 def authorize_request(params: dict[str, str]) -> AuthorizeRequest:
@@ -129,6 +146,7 @@ def complete_login(
         auth_time=session.auth_time,
         nonce=auth.nonce,
         audience=auth.audience,
+        issuer=tenant.issuer,  # the domain this login is served at
         **_grant_extras(tenant, auth, session),
     )
     tenant.state.add_client(session.sid, auth.client_id)

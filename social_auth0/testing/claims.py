@@ -33,6 +33,7 @@ class Grant:
     acr: str | None = None
     # The RFC 7638 thumbprint of the DPoP key the tokens are bound to.
     jkt: str | None = None
+    issuer: str | None = None  # the custom domain of /authorize (None: the first)
 
     @property
     def scopes(self) -> set[str]:

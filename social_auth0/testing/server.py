@@ -8,7 +8,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from . import authorize, discovery, login, logout, mfa, oauth
+from . import authorize, discovery, domains, login, logout, mfa, oauth
 from .wire import Request, Response, body_refusal, oauth_error, parse_request
 
 if TYPE_CHECKING:
@@ -84,7 +84,9 @@ class TenantRequestHandler(BaseHTTPRequestHandler):
             dict(self.headers.items()),
             self.rfile.read(int(length_text)),
         )
-        response = self._respond(request)
+        tenant = self.server.tenant
+        with domains.serving(domains.base_url_of(self.headers["Host"], tenant.domains)):
+            response = self._respond(request)
         # Log before answering, so a test that just got its answer sees the record.
         self.server.tenant.log.record(request, response.status)
         self._send(response)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from . import browser
+from . import browser, domains
 from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
 from .claims import ACCESS_TOKEN_LIFETIME, Grant, logout_token_claims
@@ -23,6 +23,7 @@ from .requestlog import RequestLog, RequestRecord
 from .server import TenantHTTPServer
 from .state import TenantState
 from .tokens import id_claims
+from .transfer import SessionTransfers
 from .users import Application, RefreshTokenPolicy, TenantUser
 from .wire import add_query
 
@@ -72,6 +73,10 @@ class Auth0Tenant:
         self.organizations = Organizations()
         #: the MFA step (mfa.py); ``tenant.mfa.action_deployed = False``: no Action
         self.mfa = MfaState()
+        #: native-to-web SSO's session transfer tokens (transfer.py)
+        self.session_transfers = SessionTransfers(clock)
+        #: the host names of the tenant's other (custom) domains, same port
+        self.custom_hosts: list[str] = []
         #: (url, HTTP status or None when unreachable) of automatic back-channel logouts
         self.backchannel_deliveries: list[tuple[str, int | None]] = []
         self.keys = KeyRing(f"{host}.local-auth0-tenant")
@@ -140,10 +145,45 @@ class Auth0Tenant:
 
     @property
     def base_url(self) -> str:
-        """``http://host:port``, no trailing slash (still known after ``stop()``)."""
+        """``http://host:port``, no trailing slash (still known after ``stop()``):
+        of the domain being served (``on_domain``, a request's ``Host``), else
+        the first one."""
+        served = domains.served()
+        return served if served in self.domains else self.first_base_url
+
+    @property
+    def first_base_url(self) -> str:
+        """The first domain's base URL (the address the tenant listens on)."""
         if self._base_url is None:
             raise RuntimeError("the tenant is not running: use 'with' or start()")
         return self._base_url
+
+    @property
+    def domains(self) -> list[str]:
+        """Every domain's base URL: the first, then the custom domains."""
+        port = self.first_base_url.rsplit(":", 1)[1]
+        return [self.first_base_url, *(f"http://{h}:{port}" for h in self.custom_hosts)]
+
+    def add_custom_domain(self, host: str = "localhost") -> str:
+        """Serve the tenant under ``host`` too (a name that reaches the
+        listening address: ``localhost`` for the default ``127.0.0.1``),
+        with its own issuer; return its base URL."""
+        if host.lower() not in self.custom_hosts:
+            self.custom_hosts.append(host.lower())
+        port = self.first_base_url.rsplit(":", 1)[1]
+        return f"http://{host.lower()}:{port}"
+
+    def on_domain(self, base_url: str) -> Any:
+        """A context manager: inside it, ``issuer``, ``base_url`` and the
+        tokens helpers make are those of the domain ``base_url``."""
+        if base_url not in self.domains:
+            raise ValueError(f"{base_url!r} is not one of {self.domains}")
+        return domains.serving(base_url)
+
+    def session_transfer_token(self, user_or_email: TenantUser | str) -> str:
+        """A session transfer token for the user (native-to-web SSO: what the
+        native app gets by token exchange): single use, valid 60 s."""
+        return self.session_transfers.issue(self.user(user_or_email).email)
 
     @property
     def domain(self) -> str:

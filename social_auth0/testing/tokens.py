@@ -20,7 +20,7 @@ def id_claims(tenant: Auth0Tenant, grant: Grant) -> dict[str, Any]:
     """The claims of a well-behaved ID token for ``grant``, issued now."""
     return id_token_claims(
         grant,
-        issuer=tenant.issuer,
+        issuer=grant.issuer or tenant.issuer,
         now=tenant.now(),
         roles_claim=tenant.roles_claim,
         app_metadata_claim=tenant.app_metadata_claim,
@@ -50,7 +50,7 @@ def access_token(tenant: Auth0Tenant, grant: Grant, jkt: str | None = None) -> s
     lifetime = access_token_lifetime(tenant, grant)
     claims = access_token_claims(
         grant,
-        issuer=tenant.issuer,
+        issuer=grant.issuer or tenant.issuer,
         now=tenant.now(),
         roles_claim=tenant.roles_claim,
         lifetime=lifetime,

@@ -103,10 +103,13 @@ def on_backchannel_logout(
     only a ``sub`` every token of the identity (``issuer``, ``sub``)."""
     if not issuer:
         return  # an identity is (issuer, sub): nothing to match without it
-    if sid:
+    # A tenant of several custom domains: each domain's logout ends its own
+    # logins only (their identities are all DOMAIN's, one tenant), so only
+    # the tokens those logins stored are revoked.
+    if sid or (sub and len(backend.issuers()) > 1):
         logins = Auth0Session.objects.filter(
             Auth0Session.of_issuer(issuer, backend.name),
-            Q(sid=sid) & (Q(sub=sub) if sub else Q()),
+            (Q(sid=sid) if sid else Q()) & (Q(sub=sub) if sub else Q()),
         )
         for user_id, stamp in set(logins.values_list("user_id", "login_stamp")):
             revoke_login_tokens(backend, user_id, stamp)

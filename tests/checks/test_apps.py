@@ -165,6 +165,16 @@ CASES = [
         "E122",
     ),
     (
+        "checks.domains.check_custom_domains",
+        {"SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS": "login.acme.com"},
+        "E130",
+    ),
+    (
+        "checks.domains.check_domain_resolver",
+        {"SOCIAL_AUTH_AUTH0_DOMAIN_RESOLVER": "nowhere.domain_for"},
+        "E132",
+    ),
+    (
         "checks.dpop.check_dpop_key",
         {"SOCIAL_AUTH_AUTH0_DPOP": True},
         "E150",

@@ -471,3 +471,29 @@ def test_the_pages_emulator_example_passes_against_the_quickstarts_emulator(
         output, error = auth0check(*command[1:])
     assert error is None, output
     assert line(output, "callback").startswith("OK")
+
+
+def check_lines(output: str, check: str) -> list[str]:
+    return [text for text in output.splitlines() if text[6:].startswith(f"{check} ")]
+
+
+def test_every_custom_domain_is_checked(tenant, settings) -> None:
+    second = tenant.add_custom_domain("localhost")
+    settings.SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS = [second, "http://localhost:1"]
+    output, error = auth0check("--site-url", SITE)
+
+    assert error is not None
+    discovery = check_lines(output, "discovery")
+    assert [text[:4].strip() for text in discovery] == ["OK", "OK", "FAIL"]
+    assert f"{tenant.domain}: issuer {tenant.issuer} as expected" in discovery[0]
+    assert f"{second}: issuer {second}/ as expected" in discovery[1]
+    assert (
+        "http://localhost:1: the discovery document: connection_failed"
+        in (discovery[2])
+    )
+    jwks = check_lines(output, "jwks")
+    assert [text[:4].strip() for text in jwks] == ["OK", "OK", "FAIL"]
+    hosts = [r.headers["Host"] for r in tenant.requests if r.path.startswith("/.well")]
+    assert sorted(set(hosts)) == sorted(
+        {tenant.domain.removeprefix("http://"), second.removeprefix("http://")}
+    )

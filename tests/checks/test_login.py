@@ -16,7 +16,7 @@ from social_auth0.pipeline import PIPELINE
 
 KNOWN = (
     "Known: connection, invitation, login_hint, max_age, organization, prompt, "
-    "screen_hint, ui_locales."
+    "screen_hint, session_transfer_token, ui_locales."
 )
 E080_HINT = (
     "These make up the authorization request itself (redirect, client, scope, "

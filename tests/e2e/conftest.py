@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,31 @@ def browser(chromium_path: Path) -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def private_chromium(chromium_path: Path) -> Any:
+    """A context manager starting a browser of the test's own, stopped when it
+    exits: for a test that also uses the test database, which Django refuses
+    to query from a thread where Playwright's sync API runs its event loop
+    (the session's ``browser`` keeps one running until the session ends)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright not installed: pip install -e '.[test]'")
+
+    @contextmanager
+    def started() -> Iterator[Any]:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium_path), args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+
+    return started
 
 
 @pytest.fixture
