@@ -480,6 +480,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 provider_code=error.provider_code,
                 status_code=status_code,
             )
+        if isinstance(error, AuthConfigurationError) and (
+            error.provider_code == "invalid_client"
+        ):
+            error.parameter = self._credential_setting()  # e.g. a refused assertion
         return error
 
     def _credential_setting(self) -> str:

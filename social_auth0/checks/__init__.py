@@ -33,6 +33,8 @@ E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
 W120-W129
+E130-E139           ``client_auth.py``: private_key_jwt (the key, its
+                    algorithm, secret or key), pushed authorization requests
 ==================  ==========================================================
 
 ``lookup.py`` holds what the checks share (the listed backends, settings
@@ -50,6 +52,7 @@ from . import (
     access,
     api,
     cache,
+    client_auth,
     deploy,
     installation,
     login,
@@ -79,6 +82,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *(c for c in switching.CHECKS if c not in switching.DATABASE_CHECKS),
             *access.CHECKS,
             *resource_metadata.CHECKS,
+            *client_auth.CHECKS,
         ),
     )
 )

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..jwt import assertion as client_assertion
 from .keys import b64url
+from .wire import Response, oauth_error
 
 if TYPE_CHECKING:
     from .tenant import Auth0Tenant
@@ -157,6 +158,14 @@ def authenticate(tenant: Auth0Tenant, request: Request) -> Application:
             raise ClientAuthRefused("more than one client authentication method")
         return _by_assertion(tenant, form)
     return _by_secret(tenant, request)
+
+
+def client_refusal(refusal: ClientAuthRefused) -> Response:
+    """Auth0's answer to a wrong secret (access_denied, not invalid_client) or
+    to a refused assertion (invalid_client, saying why)."""
+    if str(refusal) == "Unauthorized":
+        return oauth_error(401, "access_denied", "Unauthorized")
+    return oauth_error(401, "invalid_client", str(refusal))
 
 
 def _by_secret(tenant: Auth0Tenant, request: Request) -> Application:

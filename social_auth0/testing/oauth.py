@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .apis import client_credentials
 from .claims import custom_claims, user_claims
-from .clientauth import ClientAuthRefused, authenticate
+from .clientauth import ClientAuthRefused, authenticate, client_refusal
 from .dpop import token_request_binding
 from .keys import b64url
 from .state import AuthorizeRequest
@@ -76,14 +76,6 @@ def _client(tenant: Auth0Tenant, request: Request) -> Application | Response:
         return authenticate(tenant, request)
     except ClientAuthRefused as refusal:
         return client_refusal(refusal)
-
-
-def client_refusal(refusal: ClientAuthRefused) -> Response:
-    """Auth0's answer to a wrong secret (access_denied, not invalid_client) or
-    to a refused assertion (invalid_client, saying why)."""
-    if str(refusal) == "Unauthorized":
-        return oauth_error(401, "access_denied", "Unauthorized")
-    return oauth_error(401, "invalid_client", str(refusal))
 
 
 def _authorization_code(

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .clientauth import ClientAuthRefused, authenticate
+from .clientauth import ClientAuthRefused, authenticate, client_refusal
 from .pages import message_page
 from .wire import Request, Response, html_response, json_response, oauth_error
 
@@ -65,7 +65,7 @@ def pushed_authorization_request(tenant: Auth0Tenant, request: Request) -> Respo
     try:
         app = authenticate(tenant, request)
     except ClientAuthRefused as refusal:
-        return oauth_error(401, "invalid_client", str(refusal))
+        return client_refusal(refusal)
     params = {k: v for k, v in request.form.items() if k not in CLIENT_AUTH_FIELDS}
     problem = _problem(params, app.callback_urls)
     if problem is not None:
