@@ -34,6 +34,9 @@ class MfaState:
         # (API, email) pairs that logged in with MFA since it was demanded
         self._at_refresh: set[str] = set()
         self._passed: set[tuple[str, str]] = set()
+        #: the mfa_token of the last refresh answered mfa_required (tests
+        #: look for it in logs and rows)
+        self.last_mfa_token: str | None = None
 
     def demand_at_refresh(self, audience: str) -> None:
         """Answer refreshes of tokens for ``audience`` 403 ``mfa_required``

@@ -119,7 +119,7 @@ def _refresh_token(
     if grant is None or grant.client_id != app.client_id:
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
     if tenant.mfa.blocks_refresh(grant.audience, grant.user.email):
-        return mfa_required()
+        return mfa_required(tenant)
     spent = tenant.state.spend_refresh_token(
         token,
         rotation=app.refresh_token_rotation,
@@ -143,14 +143,15 @@ GRANT_TYPES: dict[
 }
 
 
-def mfa_required() -> Response:
+def mfa_required(tenant: Auth0Tenant) -> Response:
     """An Action demanding MFA for the API: 403 with an ``mfa_token`` for
     Auth0's MFA API (the refresh token is not spent)."""
+    mfa_token = tenant.mfa.last_mfa_token = secrets.token_urlsafe(32)
     return json_response(
         {
             "error": "mfa_required",
             "error_description": "Multifactor authentication required",
-            "mfa_token": secrets.token_urlsafe(32),
+            "mfa_token": mfa_token,
         },
         403,
     )
