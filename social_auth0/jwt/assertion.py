@@ -59,7 +59,7 @@ def _read(path: str) -> bytes:
 
 @functools.lru_cache(maxsize=8)
 def _parse(pem: bytes) -> rsa.RSAPrivateKey:
-    if b"PRIVATE KEY" not in pem and b"PUBLIC KEY" in pem or b"CERTIFICATE" in pem:
+    if b"PRIVATE KEY" not in pem and (b"PUBLIC KEY" in pem or b"CERTIFICATE" in pem):
         raise ValueError("holds a public key or certificate: the private key is needed")
     try:
         key = serialization.load_pem_private_key(pem, password=None)

@@ -159,6 +159,21 @@ CASES = [
         {"SOCIAL_AUTH_AUTH0_API_SCOPES_SUPPORTED": "read"},
         "E122",
     ),
+    (
+        "checks.client_auth.check_client_authentication",
+        {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "client_secret_basic"},
+        "E130",
+    ),
+    (
+        "checks.client_auth.check_assertion_key",
+        {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "private_key_jwt"},
+        "E131",
+    ),
+    (
+        "checks.client_auth.check_pushed_authorization_requests",
+        {"SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS": "yes"},
+        "E134",
+    ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed
     # (E090) needs the app missing: test_migration_checks runs real processes;

@@ -15,6 +15,7 @@ from social_auth0.checks.client_auth import (
 )
 from social_auth0.checks.tenant import check_credentials
 from social_auth0.testing import ClientKey
+from tests.support.docs import doc_block
 
 KEY = ClientKey()
 
@@ -131,3 +132,34 @@ def test_the_checks_are_registered(settings):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = KEY.private_pem
     found = {message.id for message in checks.run_checks(tags=["social_auth0"])}
     assert "social_auth0.E130" in found
+
+
+def settings_of(page: str, name: str) -> dict:
+    namespace: dict = {}
+    exec(doc_block(page, name), namespace)  # noqa: S102
+    return {k: v for k, v in namespace.items() if k.startswith("SOCIAL_AUTH_AUTH0_")}
+
+
+def test_the_documented_settings_pass_the_checks(settings, tmp_path):
+    documented = settings_of("docs/enterprise.rst", "private-key-jwt-settings")
+    assert "SOCIAL_AUTH_AUTH0_SECRET" not in documented
+    key_file = tmp_path / "auth0-client.pem"  # where the page keeps the key
+    key_file.write_text(KEY.private_pem)
+    documented["SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY"] = str(key_file)
+    for name, value in {
+        **documented,
+        **settings_of("docs/enterprise.rst", "par-settings"),
+        "SOCIAL_AUTH_AUTH0_SECRET": None,
+    }.items():
+        setattr(settings, name, value)
+    assert all_client_auth(settings) == []
+    assert ids(check_credentials()) == []
+
+    # Switching: both set, and the documented choice settles it.
+    settings.SOCIAL_AUTH_AUTH0_SECRET = "the-old-secret"
+    assert ids(check_client_authentication()) == ["social_auth0.E130"]
+    for name, value in settings_of(
+        "docs/enterprise.rst", "client-authentication-choice"
+    ).items():
+        setattr(settings, name, value)
+    assert all_client_auth(settings) == []
