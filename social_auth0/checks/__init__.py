@@ -33,7 +33,7 @@ E100-E109,          ``deploy.py``: production settings, registered with
 W100-W109           ``deploy=True`` (``check --deploy``; ``DEPLOY``)
 E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
 W120-W129
-E130-E139           ``client_auth.py``: private_key_jwt (the key, its
+E140-E149           ``client_auth.py``: private_key_jwt (the key, its
                     algorithm, secret or key), pushed authorization requests
 ==================  ==========================================================
 

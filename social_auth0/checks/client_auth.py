@@ -1,6 +1,6 @@
 """System checks for how the application authenticates at the tenant:
 ``private_key_jwt`` and pushed authorization requests (ids
-``social_auth0.E130``-``E139``).
+``social_auth0.E140``-``E149``).
 
 The runtime reads the same settings through the same validators
 (``conf.client_authentication``, ``jwt.assertion``), so what passes here is
@@ -26,7 +26,7 @@ KEY_HINT = (
 
 def check_client_authentication(**kwargs: Any) -> list[checks.CheckMessage]:
     """CLIENT_AUTHENTICATION names a method, and says which wins when both a
-    secret and a key are set (E130)."""
+    secret and a key are set (E140)."""
     method, name = resolve_setting("CLIENT_AUTHENTICATION")
     secret, _ = resolve_setting("SECRET")
     key, _ = resolve_setting("CLIENT_ASSERTION_KEY")
@@ -39,7 +39,7 @@ def check_client_authentication(**kwargs: Any) -> list[checks.CheckMessage]:
                 hint="'private_key_jwt' signs an assertion with "
                 "CLIENT_ASSERTION_KEY and never sends the secret; "
                 "'client_secret_post' sends SECRET.",
-                id="social_auth0.E130",
+                id="social_auth0.E140",
             )
         ]
     return []
@@ -47,7 +47,7 @@ def check_client_authentication(**kwargs: Any) -> list[checks.CheckMessage]:
 
 def check_assertion_key(**kwargs: Any) -> list[checks.CheckMessage]:
     """With private_key_jwt, CLIENT_ASSERTION_KEY holds a usable private key
-    (E131); its algorithm (E132) and kid (E133) are valid."""
+    (E141); its algorithm (E142) and kid (E143) are valid."""
     method = _method()
     if method != "private_key_jwt":
         return []
@@ -57,13 +57,13 @@ def check_assertion_key(**kwargs: Any) -> list[checks.CheckMessage]:
         assertion.load_private_key(key)
     except ValueError as error:
         errors.append(
-            checks.Error(f"{name} {error}.", hint=KEY_HINT, id="social_auth0.E131")
+            checks.Error(f"{name} {error}.", hint=KEY_HINT, id="social_auth0.E141")
         )
     return [*errors, *_algorithm_errors(), *_kid_errors()]
 
 
 def _method() -> str | None:
-    """The method the settings choose (None: they choose none, E130 says so)."""
+    """The method the settings choose (None: they choose none, E140 says so)."""
     if api_only() and resolve_setting("CLIENT_ASSERTION_KEY")[0] is None:
         return None
     try:
@@ -85,7 +85,7 @@ def _algorithm_errors() -> list[checks.CheckMessage]:
             checks.Error(
                 f"{name} {error}.",
                 hint="Auth0 accepts RS256, RS384 and PS256 for Private Key JWT.",
-                id="social_auth0.E132",
+                id="social_auth0.E142",
             )
         ]
     return []
@@ -100,14 +100,14 @@ def _kid_errors() -> list[checks.CheckMessage]:
             checks.Error(
                 f"{name} {error}.",
                 hint="Leave it unset, or set the key id shown in the dashboard.",
-                id="social_auth0.E133",
+                id="social_auth0.E143",
             )
         ]
     return []
 
 
 def check_pushed_authorization_requests(**kwargs: Any) -> list[checks.CheckMessage]:
-    """PUSHED_AUTHORIZATION_REQUESTS is True or False (E134)."""
+    """PUSHED_AUTHORIZATION_REQUESTS is True or False (E144)."""
     value, name = resolve_setting("PUSHED_AUTHORIZATION_REQUESTS")
     if value is None or isinstance(value, bool):
         return []
@@ -116,7 +116,7 @@ def check_pushed_authorization_requests(**kwargs: Any) -> list[checks.CheckMessa
             f"{name} must be True or False, not {value!r}.",
             hint="True needs Auth0's Highly Regulated Identity features on the "
             "tenant (auth0check says whether it advertises /oauth/par).",
-            id="social_auth0.E134",
+            id="social_auth0.E144",
         )
     ]
 

@@ -162,17 +162,17 @@ CASES = [
     (
         "checks.client_auth.check_client_authentication",
         {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "client_secret_basic"},
-        "E130",
+        "E140",
     ),
     (
         "checks.client_auth.check_assertion_key",
         {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "private_key_jwt"},
-        "E131",
+        "E141",
     ),
     (
         "checks.client_auth.check_pushed_authorization_requests",
         {"SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS": "yes"},
-        "E134",
+        "E144",
     ),
     # checks.api.check_drf_installed: test_resource_checks runs it the
     # same way, in a process without rest_framework; conf.check_app_installed

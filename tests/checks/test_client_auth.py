@@ -1,4 +1,4 @@
-"""System checks of private_key_jwt and PAR (E130-E134); E005 lets a site
+"""System checks of private_key_jwt and PAR (E140-E144); E005 lets a site
 signing assertions go without a secret."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_a_key_file_is_read(settings, tmp_path):
 def test_both_a_secret_and_a_key_must_say_which_wins(settings):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = KEY.private_pem
     (error,) = check_client_authentication()
-    assert error.id == "social_auth0.E130"
+    assert error.id == "social_auth0.E140"
     assert "SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION" in error.msg
     assert "both SECRET and CLIENT_ASSERTION_KEY" in error.msg
     for method in ("private_key_jwt", "client_secret_post"):
@@ -74,7 +74,7 @@ def test_both_a_secret_and_a_key_must_say_which_wins(settings):
 
 def test_an_unknown_method_is_refused(settings):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION = "client_secret_basic"
-    assert ids(check_client_authentication()) == ["social_auth0.E130"]
+    assert ids(check_client_authentication()) == ["social_auth0.E140"]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_an_unusable_key_is_refused(settings, key, reason):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION = "private_key_jwt"
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = key
     (error,) = check_assertion_key()
-    assert error.id == "social_auth0.E131"
+    assert error.id == "social_auth0.E141"
     assert error.msg.startswith("SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY ")
     assert reason in error.msg
     assert "PRIVATE KEY" not in error.msg  # the key is never quoted
@@ -112,7 +112,7 @@ def test_an_encrypted_key_is_refused(settings):
     settings.SOCIAL_AUTH_AUTH0_SECRET = None
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = encrypted
     (error,) = check_assertion_key()
-    assert error.id == "social_auth0.E131" and "encrypted" in error.msg
+    assert error.id == "social_auth0.E141" and "encrypted" in error.msg
 
 
 def test_an_unknown_algorithm_and_a_bad_kid_are_refused(settings):
@@ -120,18 +120,18 @@ def test_an_unknown_algorithm_and_a_bad_kid_are_refused(settings):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = KEY.private_pem
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_ALG = "HS256"
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KID = "a\nb"
-    assert ids(check_assertion_key()) == ["social_auth0.E132", "social_auth0.E133"]
+    assert ids(check_assertion_key()) == ["social_auth0.E142", "social_auth0.E143"]
 
 
 def test_par_must_be_a_boolean(settings):
     settings.SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS = "yes"
-    assert ids(check_pushed_authorization_requests()) == ["social_auth0.E134"]
+    assert ids(check_pushed_authorization_requests()) == ["social_auth0.E144"]
 
 
 def test_the_checks_are_registered(settings):
     settings.SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY = KEY.private_pem
     found = {message.id for message in checks.run_checks(tags=["social_auth0"])}
-    assert "social_auth0.E130" in found
+    assert "social_auth0.E140" in found
 
 
 def settings_of(page: str, name: str) -> dict:
@@ -157,7 +157,7 @@ def test_the_documented_settings_pass_the_checks(settings, tmp_path):
 
     # Switching: both set, and the documented choice settles it.
     settings.SOCIAL_AUTH_AUTH0_SECRET = "the-old-secret"
-    assert ids(check_client_authentication()) == ["social_auth0.E130"]
+    assert ids(check_client_authentication()) == ["social_auth0.E140"]
     for name, value in settings_of(
         "docs/enterprise.rst", "client-authentication-choice"
     ).items():
