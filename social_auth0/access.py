@@ -6,8 +6,10 @@ single-flight for the whole deployment (``user_tokens/refresh.py``). With
 ``audience=`` (an API ``APIS`` lists) and ``scope=``, the login's refresh
 token gets a token for that API (Auth0's multi-resource refresh tokens).
 ``BearerAuth`` sends it with ``requests``. ``ReauthenticationRequired`` says
-the user must log in again. ``aget_access_token`` is the same for ``async
-def`` views: nothing it waits for blocks the event loop.
+the user must log in again; ``MfaRequired`` (one of them), that Auth0 wants
+MFA before it refreshes: answer it with ``mfa_step_up(request)``.
+``aget_access_token`` is the same for ``async def`` views: nothing it waits
+for blocks the event loop.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from requests.auth import AuthBase
 from social_core.exceptions import AuthConfigurationError
 
 from .backend import backend_for
-from .errors import ReauthenticationRequired
+from .decorators import step_up_login
+from .errors import MfaRequired, ReauthenticationRequired
 from .jwt import proof
 from .login.record import TOKEN_STAMP, login_record
 from .models import Auth0Token
@@ -38,7 +41,7 @@ from .user_tokens.revocation import revoke_login_tokens, revoke_refresh_tokens
 from .user_tokens.store import refresh_tokens_of
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponse
     from requests import PreparedRequest, Response
 
     from .user_tokens.store import StoredTokens
@@ -46,9 +49,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AccessTokenAuth",
     "BearerAuth",
+    "MfaRequired",
     "ReauthenticationRequired",
     "aget_access_token",
     "get_access_token",
+    "mfa_step_up",
 ]
 
 
@@ -103,6 +108,25 @@ async def aget_access_token(
         scope=scope,
         min_ttl=min_ttl,
     )
+
+
+def mfa_step_up(request: HttpRequest) -> HttpResponse:
+    """The answer to ``MfaRequired``: a step-up login with MFA (``acr_values``
+    for MFA, the site's ``AUDIENCE`` as every login asks), back to this page.
+
+    The login stores the tokens it gets (``STORE_TOKENS``), replacing the ones
+    Auth0 would not refresh, so the same ``get_access_token`` call succeeds
+    after it. Asked even when this session's login did MFA already: Auth0
+    wants it for the refresh, whatever the session proved before. 403 for a
+    request that is not a GET or HEAD (a redirect would drop its body); no
+    Auth0 login in this session: ``ReauthenticationRequired``.
+    """
+    record = login_record(request)
+    if record is None:
+        raise ReauthenticationRequired(
+            None, "this session did not log in with Auth0", stage="refresh"
+        )
+    return step_up_login(request, record, mfa=True)
 
 
 def _logged_in(user: Any) -> Any:

@@ -33,11 +33,12 @@ from . import clock, conf, outbound
 from .cache import PROCESS_LOCAL, SharedCache
 from .conf import Tenant, require_app_installed
 from .errors import log_rejection, token_error
-from .jwt import proof
+from .jwt import assertion, proof
 from .jwt.claims import PARSING_ERRORS, TokenRejected, check_subject, display_value
 from .jwt.compact import MAX_LOGOUT_TOKEN_LENGTH
 from .jwt.keys import IssuerKeys, TenantKeys
 from .jwt.verify import verify_access_token, verify_id_token, verify_logout_token
+from .login import par as login_par
 from .login import record as login_record
 from .login import transaction as login_transaction
 from .login.roles import roles_of
@@ -272,6 +273,23 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         params.update(login_transaction.authorize_params(self, state, params))
         return params
 
+    def auth_url(self) -> str:
+        """The ``/authorize`` URL; with ``PUSHED_AUTHORIZATION_REQUESTS`` its
+        parameters are pushed to ``/oauth/par`` first and the URL carries only
+        ``client_id`` and the ``request_uri`` (``login/par.py``)."""
+        url = super().auth_url()
+        if not self.pushes_authorization_requests():
+            return url
+        return login_par.pushed_authorize_url(self, url)
+
+    def pushes_authorization_requests(self) -> bool:
+        """``PUSHED_AUTHORIZATION_REQUESTS`` (RFC 9126), validated."""
+        return self._validated(
+            "PUSHED_AUTHORIZATION_REQUESTS",
+            conf.flag,
+            conf.PUSHED_AUTHORIZATION_REQUESTS,
+        )
+
     def state_token(self) -> str:
         """The ``state``: 256 bits drawn in one call (``strategy.random_string``
         makes one system call per character)."""
@@ -341,6 +359,88 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 else "invalid_setting",
                 parameter="KEY",
             ) from error
+
+    # Client authentication ----------------------------------------------
+
+    def client_authentication_method(self) -> str:
+        """``"client_secret_post"`` or ``"private_key_jwt"`` (``conf``'s rule)."""
+        try:
+            return conf.client_authentication(
+                self.setting("CLIENT_AUTHENTICATION"),
+                secret=self.setting("SECRET"),
+                key=self.setting("CLIENT_ASSERTION_KEY"),
+            )
+        except ValueError as error:
+            raise self.invalid_setting("CLIENT_AUTHENTICATION", error) from error
+
+    def client_authentication(self) -> dict[str, str]:
+        """The form fields that authenticate this client at the tenant.
+
+        The one place that decides: the code exchange, refreshes, ``/oauth/revoke``,
+        ``/oauth/par`` and ``auth0check`` all send these, so none can forget the
+        assertion or send the secret beside it. With ``private_key_jwt`` a fresh
+        assertion (its own ``jti``) per call, never a secret.
+        """
+        client_id = self.client_id()
+        if self.client_authentication_method() == "client_secret_post":
+            secret = self.setting("SECRET")
+            return {"client_id": client_id, "client_secret": str(secret or "")}
+        return {
+            "client_id": client_id,
+            "client_assertion_type": assertion.ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(client_id),
+        }
+
+    def client_assertion(self, client_id: str) -> str:
+        """A signed ``private_key_jwt`` assertion for this tenant's issuer."""
+        key = self._validated("CLIENT_ASSERTION_KEY", assertion.load_private_key)
+        alg = self._validated(
+            "CLIENT_ASSERTION_ALG",
+            assertion.check_algorithm,
+            assertion.DEFAULT_ALGORITHM,
+        )
+        kid = self._validated("CLIENT_ASSERTION_KID", assertion.check_kid)
+        # The issuer of the domain in use (Auth0: with its trailing slash).
+        claims = assertion.assertion_claims(
+            client_id, self.id_token_issuer(), int(clock.current_time())
+        )
+        return assertion.sign_assertion(key, claims, alg=alg, kid=kid)
+
+    def _validated(
+        self, name: str, validate: Callable[[object], T], default: object = None
+    ) -> T:
+        """Setting ``name`` through ``validate``; its refusal names the setting."""
+        try:
+            return validate(self.setting(name, default))
+        except ValueError as error:
+            raise self.invalid_setting(name, error) from error
+
+    def use_basic_auth(self) -> bool:
+        """Never: the client authenticates in the form (``client_authentication``)."""
+        return False
+
+    def auth_complete_params(self, state: str | None = None) -> dict[str, str]:
+        """The code exchange's fields, authenticated by ``client_authentication``."""
+        params: dict[str, str] = super().auth_complete_params(state)  # type: ignore[no-untyped-call]
+        params.pop("client_secret", None)
+        params.update(self.client_authentication())
+        return params
+
+    def refresh_token_params(
+        self, token: str, *args: Any, **kwargs: Any
+    ) -> dict[str, str]:
+        """A refresh's fields, authenticated by ``client_authentication``;
+        with ``audience`` and ``scope`` when given: a token for another API
+        (Auth0's multi-resource refresh tokens)."""
+        params = {
+            "refresh_token": token,
+            "grant_type": "refresh_token",
+            **self.client_authentication(),
+        }
+        for name in ("audience", "scope"):
+            if kwargs.get(name):
+                params[name] = str(kwargs[name])
+        return params
 
     def shared_cache(self) -> str:
         """The shared cache's alias (``SHARED_CACHE``, formerly ``JWKS_CACHE``)."""
@@ -463,18 +563,35 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
         error = super().get_provider_error(
             data, stage=stage, status_code=status_code, retry_after=retry_after
         )
-        if isinstance(error, AuthCanceled) and stage in ("token_exchange", "refresh"):
+        if isinstance(error, AuthCanceled) and stage in (
+            "token_exchange",
+            "refresh",
+            "begin",  # a pushed authorization request (PAR)
+        ):
+            credential = self._credential_setting()
             return AuthConfigurationError(
                 self,
-                "the token endpoint refused the client credentials: "
-                "check SOCIAL_AUTH_AUTH0_SECRET (and KEY)",
+                "the tenant refused the client credentials: "
+                f"check SOCIAL_AUTH_AUTH0_{credential} (and KEY)",
                 code="invalid_setting",
-                parameter="SECRET",
+                parameter=credential,
                 stage=stage,
                 provider_code=error.provider_code,
                 status_code=status_code,
             )
+        if isinstance(error, AuthConfigurationError) and (
+            error.provider_code == "invalid_client"
+        ):
+            error.parameter = self._credential_setting()  # e.g. a refused assertion
         return error
+
+    def _credential_setting(self) -> str:
+        """The setting holding the client's credential (for an error message)."""
+        try:
+            method = self.client_authentication_method()
+        except AuthConfigurationError:
+            return "SECRET"
+        return "CLIENT_ASSERTION_KEY" if method == "private_key_jwt" else "SECRET"
 
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The verified ID-token claims (plus ``/userinfo`` when ``USERINFO``)."""
@@ -1032,21 +1149,6 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
                 stage="refresh",
             )
         return _STORED_TOKENS
-
-    def refresh_token_params(
-        self, token: str, *args: Any, **kwargs: Any
-    ) -> dict[str, str]:
-        """social-core's, with ``audience`` and ``scope`` when given: a token
-        for another API (Auth0's multi-resource refresh tokens)."""
-        params = super().refresh_token_params(token, *args, **kwargs)
-        params.update(
-            {
-                name: str(kwargs[name])
-                for name in ("audience", "scope")
-                if kwargs.get(name)
-            }
-        )
-        return params
 
     def refresh_token(self, token: str, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         """Exchange ``token`` at the token endpoint (social-core's), or stand

@@ -210,6 +210,29 @@ def credential(value: object) -> str:
     return value
 
 
+# How the application authenticates at the tenant (CLIENT_AUTHENTICATION).
+CLIENT_AUTHENTICATION_METHODS = ("client_secret_post", "private_key_jwt")
+PUSHED_AUTHORIZATION_REQUESTS = False
+
+
+def client_authentication(method: object, *, secret: object, key: object) -> str:
+    """Which client authentication the settings choose: ``CLIENT_AUTHENTICATION``
+    when set, else the one of ``SECRET`` and ``CLIENT_ASSERTION_KEY`` that is
+    set; both set without saying which wins is refused (ValueError)."""
+    if method not in (None, ""):
+        if method not in CLIENT_AUTHENTICATION_METHODS:
+            raise ValueError(
+                "must be " + " or ".join(map(repr, CLIENT_AUTHENTICATION_METHODS))
+            )
+        return str(method)
+    if secret and key:
+        raise ValueError(
+            "is not set while both SECRET and CLIENT_ASSERTION_KEY are: set it to "
+            "'private_key_jwt' or 'client_secret_post' (or remove one of them)"
+        )
+    return "private_key_jwt" if key else "client_secret_post"
+
+
 def logout_endpoint(value: object) -> str:
     """``"oidc"`` or ``"v2"``."""
     if value not in LOGOUT_ENDPOINTS:

@@ -71,6 +71,18 @@ def _step_up(
         raise PermissionDenied("this session did not log in with Auth0")
     if _requirement_met(record, request, max_age=max_age, mfa=mfa):
         return None
+    return step_up_login(request, record, max_age=max_age, mfa=mfa)
+
+
+def step_up_login(
+    request: HttpRequest,
+    record: dict[str, Any],
+    *,
+    max_age: int | None = None,
+    mfa: bool = False,
+) -> HttpResponse:
+    """Leave a step-up request for the session's login (``record``) and send
+    the browser through Auth0 and back to this page (403 unless GET or HEAD)."""
     if request.method not in _SAFE_METHODS:
         raise PermissionDenied("step-up needed: retry from a page (GET)")
     request.session[STEP_UP_KEY] = step_up_request(

@@ -26,13 +26,20 @@ if TYPE_CHECKING:
 # sites route it: it stays although the function moved here.
 logger = logging.getLogger("social_auth0.backend")
 
-__all__ = ["ReauthenticationRequired", "log_rejection", "token_error"]
+__all__ = ["MfaRequired", "ReauthenticationRequired", "log_rejection", "token_error"]
 
 
 class ReauthenticationRequired(AuthCredentialError):
     """The user must log in again: no usable tokens are stored (any more)."""
 
     default_code = "reauthentication_required"
+
+
+class MfaRequired(ReauthenticationRequired):
+    """Auth0 demands MFA before it refreshes the tokens for this API (its answer
+    403 ``mfa_required``): the stored tokens are kept; a step-up login with MFA
+    (``social_auth0.access.mfa_step_up``) satisfies it. Auth0's ``mfa_token``
+    is neither kept nor logged."""
 
 
 def token_error(

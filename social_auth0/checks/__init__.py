@@ -35,6 +35,8 @@ E120-E129,          ``resource_metadata.py``: the API's RFC 9728 metadata
 W120-W129
 E130-E139           ``domains.py``: the tenant's custom domains and their
                     resolver
+E140-E149           ``client_auth.py``: private_key_jwt (the key, its
+                    algorithm, secret or key), pushed authorization requests
 E150-E159           ``dpop.py``: DPoP as a client (``DPOP``, its keys)
 ==================  ==========================================================
 
@@ -53,6 +55,7 @@ from . import (
     access,
     api,
     cache,
+    client_auth,
     deploy,
     domains,
     dpop,
@@ -85,6 +88,7 @@ ALL: tuple[Callable[..., list[CheckMessage]], ...] = tuple(
             *access.CHECKS,
             *resource_metadata.CHECKS,
             *domains.CHECKS,
+            *client_auth.CHECKS,
             *dpop.CHECKS,
         ),
     )

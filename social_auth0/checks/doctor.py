@@ -35,6 +35,7 @@ from .. import conf
 from ..backend import Auth0OAuth2
 from ..conf import LOOPBACK_HOSTS
 from ..jwt.keys import parse_jwks
+from ..login.par import par_url, pushed_authorize_url
 from ..views import logout_return_url
 from .lookup import resolve_setting
 
@@ -183,6 +184,9 @@ def check_discovery(doctor: Doctor) -> Result:
             f"against {expected!r}: every login would be refused",
             _issuer_fix(issuer),
         )
+    unpushable = _par_refusal(backend, document, url)
+    if unpushable is not None:
+        return unpushable
     jwks_uri = document.get("jwks_uri")
     if jwks_uri != backend.jwks_url():
         return Result(
@@ -192,7 +196,35 @@ def check_discovery(doctor: Doctor) -> Result:
             f"{jwks_uri!r}, not {backend.jwks_url()!r}",
             "Set SOCIAL_AUTH_AUTH0_DOMAIN to the host that serves the tenant's keys.",
         )
-    return Result("discovery", "OK", f"issuer {issuer} as expected")
+    return Result(
+        "discovery", "OK", f"issuer {issuer} as expected; {_par_note(document)}"
+    )
+
+
+def _par_note(document: dict[str, Any]) -> str:
+    """Whether the tenant advertises pushed authorization requests (RFC 9126)."""
+    if document.get("pushed_authorization_request_endpoint"):
+        return "pushed authorization requests advertised"
+    return "pushed authorization requests not advertised"
+
+
+def _par_refusal(
+    backend: Auth0OAuth2[Any], document: dict[str, Any], url: str
+) -> Result | None:
+    """A FAIL when logins push their requests and the tenant offers no endpoint."""
+    if not backend.pushes_authorization_requests():
+        return None
+    if document.get("pushed_authorization_request_endpoint") == par_url(backend):
+        return None
+    return Result(
+        "discovery",
+        "FAIL",
+        f"SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS is on, but {url} does "
+        f"not advertise {par_url(backend)} as pushed_authorization_request_endpoint",
+        "Pushed authorization requests need Auth0's Highly Regulated Identity "
+        "features on the tenant; without them, set "
+        "SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS = False.",
+    )
 
 
 def _issuer_fix(issuer: object) -> str:
@@ -230,13 +262,9 @@ def check_client(doctor: Doctor) -> Result:
     401 ``access_denied`` (or ``invalid_client``) that they are wrong.
     """
     backend = doctor.backend
-    if not backend.setting("SECRET"):
-        return Result(
-            "client",
-            "FAIL",
-            "SOCIAL_AUTH_AUTH0_SECRET is not set",
-            f"Set it to the Client Secret shown in the {DASHBOARD_APP}.",
-        )
+    missing = _missing_credential(backend)
+    if missing is not None:
+        return missing
     try:
         backend.request_access_token(
             backend.access_token_url(),
@@ -265,10 +293,22 @@ def _token_request(doctor: Doctor) -> dict[str, str]:
     }
     if doctor.request is not None:
         params["redirect_uri"] = backend.get_redirect_uri()
-    if not backend.use_basic_auth():
-        client_id, client_secret = backend.get_key_and_secret()
-        params.update(client_id=client_id, client_secret=client_secret)
+    params.update(backend.client_authentication())
     return params
+
+
+def _missing_credential(backend: Auth0OAuth2[Any]) -> Result | None:
+    """A FAIL when the settings name no usable client credential."""
+    method = backend.client_authentication_method()
+    if method == "client_secret_post" and not backend.setting("SECRET"):
+        return Result(
+            "client",
+            "FAIL",
+            "SOCIAL_AUTH_AUTH0_SECRET is not set",
+            f"Set it to the Client Secret shown in the {DASHBOARD_APP} (or "
+            "SOCIAL_AUTH_AUTH0_CLIENT_ASSERTION_KEY for private_key_jwt).",
+        )
+    return None
 
 
 def client_verdict(error: SocialAuthBaseException) -> Result:
@@ -361,9 +401,12 @@ def authorize_url(backend: Auth0OAuth2[Any]) -> str:
     params = backend.auth_params(state)
     params.update(backend.get_scope_argument())  # type: ignore[no-untyped-call]
     params.update(backend.auth_extra_arguments())
-    return url_add_parameters(
+    url = url_add_parameters(
         backend.authorization_url(), params, not backend.REDIRECT_STATE
     )
+    if backend.pushes_authorization_requests():  # as a login does (login/par.py)
+        return pushed_authorize_url(backend, url)
+    return url
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,8 @@ def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
         ("SECRET", "client secret", "social_auth0.E005"),
     ):
         value, name = resolve_setting(setting)
-        if optional and value is None:
-            continue
+        if (optional or setting == "SECRET" and _signs_assertions()) and value is None:
+            continue  # private_key_jwt: no secret (client_auth.py checks the key)
         if not accepted(conf.credential, value):
             errors.append(
                 checks.Error(
@@ -90,6 +90,11 @@ def check_credentials(**kwargs: Any) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def _signs_assertions() -> bool:
+    """Whether a private key authenticates the client (``CLIENT_ASSERTION_KEY``)."""
+    return resolve_setting("CLIENT_ASSERTION_KEY")[0] is not None
 
 
 def check_pkce(**kwargs: Any) -> list[checks.CheckMessage]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .apis import Api
 from .browser import LoginError
+from .clientauth import ClientKey
 from .dpop import DpopKey
 from .misbehave import REMOVE, Misbehaviour
 from .requestlog import RequestRecord
@@ -28,6 +29,7 @@ __all__ = [
     "Api",
     "Application",
     "Auth0Tenant",
+    "ClientKey",
     "DpopKey",
     "LoginError",
     "Misbehaviour",

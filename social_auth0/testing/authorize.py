@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import mfa
+from . import mfa, par
 from .claims import Grant
 from .pages import message_page
 from .state import AuthorizeRequest, TenantSession
@@ -19,7 +19,9 @@ PKCE_METHODS = ("S256", "plain")
 
 def authorize(tenant: Auth0Tenant, request: Request) -> Response:
     """Start a login; never redirect to a URL that is not an allowed callback."""
-    params = request.query
+    params, refused = par.authorize_params(tenant, request.query)
+    if refused is not None:
+        return refused
     app = tenant.applications.get(params.get("client_id", ""))
     if app is None:
         return _error_page(
@@ -138,6 +140,8 @@ def complete_login(
         )
     if mfa.needed(tenant, auth, session):
         return mfa.challenge(tenant, auth, session, headers)
+    if session.mfa:
+        tenant.mfa.passed(session.email)
     grant = Grant(
         user=user,
         client_id=auth.client_id,

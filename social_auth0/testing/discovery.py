@@ -50,6 +50,8 @@ def openid_configuration(tenant: Auth0Tenant, request: Request) -> Response:
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
     }
+    if tenant.pushed_authorization_requests:  # RFC 9126 section 5
+        document["pushed_authorization_request_endpoint"] = f"{base}/oauth/par"
     return json_response(document)
 
 

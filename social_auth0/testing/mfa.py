@@ -30,6 +30,32 @@ class MfaState:
         self._pending: dict[str, str] = {}
         #: whether the tenant has the Action that enforces MFA on acr_values
         self.action_deployed = True
+        # APIs whose refreshes an Action answers mfa_required, and the
+        # (API, email) pairs that logged in with MFA since it was demanded
+        self._at_refresh: set[str] = set()
+        self._passed: set[tuple[str, str]] = set()
+        #: the mfa_token of the last refresh answered mfa_required (tests
+        #: look for it in logs and rows)
+        self.last_mfa_token: str | None = None
+
+    def demand_at_refresh(self, audience: str) -> None:
+        """Answer refreshes of tokens for ``audience`` 403 ``mfa_required``
+        until their user logs in with MFA (an Action doing so)."""
+        with self._lock:
+            self._at_refresh.add(audience)
+            self._passed = {p for p in self._passed if p[0] != audience}
+
+    def passed(self, email: str) -> None:
+        """``email`` logged in with MFA: its refreshes are answered again."""
+        with self._lock:
+            self._passed.update((audience, email) for audience in self._at_refresh)
+
+    def blocks_refresh(self, audience: str | None, email: str) -> bool:
+        """Whether a refresh for ``audience`` by ``email`` needs MFA first."""
+        with self._lock:
+            return (
+                audience in self._at_refresh and (audience, email) not in self._passed
+            )
 
     def remember(self, transaction_id: str, sid: str) -> None:
         """A challenge for session ``sid`` behind the page ``transaction_id``."""

@@ -52,6 +52,7 @@ class Misbehaviour:
     token_status: int | None = None  # /oauth/token fails with this status
     token_body: bytes | None = None  # /oauth/token answers 200 with this body
     token_delay: float = 0  # seconds /oauth/token sleeps before answering
+    par_status: int | None = None  # /oauth/par refuses with this status
     id_token_claims: dict[str, Any] = field(default_factory=dict)
     id_token_header: dict[str, Any] = field(default_factory=dict)
     id_token: str | None = None  # served verbatim instead of the real ID token

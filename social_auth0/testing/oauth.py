@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from .apis import client_credentials, proof_missing, proof_required
 from .claims import Grant, custom_claims, user_claims
+from .clientauth import ClientAuthRefused, authenticate, client_refusal
 from .dpop import resource_proof_error, token_request_binding
 from .keys import b64url
 from .state import AuthorizeRequest
@@ -42,9 +41,8 @@ def token(tenant: Auth0Tenant, request: Request) -> Response:
     if misbehaviour is not None:
         return misbehaviour
     app = _client(tenant, request)
-    if app is None:
-        # Auth0's answer to a wrong secret: not "invalid_client", and a 401.
-        return oauth_error(401, "access_denied", "Unauthorized")
+    if isinstance(app, Response):
+        return app
     grant_type = request.form.get("grant_type", "")
     handler = GRANT_TYPES.get(grant_type)
     if handler is None:
@@ -72,36 +70,13 @@ def _misbehaviour(tenant: Auth0Tenant) -> Response | None:
     return None
 
 
-def _client(tenant: Auth0Tenant, request: Request) -> Application | None:
-    """The application whose credentials came with the request (basic or post)."""
-    client_id, secret = _basic_credentials(request.header("Authorization"))
-    if client_id is None:
-        client_id, secret = (
-            request.form.get("client_id"),
-            request.form.get("client_secret"),
-        )
-    app = tenant.applications.get(client_id or "")
-    if (
-        app is None
-        or secret is None
-        or not hmac.compare_digest(secret, app.client_secret)
-    ):
-        return None
-    return app
-
-
-def _basic_credentials(header: str) -> tuple[str | None, str | None]:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None, None
+def _client(tenant: Auth0Tenant, request: Request) -> Application | Response:
+    """The application that authenticated the request (a secret, basic or
+    post, or a private_key_jwt assertion), or Auth0's 401."""
     try:
-        client_id, _, secret = (
-            base64.b64decode(encoded, validate=True).decode().partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        return None, None
-    # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64.
-    return unquote(client_id), unquote(secret)
+        return authenticate(tenant, request)
+    except ClientAuthRefused as refusal:
+        return client_refusal(refusal)
 
 
 def _authorization_code(
@@ -156,6 +131,8 @@ def _refresh_token(
         )
     if jkt is None and proof_required(tenant, app, grant.audience):
         return proof_missing()
+    if tenant.mfa.blocks_refresh(grant.audience, grant.user.email):
+        return mfa_required(tenant)
     spent = tenant.state.spend_refresh_token(
         token,
         rotation=app.refresh_token_rotation,
@@ -207,6 +184,20 @@ GRANT_TYPES: dict[
 }
 
 
+def mfa_required(tenant: Auth0Tenant) -> Response:
+    """An Action demanding MFA for the API: 403 with an ``mfa_token`` for
+    Auth0's MFA API (the refresh token is not spent)."""
+    mfa_token = tenant.mfa.last_mfa_token = secrets.token_urlsafe(32)
+    return json_response(
+        {
+            "error": "mfa_required",
+            "error_description": "Multifactor authentication required",
+            "mfa_token": mfa_token,
+        },
+        403,
+    )
+
+
 def userinfo(tenant: Auth0Tenant, request: Request) -> Response:
     """The profile of the access token's user, limited to its scopes.
 
@@ -250,8 +241,8 @@ def _unauthorized(challenge: str) -> Response:
 def revoke(tenant: Auth0Tenant, request: Request) -> Response:
     """``POST /oauth/revoke``: revoke a refresh token and its family (RFC 7009)."""
     app = _client(tenant, request)
-    if app is None:
-        return oauth_error(401, "access_denied", "Unauthorized")
+    if isinstance(app, Response):
+        return app
     token = request.form.get("token", "")
     if not token:
         return oauth_error(400, "invalid_request", "Missing required parameter: token")

@@ -23,6 +23,7 @@ SECRET_PARAMS = frozenset(
         "logout_token",
         "password",
         "refresh_token",
+        "token",  # /oauth/revoke's refresh token
     }
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie"})

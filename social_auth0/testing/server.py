@@ -8,7 +8,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from . import authorize, discovery, domains, login, logout, mfa, oauth
+from . import authorize, discovery, domains, login, logout, mfa, oauth, par
 from .wire import Request, Response, body_refusal, oauth_error, parse_request
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("POST", "/u/mfa"): mfa.submit,
     ("POST", "/oauth/token"): oauth.token,
     ("POST", "/oauth/revoke"): oauth.revoke,
+    ("POST", "/oauth/par"): par.pushed_authorization_request,
     ("GET", "/userinfo"): oauth.userinfo,
     ("POST", "/userinfo"): oauth.userinfo,
     ("GET", "/v2/logout"): logout.v2_logout,

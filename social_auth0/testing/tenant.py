@@ -14,11 +14,13 @@ from . import browser, domains
 from .apis import Api, api_token_claims, token_header
 from .backchannel import is_loopback, post_logout_token
 from .claims import ACCESS_TOKEN_LIFETIME, Grant, logout_token_claims
+from .clientauth import JtiLedger, public_keys
 from .dpop import DpopKey
 from .keys import KeyRing, encode_jws
 from .mfa import MFA_CODE, MfaState
 from .misbehave import Misbehaviour, apply_overrides
 from .organizations import Organization, Organizations
+from .par import PushedRequests
 from .requestlog import RequestLog, RequestRecord
 from .server import TenantHTTPServer
 from .state import TenantState
@@ -77,6 +79,11 @@ class Auth0Tenant:
         self.session_transfers = SessionTransfers(clock)
         #: the host names of the tenant's other (custom) domains, same port
         self.custom_hosts: list[str] = []
+        #: the private_key_jwt assertions' jti seen (clientauth.py)
+        self.client_auth = JtiLedger()
+        #: /oauth/par (par.py); False: a tenant without the feature
+        self.pushed_authorization_requests = True
+        self.pushed_requests = PushedRequests(clock)
         #: (url, HTTP status or None when unreachable) of automatic back-channel logouts
         self.backchannel_deliveries: list[tuple[str, int | None]] = []
         self.keys = KeyRing(f"{host}.local-auth0-tenant")
@@ -211,6 +218,32 @@ class Auth0Tenant:
         """Register another application (client)."""
         self.applications[application.client_id] = application
         return application
+
+    def register_client_key(
+        self,
+        key: Any,
+        client_id: str | None = None,
+        *,
+        accept_client_secret: bool = False,
+    ) -> None:
+        """Register a public key (JWKS, JWK, PEM, or a ``ClientKey``) for an
+        application's ``private_key_jwt``; by default its secret is refused
+        from now on, as when the dashboard switches to Private Key JWT."""
+        app = self.applications[client_id or self._default_client_id()]
+        app.client_keys.extend(public_keys(key))
+        app.accept_client_secret = accept_client_secret
+
+    def require_pushed_authorization_requests(
+        self, client_id: str | None = None, required: bool = True
+    ) -> None:
+        """``/authorize`` refuses the application's requests unless pushed."""
+        app = self.applications[client_id or self._default_client_id()]
+        app.require_pushed_authorization_requests = required
+
+    def require_mfa_at_refresh(self, audience: str | None = None) -> None:
+        """Refreshes of tokens for ``audience`` (default: the first API) are
+        answered 403 ``mfa_required`` until their user logs in with MFA."""
+        self.mfa.demand_at_refresh(audience or self._api(None).identifier)
 
     def add_organization(
         self, name: str, *, members: Iterable[str] = (), org_id: str = ""

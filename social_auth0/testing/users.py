@@ -142,6 +142,14 @@ class Application:
     refresh_token_reuse_interval: int = 0
     #: Seconds an access token lives (None: Auth0's default of 24 hours).
     access_token_lifetime: int | None = None
+    #: ``private_key_jwt``: the public keys its assertions are signed with
+    #: (``Auth0Tenant.register_client_key``); empty: no assertion accepted.
+    client_keys: list[Any] = field(default_factory=list)
+    #: False: the client secret is refused (the application uses private_key_jwt)
+    accept_client_secret: bool = True
+    #: Auth0's "Require Pushed Authorization Requests": /authorize refuses a
+    #: request without request_uri
+    require_pushed_authorization_requests: bool = False
     #: Auth0's "Require Proof of Possession": every token request of this
     #: application needs a DPoP proof.
     require_proof_of_possession: bool = False

@@ -31,6 +31,8 @@ class TokenBackend(Protocol):
 
     def get_key_and_secret(self) -> tuple[str, str]: ...
 
+    def client_authentication(self) -> dict[str, str]: ...
+
     def request(
         self,
         url: str,

@@ -39,7 +39,7 @@ from social_core.exceptions import (
 
 from .. import clock, conf
 from ..cache import RECENTLY_FAILED
-from ..errors import ReauthenticationRequired, log_rejection
+from ..errors import MfaRequired, ReauthenticationRequired, log_rejection
 from ..errors import social_backend as base
 from . import store as token_store
 from .binding import bound_key, signing_with
@@ -539,6 +539,17 @@ def _refresh_request(
             # Without one (timeout, connection) the token may have been spent.
             token_store.clear_exchange_mark(stored)
         log_rejection(error, "token refresh")
+        if error.provider_code == "mfa_required":
+            # An Action demands MFA for this API: the tokens stay (a step-up
+            # login replaces them); Auth0's mfa_token is dropped, never kept.
+            raise MfaRequired(
+                base(backend),
+                "Auth0 demands MFA to refresh the tokens for this API: "
+                "step up (social_auth0.access.mfa_step_up)",
+                stage="refresh",
+                provider_code=error.provider_code,
+                status_code=error.status_code,
+            ) from None
         raise
 
 

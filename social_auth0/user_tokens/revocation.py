@@ -56,7 +56,6 @@ def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[IssuedToken]) 
     tenant's refresh token, sent to this one with its client credentials,
     would be handed to whoever runs it; it is left to expire (logged).
     """
-    key, secret = backend.get_key_and_secret()
     revoked = 0
     for sub, token in tokens:
         if not issued_here(backend, sub):
@@ -69,7 +68,7 @@ def revoke_refresh_tokens(backend: TokenBackend, tokens: Iterable[IssuedToken]) 
             backend.request(
                 revoke_url(backend),
                 method="POST",
-                data={"token": token, "client_id": key, "client_secret": secret},
+                data={"token": token, **backend.client_authentication()},
                 stage="disconnect",
             )
         except SocialAuthBaseException as error:

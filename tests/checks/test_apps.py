@@ -165,6 +165,21 @@ CASES = [
         "E122",
     ),
     (
+        "checks.client_auth.check_client_authentication",
+        {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "client_secret_basic"},
+        "E140",
+    ),
+    (
+        "checks.client_auth.check_assertion_key",
+        {"SOCIAL_AUTH_AUTH0_CLIENT_AUTHENTICATION": "private_key_jwt"},
+        "E141",
+    ),
+    (
+        "checks.client_auth.check_pushed_authorization_requests",
+        {"SOCIAL_AUTH_AUTH0_PUSHED_AUTHORIZATION_REQUESTS": "yes"},
+        "E144",
+    ),
+    (
         "checks.domains.check_custom_domains",
         {"SOCIAL_AUTH_AUTH0_CUSTOM_DOMAINS": "login.acme.com"},
         "E130",
