@@ -259,9 +259,10 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
 
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         """PKCE S256 (enforced), a fresh nonce, ``audience`` and ``max_age``;
-        the login is pinned to its domain (``resolve_domain``)."""
+        the login is pinned to its domain (``resolve_domain``; a step-up, to
+        the domain of the login it steps up)."""
         self.check_pkce()
-        self.use_domain(self.resolve_domain())
+        self.use_domain(login_transaction.step_up_domain(self) or self.resolve_domain())
         params: dict[str, str] = super().auth_params(state)  # type: ignore[no-untyped-call]
         audience = self.setting("AUDIENCE")
         if audience:
@@ -660,13 +661,14 @@ class Auth0OAuth2(BaseOAuth2PKCE[ResponseT_co]):
     def verify_api_access_token(self, token: object, audience: str) -> dict[str, Any]:
         """Verify an access token a refresh got for the API ``audience``
         (Auth0's multi-resource refresh tokens): the tenant's keys, ``iss``,
-        times, ``azp`` our client, and ``aud`` containing ``audience``."""
+        times, ``azp`` our client, and ``aud`` containing ``audience``; ``iss``
+        is the domain's the exchange went to (``domain_in_use``)."""
         tenant = self.tenant()
         return verify_access_token(
             self,
             token,
             self.tenant_keys().lookup,
-            issuer=tenant.issuer,
+            issuer=self.id_token_issuer(),
             client_id=tenant.client_id,
             audience=audience,
             leeway=tenant.leeway,

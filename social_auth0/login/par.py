@@ -42,7 +42,7 @@ MAX_EXPIRES_IN = 600
 class ParBackend(Protocol):
     """What a push uses of ``Auth0OAuth2``."""
 
-    def base_url(self) -> str: ...
+    def domain_in_use(self) -> str: ...
 
     def authorization_url(self) -> str: ...
 
@@ -61,8 +61,9 @@ class ParBackend(Protocol):
 
 
 def par_url(backend: ParBackend) -> str:
-    """``{base}/oauth/par``."""
-    return f"{backend.base_url()}{PAR_PATH}"
+    """``{domain in use}/oauth/par``: the domain the login is pinned to, whose
+    ``/authorize`` takes the ``request_uri``."""
+    return f"{backend.domain_in_use()}{PAR_PATH}"
 
 
 def pushed_authorize_url(backend: ParBackend, authorize_url: str) -> str:

@@ -51,6 +51,16 @@ def pop_step_up(backend: LoginBackend) -> dict[str, Any] | None:
     return valid_step_up(backend.strategy.session_pop(STEP_UP_KEY))
 
 
+def step_up_domain(backend: LoginBackend) -> str | None:
+    """The domain of the login a pending step-up request is for (its issuer's,
+    if still one of the tenant's): the step-up goes where that login went,
+    whatever ``DOMAIN_RESOLVER`` answers now, so its ID token's ``iss`` is
+    the login's."""
+    step_up = valid_step_up(backend.strategy.session_get(STEP_UP_KEY))
+    issuer = step_up.get("iss") if step_up is not None else None
+    return next((d for d in backend.domains() if f"{d}/" == issuer), None)
+
+
 def request_params(backend: LoginBackend) -> dict[str, str]:
     """The allow-listed parameters of the request starting the login, with the
     organization checked (refused here, before the redirect)."""

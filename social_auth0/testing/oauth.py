@@ -141,7 +141,9 @@ def _refresh_token(
     if spent is None:  # a reused token: its whole family is now revoked
         return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.")
     grant, family = spent
-    grant = dataclasses.replace(grant, jkt=jkt)
+    # Like Auth0, a refresh answers with the issuer of the domain it reached
+    # (any of the tenant's), whichever domain the login used.
+    grant = dataclasses.replace(grant, jkt=jkt, issuer=tenant.issuer)
     body = token_response(
         tenant, exchanged_grant(tenant, app, grant, form), refresh=False, jkt=jkt
     )

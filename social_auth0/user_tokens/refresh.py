@@ -567,8 +567,11 @@ def _verify_refreshed_id_token(
         return
     try:
         claims = backend.verify_refreshed_id_token(id_token)
-        # The stored sub is the identity's uid: (issuer, sub), conf.identity_uid.
-        identity = conf.identity_uid(claims["iss"], claims["sub"], backend.name)
+        # The stored sub is the identity's uid: (tenant, sub), conf.identity_uid.
+        # The iss verified is the domain's the refresh went to; any of the
+        # tenant's domains names the same tenant (DOMAIN's issuer stands for it).
+        tenant_issuer = f"{backend.base_url()}/"
+        identity = conf.identity_uid(tenant_issuer, claims["sub"], backend.name)
         if identity != stored.sub:
             raise AuthCredentialError(
                 base(backend),
