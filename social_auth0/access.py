@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from django.db import transaction
 from requests.auth import AuthBase
@@ -206,7 +207,8 @@ class AccessTokenAuth(AuthBase):
             return prepared
         prepared.headers["Authorization"] = f"DPoP {token}"
         _add_proof(prepared, key, token, proof.nonce_for(str(prepared.url)))
-        prepared.register_hook("response", _NonceRetry(key, token))  # type: ignore[no-untyped-call]
+        retry = _NonceRetry(key, token, str(prepared.url))
+        prepared.register_hook("response", retry)  # type: ignore[no-untyped-call]
         return prepared
 
 
@@ -221,13 +223,28 @@ def _add_proof(
 class _NonceRetry:
     """The response hook of one request: keeps the API's ``DPoP-Nonce`` and
     re-sends once on 401 ``use_dpop_nonce`` (as requests' HTTPDigestAuth
-    re-sends on its 401)."""
+    re-sends on its 401).
 
-    def __init__(self, key: proof.ClientKey, token: str) -> None:
+    Only for the API's own origin: requests follows a redirect with a copy
+    of the request (its proof and this hook too), so a redirect to another
+    origin takes the proof and the token off the copy, and another origin's
+    answers are never given a proof."""
+
+    def __init__(self, key: proof.ClientKey, token: str, url: str) -> None:
         self.key, self.token, self.retried = key, token, False
+        self.origin = proof.origin(url)
 
     def __call__(self, response: Response, **kwargs: Any) -> Response:
-        nonce = proof.remember_nonce(str(response.request.url), response)
+        url = str(response.request.url)
+        if proof.origin(url) != self.origin:
+            return response
+        if response.is_redirect:
+            location = urljoin(url, response.headers["Location"])
+            if proof.origin(location) != self.origin:
+                for name in ("Authorization", "DPoP"):
+                    response.request.headers.pop(name, None)
+            return response
+        nonce = proof.remember_nonce(url, response)
         if self.retried or nonce is None or not _demands_nonce(response):
             return response
         self.retried = True

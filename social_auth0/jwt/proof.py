@@ -45,6 +45,7 @@ __all__ = [
     "ProofAuth",
     "load_key",
     "nonce_for",
+    "origin",
     "remember_nonce",
     "send_with_proof",
     "strip_url",
@@ -182,7 +183,8 @@ _nonces: OrderedDict[str, str] = OrderedDict()
 _nonces_lock = threading.Lock()
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, lower case (RFC 6454 section 4)."""
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
@@ -190,7 +192,7 @@ def _origin(url: str) -> str:
 def nonce_for(url: str) -> str | None:
     """The last nonce ``url``'s origin handed out (this process), if any."""
     with _nonces_lock:
-        return _nonces.get(_origin(url))
+        return _nonces.get(origin(url))
 
 
 def remember_nonce(url: str, response: Response) -> str | None:
@@ -198,10 +200,10 @@ def remember_nonce(url: str, response: Response) -> str | None:
     nonce = response.headers.get("DPoP-Nonce")
     if not nonce or len(nonce) > MAX_NONCE_LENGTH or not nonce.isprintable():
         return None
-    origin = _origin(url)
+    where = origin(url)
     with _nonces_lock:
-        _nonces[origin] = nonce
-        _nonces.move_to_end(origin)
+        _nonces[where] = nonce
+        _nonces.move_to_end(where)
         while len(_nonces) > MAX_NONCE_ORIGINS:
             _nonces.popitem(last=False)
     return nonce
