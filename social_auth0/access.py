@@ -259,12 +259,21 @@ class _NonceRetry:
 
 
 def _demands_nonce(response: Response) -> bool:
-    """401 with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (RFC 9449 9)."""
+    """401 with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (RFC 9449 9).
+
+    Bounded and linear: the API may be hostile, and requests joins up to 100
+    repeated headers of 64 KB each."""
     challenge = response.headers.get("WWW-Authenticate", "")
-    return response.status_code == 401 and bool(_USE_NONCE.search(challenge))
+    if response.status_code != 401 or len(challenge) > MAX_CHALLENGE_LENGTH:
+        return False
+    scheme = _DPOP.search(challenge)
+    return scheme is not None and bool(_USE_NONCE.search(challenge, scheme.end()))
 
 
-_USE_NONCE = re.compile(r'(?i)\bDPoP\b[^,]*(?:,[^,]*)*?error\s*=\s*"?use_dpop_nonce')
+# A real challenge (RFC 9449 7.1: algs, error, error_description) is short.
+MAX_CHALLENGE_LENGTH = 4096
+_DPOP = re.compile(r"(?i)\bDPoP\b")
+_USE_NONCE = re.compile(r'(?i)\berror\s*=\s*"?use_dpop_nonce\b')
 
 
 def _current(

@@ -53,3 +53,42 @@ def test_a_redirect_to_another_host_carries_no_token_and_no_proof(tenant):  # no
     assert len(seen) == 1
     assert "authorization" not in seen[0]
     assert "dpop" not in seen[0]
+
+
+def test_a_hostile_challenge_is_not_parsed_at_length(tenant):  # noqa: F811
+    """An API answering 401 with a DPoP-Nonce and a WWW-Authenticate of
+    thousands of ``DPoP`` words (a backtracking pattern spends quadratic
+    time on it; up to 100 such headers of 64 KB are joined): a challenge
+    longer than any real one is no nonce demand, and is not retried."""
+    challenge = "DPoP " * 1000 + 'error="use_dpop_nonce"'
+
+    def api(handler):
+        headers = [("WWW-Authenticate", challenge), ("DPoP-Nonce", "n")]
+        handler.reply(401, b"{}", headers)
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as hostile:
+        response = requests.get(
+            f"{hostile.url}/items", auth=AccessTokenAuth(request), timeout=5
+        )
+
+    assert response.status_code == 401
+    assert len(hostile.received) == 1
+
+
+def test_a_real_challenge_after_others_is_still_honoured(tenant):  # noqa: F811
+    challenge = 'Bearer realm="api", DPoP algs="ES256 RS256", error="use_dpop_nonce"'
+    statuses = iter([401, 200])
+
+    def api(handler):
+        headers = [("WWW-Authenticate", challenge), ("DPoP-Nonce", "n")]
+        handler.reply(next(statuses), b"{}", headers)
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as nonce_api:
+        response = requests.get(
+            f"{nonce_api.url}/items", auth=AccessTokenAuth(request), timeout=5
+        )
+
+    assert response.status_code == 200
+    assert len(nonce_api.received) == 2
