@@ -116,9 +116,23 @@ class ClientKey:
 
 
 def strip_url(url: str) -> str:
-    """``url`` without its query and fragment: a proof's ``htu``."""
+    """``url`` without its query and fragment: a proof's ``htu``, normalised
+    as servers compare it (RFC 9449 section 4.3), without credentials."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+    scheme = parts.scheme.lower()
+    return urlunsplit((scheme, _authority(scheme, url), parts.path or "/", "", ""))
+
+
+def _authority(scheme: str, url: str) -> str:
+    """``host[:port]`` of ``url``: lower case, no user info, no default port."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    return host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def load_key(pem: object) -> ClientKey:
@@ -185,8 +199,8 @@ _nonces_lock = threading.Lock()
 
 def origin(url: str) -> str:
     """``scheme://host:port`` of ``url``, lower case (RFC 6454 section 4)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    scheme = urlsplit(url).scheme.lower()
+    return f"{scheme}://{_authority(scheme, url)}"
 
 
 def nonce_for(url: str) -> str | None:
