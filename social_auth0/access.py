@@ -235,16 +235,24 @@ class _NonceRetry:
         self.origin = proof.origin(url)
 
     def __call__(self, response: Response, **kwargs: Any) -> Response:
-        url = str(response.request.url)
-        if proof.origin(url) != self.origin:
+        if proof.origin(str(response.request.url)) != self.origin:
             return response
-        if response.is_redirect:
-            location = urljoin(url, response.headers["Location"])
-            if proof.origin(location) != self.origin:
+        answer = response if response.is_redirect else self._retried(response, kwargs)
+        if answer.is_redirect and self._leaves(answer):
+            # requests copies the request it sent first for the next hop.
+            for sent in (response.request, answer.request):
                 for name in ("Authorization", "DPoP"):
-                    response.request.headers.pop(name, None)
-            return response
-        nonce = proof.remember_nonce(url, response)
+                    sent.headers.pop(name, None)
+        return answer
+
+    def _leaves(self, response: Response) -> bool:
+        """Whether the redirect ``response`` points to another origin."""
+        location = urljoin(str(response.request.url), response.headers["Location"])
+        return proof.origin(location) != self.origin
+
+    def _retried(self, response: Response, kwargs: dict[str, Any]) -> Response:
+        """``response``, or the answer to the one retry it demands."""
+        nonce = proof.remember_nonce(str(response.request.url), response)
         if self.retried or nonce is None or not _demands_nonce(response):
             return response
         self.retried = True

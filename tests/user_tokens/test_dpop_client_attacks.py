@@ -92,3 +92,32 @@ def test_a_real_challenge_after_others_is_still_honoured(tenant):  # noqa: F811
 
     assert response.status_code == 200
     assert len(nonce_api.received) == 2
+
+
+def test_a_redirect_after_the_nonce_retry_carries_no_proof_either(tenant):  # noqa: F811
+    """The API demands a nonce, then redirects the retried request elsewhere
+    (an open redirect): the other host still gets no token and no proof."""
+    seen: list[dict[str, str]] = []
+
+    def elsewhere(handler):
+        seen.append({k.lower(): v for k, v in handler.headers.items()})
+        handler.reply(404, b"{}")
+
+    request = request_of(login(tenant))
+    with HostileServer(elsewhere) as other:
+        target = other.url.replace("127.0.0.1", "localhost") + "/collect"
+        answers = iter([(401, NONCE_CHALLENGE), (307, [("Location", target)])])
+
+        def api(handler):
+            status, headers = next(answers)
+            handler.reply(status, b"", headers)
+
+        with HostileServer(api) as redirecting:
+            response = requests.get(
+                f"{redirecting.url}/items", auth=AccessTokenAuth(request), timeout=5
+            )
+
+    assert response.status_code == 404
+    assert len(seen) == 1
+    assert "authorization" not in seen[0]
+    assert "dpop" not in seen[0]
