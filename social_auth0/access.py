@@ -207,7 +207,7 @@ class AccessTokenAuth(AuthBase):
             return prepared
         prepared.headers["Authorization"] = f"DPoP {token}"
         _add_proof(prepared, key, token, proof.nonce_for(str(prepared.url)))
-        retry = _NonceRetry(key, token, str(prepared.url))
+        retry = _NonceRetry(key, token, str(prepared.url), _body_start(prepared))
         prepared.register_hook("response", retry)  # type: ignore[no-untyped-call]
         return prepared
 
@@ -230,9 +230,12 @@ class _NonceRetry:
     origin takes the proof and the token off the copy, and another origin's
     answers are never given a proof."""
 
-    def __init__(self, key: proof.ClientKey, token: str, url: str) -> None:
+    def __init__(
+        self, key: proof.ClientKey, token: str, url: str, body_start: int | None
+    ) -> None:
         self.key, self.token, self.retried = key, token, False
         self.origin = proof.origin(url)
+        self.body_start = body_start
 
     def __call__(self, response: Response, **kwargs: Any) -> Response:
         if proof.origin(str(response.request.url)) != self.origin:
@@ -255,6 +258,8 @@ class _NonceRetry:
         nonce = proof.remember_nonce(str(response.request.url), response)
         if self.retried or nonce is None or not _demands_nonce(response):
             return response
+        if not self._rewound(response.request):
+            return response
         self.retried = True
         response.content  # noqa: B018 (read, so the connection can be reused)
         response.close()
@@ -264,6 +269,31 @@ class _NonceRetry:
         again.history.append(response)
         again.request = prepared
         return again
+
+    def _rewound(self, sent: PreparedRequest) -> bool:
+        """Whether the body can go again: a file body is sought back to
+        where it started (its copy shares the file), a generator cannot."""
+        if self.body_start is None:
+            return True
+        if self.body_start == _NOT_REWINDABLE:
+            return False
+        sent.body.seek(self.body_start)  # type: ignore[union-attr]
+        return True
+
+
+_NOT_REWINDABLE = -1
+
+
+def _body_start(prepared: PreparedRequest) -> int | None:
+    """Where a file body starts (as requests' HTTPDigestAuth keeps it); None
+    for none or bytes, ``_NOT_REWINDABLE`` for one read once (a generator)."""
+    body: Any = prepared.body
+    if body is None or isinstance(body, bytes | str):
+        return None
+    try:
+        return int(body.tell())
+    except (AttributeError, OSError):
+        return _NOT_REWINDABLE
 
 
 def _demands_nonce(response: Response) -> bool:

@@ -4,6 +4,8 @@ tokens from the tenant emulator, APIs that are real HTTP servers on loopback
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import requests
 
@@ -121,3 +123,45 @@ def test_a_redirect_after_the_nonce_retry_carries_no_proof_either(tenant):  # no
     assert len(seen) == 1
     assert "authorization" not in seen[0]
     assert "dpop" not in seen[0]
+
+
+def test_the_nonce_retry_resends_a_file_body_whole(tenant):  # noqa: F811
+    """A request whose body is a file: the API reads it, demands a nonce,
+    and gets the retry with the same body (not a file read to its end)."""
+    statuses = iter([401, 200])
+
+    def api(handler):
+        handler.reply(next(statuses), b"{}", NONCE_CHALLENGE)
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as nonce_api:
+        response = requests.post(
+            f"{nonce_api.url}/upload",
+            data=io.BytesIO(b"the payload"),
+            auth=AccessTokenAuth(request),
+            timeout=5,
+        )
+
+    assert response.status_code == 200
+    assert [r.body for r in nonce_api.received] == [b"the payload"] * 2
+
+
+def test_a_body_read_once_is_not_resent_empty(tenant):  # noqa: F811
+    """A generator body cannot be sent twice: the nonce demand is the answer
+    (the caller retries), never a retry with an empty body and a valid proof."""
+
+    def api(handler):
+        handler.reply(401, b"{}", NONCE_CHALLENGE)
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as nonce_api:
+        response = requests.post(
+            f"{nonce_api.url}/upload",
+            data=(part for part in (b"the ", b"payload")),
+            headers={"Content-Length": "11"},
+            auth=AccessTokenAuth(request),
+            timeout=5,
+        )
+
+    assert response.status_code == 401
+    assert [r.body for r in nonce_api.received] == [b"the payload"]
