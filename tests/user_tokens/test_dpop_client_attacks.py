@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from social_auth0.access import AccessTokenAuth
+from social_auth0.jwt import proof
 from tests.support.hostile import HostileServer
 from tests.user_tokens.test_access import login, request_of
 from tests.user_tokens.test_dpop_client import tenant as tenant  # noqa: F401, PLC0414
@@ -165,3 +166,33 @@ def test_a_body_read_once_is_not_resent_empty(tenant):  # noqa: F811
 
     assert response.status_code == 401
     assert [r.body for r in nonce_api.received] == [b"the payload"]
+
+
+def test_an_api_demanding_nonces_forever_gets_one_retry(tenant):  # noqa: F811
+    def api(handler):
+        nonce = f"nonce-{len(handler.server.owner.received)}"
+        headers = [NONCE_CHALLENGE[0], ("DPoP-Nonce", nonce)]
+        handler.reply(401, b"{}", headers)
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as greedy:
+        response = requests.get(
+            f"{greedy.url}/items", auth=AccessTokenAuth(request), timeout=5
+        )
+
+    assert response.status_code == 401
+    assert len(greedy.received) == 2
+
+
+def test_an_oversized_nonce_is_neither_signed_nor_kept(tenant):  # noqa: F811
+    huge = "n" * (proof.MAX_NONCE_LENGTH + 1)
+
+    def api(handler):
+        handler.reply(401, b"{}", [NONCE_CHALLENGE[0], ("DPoP-Nonce", huge)])
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as hostile:
+        requests.get(f"{hostile.url}/items", auth=AccessTokenAuth(request), timeout=5)
+
+    assert len(hostile.received) == 1
+    assert proof.nonce_for(hostile.url) is None
