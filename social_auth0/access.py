@@ -249,9 +249,13 @@ class _NonceRetry:
         return answer
 
     def _leaves(self, response: Response) -> bool:
-        """Whether the redirect ``response`` points to another origin."""
-        location = urljoin(str(response.request.url), response.headers["Location"])
-        return proof.origin(location) != self.origin
+        """Whether the redirect ``response`` points to another origin (or
+        nowhere a URL can name: requests then raises its own error)."""
+        try:
+            location = urljoin(str(response.request.url), response.headers["Location"])
+            return proof.origin(location) != self.origin
+        except ValueError:
+            return True
 
     def _retried(self, response: Response, kwargs: dict[str, Any]) -> Response:
         """``response``, or the answer to the one retry it demands."""

@@ -196,3 +196,19 @@ def test_an_oversized_nonce_is_neither_signed_nor_kept(tenant):  # noqa: F811
 
     assert len(hostile.received) == 1
     assert proof.nonce_for(hostile.url) is None
+
+
+def test_a_malformed_redirect_is_requests_own_error(tenant):  # noqa: F811
+    """A hostile Location (a port out of range): the caller gets the error
+    requests raises for it (a ``RequestException`` the site catches), not a
+    ValueError from the hook."""
+
+    def api(handler):
+        handler.reply(307, b"", [("Location", "http://127.0.0.1:99999999/x")])
+
+    request = request_of(login(tenant))
+    with HostileServer(api) as hostile:
+        with pytest.raises(requests.RequestException):
+            requests.get(
+                f"{hostile.url}/items", auth=AccessTokenAuth(request), timeout=5
+            )
