@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from django.db import transaction
 from requests.auth import AuthBase
@@ -206,7 +207,8 @@ class AccessTokenAuth(AuthBase):
             return prepared
         prepared.headers["Authorization"] = f"DPoP {token}"
         _add_proof(prepared, key, token, proof.nonce_for(str(prepared.url)))
-        prepared.register_hook("response", _NonceRetry(key, token))  # type: ignore[no-untyped-call]
+        retry = _NonceRetry(key, token, str(prepared.url), _body_start(prepared))
+        prepared.register_hook("response", retry)  # type: ignore[no-untyped-call]
         return prepared
 
 
@@ -221,14 +223,46 @@ def _add_proof(
 class _NonceRetry:
     """The response hook of one request: keeps the API's ``DPoP-Nonce`` and
     re-sends once on 401 ``use_dpop_nonce`` (as requests' HTTPDigestAuth
-    re-sends on its 401)."""
+    re-sends on its 401).
 
-    def __init__(self, key: proof.ClientKey, token: str) -> None:
+    Only for the API's own origin: requests follows a redirect with a copy
+    of the request (its proof and this hook too), so a redirect to another
+    origin takes the proof and the token off the copy, and another origin's
+    answers are never given a proof."""
+
+    def __init__(
+        self, key: proof.ClientKey, token: str, url: str, body_start: int | None
+    ) -> None:
         self.key, self.token, self.retried = key, token, False
+        self.origin = proof.origin(url)
+        self.body_start = body_start
 
     def __call__(self, response: Response, **kwargs: Any) -> Response:
+        if proof.origin(str(response.request.url)) != self.origin:
+            return response
+        answer = response if response.is_redirect else self._retried(response, kwargs)
+        if answer.is_redirect and self._leaves(answer):
+            # requests copies the request it sent first for the next hop.
+            for sent in (response.request, answer.request):
+                for name in ("Authorization", "DPoP"):
+                    sent.headers.pop(name, None)
+        return answer
+
+    def _leaves(self, response: Response) -> bool:
+        """Whether the redirect ``response`` points to another origin (or
+        nowhere a URL can name: requests then raises its own error)."""
+        try:
+            location = urljoin(str(response.request.url), response.headers["Location"])
+            return proof.origin(location) != self.origin
+        except ValueError:
+            return True
+
+    def _retried(self, response: Response, kwargs: dict[str, Any]) -> Response:
+        """``response``, or the answer to the one retry it demands."""
         nonce = proof.remember_nonce(str(response.request.url), response)
         if self.retried or nonce is None or not _demands_nonce(response):
+            return response
+        if not self._rewound(response.request):
             return response
         self.retried = True
         response.content  # noqa: B018 (read, so the connection can be reused)
@@ -240,14 +274,48 @@ class _NonceRetry:
         again.request = prepared
         return again
 
+    def _rewound(self, sent: PreparedRequest) -> bool:
+        """Whether the body can go again: a file body is sought back to
+        where it started (its copy shares the file), a generator cannot."""
+        if self.body_start is None:
+            return True
+        if self.body_start == _NOT_REWINDABLE:
+            return False
+        sent.body.seek(self.body_start)  # type: ignore[union-attr]
+        return True
+
+
+_NOT_REWINDABLE = -1
+
+
+def _body_start(prepared: PreparedRequest) -> int | None:
+    """Where a file body starts (as requests' HTTPDigestAuth keeps it); None
+    for none or bytes, ``_NOT_REWINDABLE`` for one read once (a generator)."""
+    body: Any = prepared.body
+    if body is None or isinstance(body, bytes | str):
+        return None
+    try:
+        return int(body.tell())
+    except (AttributeError, OSError):
+        return _NOT_REWINDABLE
+
 
 def _demands_nonce(response: Response) -> bool:
-    """401 with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (RFC 9449 9)."""
+    """401 with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` (RFC 9449 9).
+
+    Bounded and linear: the API may be hostile, and requests joins up to 100
+    repeated headers of 64 KB each."""
     challenge = response.headers.get("WWW-Authenticate", "")
-    return response.status_code == 401 and bool(_USE_NONCE.search(challenge))
+    if response.status_code != 401 or len(challenge) > MAX_CHALLENGE_LENGTH:
+        return False
+    scheme = _DPOP.search(challenge)
+    return scheme is not None and bool(_USE_NONCE.search(challenge, scheme.end()))
 
 
-_USE_NONCE = re.compile(r'(?i)\bDPoP\b[^,]*(?:,[^,]*)*?error\s*=\s*"?use_dpop_nonce')
+# A real challenge (RFC 9449 7.1: algs, error, error_description) is short.
+MAX_CHALLENGE_LENGTH = 4096
+_DPOP = re.compile(r"(?i)\bDPoP\b")
+_USE_NONCE = re.compile(r'(?i)\berror\s*=\s*"?use_dpop_nonce\b')
 
 
 def _current(

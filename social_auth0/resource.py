@@ -214,7 +214,13 @@ class Auth0Principal:
     is_staff = False
     is_superuser = False
 
-    def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str]) -> None:
+    def __init__(
+        self,
+        claims: Mapping[str, Any],
+        scopes: frozenset[str],
+        *,
+        tenant_issuer: str | None = None,
+    ) -> None:
         self.claims = claims
         self.sub: str = claims["sub"]
         self.issuer: str = claims["iss"]
@@ -222,7 +228,9 @@ class Auth0Principal:
         self.is_machine = _is_client_credentials(claims, self.client_id)
         self.scopes = scopes
         subject = ("client", self.client_id) if self.is_machine else ("user", self.sub)
-        self.pk = self.id = _caller_key(self.issuer, *subject)
+        # The tenant's issuer (DOMAIN's), not the custom domain the token came
+        # from: the tenant's domains are one tenant, so one caller, one pk.
+        self.pk = self.id = _caller_key(tenant_issuer or self.issuer, *subject)
 
     def get_username(self) -> str:
         """The ``sub`` claim (unique within one tenant only: ``pk`` is the key)."""
@@ -376,10 +384,16 @@ class _ApiVerifier:
                 granted.update(item for item in value if isinstance(item, str))
         return frozenset(granted)
 
+    def principal(self, claims: Mapping[str, Any]) -> Auth0Principal:
+        """The principal of these claims, keyed on the tenant's issuer."""
+        return Auth0Principal(
+            claims, self.granted_scopes(claims), tenant_issuer=self.issuer
+        )
+
     def caller(self, claims: Mapping[str, Any]) -> Any:
         """``request.user`` for these claims: a principal, or the linked user."""
         if not self.linked_user:
-            return Auth0Principal(claims, self.granted_scopes(claims))
+            return self.principal(claims)
         # The identity is (issuer, sub): another tenant's user with the same
         # sub is another identity (conf.identity_uid), never this one's user.
         uid = conf.identity_uid(self.issuer, claims["sub"], self.backend.name)
@@ -405,7 +419,7 @@ class _ApiVerifier:
         """``caller`` on an event loop: a principal inline, the linked user's
         query in a thread (``sync_to_async``, as Django's async ORM does)."""
         if not self.linked_user:
-            return Auth0Principal(claims, self.granted_scopes(claims))
+            return self.principal(claims)
         return await sync_to_async(self.caller)(claims)
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "ProofAuth",
     "load_key",
     "nonce_for",
+    "origin",
     "remember_nonce",
     "send_with_proof",
     "strip_url",
@@ -115,9 +116,23 @@ class ClientKey:
 
 
 def strip_url(url: str) -> str:
-    """``url`` without its query and fragment: a proof's ``htu``."""
+    """``url`` without its query and fragment: a proof's ``htu``, normalised
+    as servers compare it (RFC 9449 section 4.3), without credentials."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+    scheme = parts.scheme.lower()
+    return urlunsplit((scheme, _authority(scheme, url), parts.path or "/", "", ""))
+
+
+def _authority(scheme: str, url: str) -> str:
+    """``host[:port]`` of ``url``: lower case, no user info, no default port."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    return host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def load_key(pem: object) -> ClientKey:
@@ -182,15 +197,16 @@ _nonces: OrderedDict[str, str] = OrderedDict()
 _nonces_lock = threading.Lock()
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, lower case (RFC 6454 section 4)."""
+    scheme = urlsplit(url).scheme.lower()
+    return f"{scheme}://{_authority(scheme, url)}"
 
 
 def nonce_for(url: str) -> str | None:
     """The last nonce ``url``'s origin handed out (this process), if any."""
     with _nonces_lock:
-        return _nonces.get(_origin(url))
+        return _nonces.get(origin(url))
 
 
 def remember_nonce(url: str, response: Response) -> str | None:
@@ -198,10 +214,10 @@ def remember_nonce(url: str, response: Response) -> str | None:
     nonce = response.headers.get("DPoP-Nonce")
     if not nonce or len(nonce) > MAX_NONCE_LENGTH or not nonce.isprintable():
         return None
-    origin = _origin(url)
+    where = origin(url)
     with _nonces_lock:
-        _nonces[origin] = nonce
-        _nonces.move_to_end(origin)
+        _nonces[where] = nonce
+        _nonces.move_to_end(where)
         while len(_nonces) > MAX_NONCE_ORIGINS:
             _nonces.popitem(last=False)
     return nonce

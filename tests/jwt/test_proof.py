@@ -64,3 +64,22 @@ def test_the_remembered_nonces_are_bounded(monkeypatch):
     assert proof.nonce_for("https://a.example/") is None
     assert proof.nonce_for("https://C.example/y") == "nonce-c"
     proof.forget_nonces()
+
+
+def test_htu_carries_no_credentials_and_is_normalised():
+    """A URL with credentials in it (``requests`` keeps them in the prepared
+    URL when an auth is given): the password never goes into a signed proof
+    a server may log, and ``htu`` is the form servers compare (RFC 9449
+    section 4.3: RFC 3986 6.2.2 and 6.2.3), the default port dropped."""
+    key = proof.load_key(pem(KEYS["ES256"]()))
+    prepared = requests.Request(
+        "GET", "https://user:s3cret@API.Example.com:443/Path?q=1#f"
+    ).prepare()
+
+    claims = dpop.read_proof(key.proof("GET", str(prepared.url)))[1]
+
+    assert claims["htu"] == "https://api.example.com/Path"
+    assert proof.strip_url("http://[::1]:8000/x") == "http://[::1]:8000/x"
+    assert proof.origin("HTTPS://u:p@Api.Example.com:443/y") == proof.origin(
+        "https://api.example.com/z"
+    )
