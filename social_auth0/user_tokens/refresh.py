@@ -126,7 +126,30 @@ def target_for(
         )
     if api != family:
         _check_listed(backend, api, scopes)
+    else:
+        _check_login_scopes(backend, family, scopes)
     return Target(family, api, scopes)
+
+
+def _check_login_scopes(
+    backend: TokenBackend, family: str, scopes: frozenset[str]
+) -> None:
+    """A narrower token for the login's own API: only scopes the login asks
+    for (``SCOPE``) or ``APIS`` lists for it; anything else (a value from a
+    request, say) costs no exchange and no stored row."""
+    try:
+        listed = conf.api_scopes(backend.setting("APIS")).get(family, frozenset())
+    except ValueError as error:
+        raise _not_configured(backend, f"SOCIAL_AUTH_AUTH0_APIS {error}") from error
+    unlisted = scopes - listed - set(backend.get_scope())
+    if unlisted:
+        raise _not_configured(
+            backend,
+            "the login asks for no scope "
+            f"{' '.join(sorted(unlisted))!r} (SOCIAL_AUTH_AUTH0_SCOPE, "
+            "or SOCIAL_AUTH_AUTH0_APIS for the login's AUDIENCE)",
+            "SCOPE",
+        )
 
 
 def _check_listed(backend: TokenBackend, api: str, scopes: frozenset[str]) -> None:

@@ -189,6 +189,21 @@ def test_the_login_audience_with_a_scope_is_a_narrower_token(tenant):
     assert get_access_token(request) == stored(request).access_token != token
 
 
+def test_a_scope_the_login_never_asks_for_is_refused_without_a_request(tenant):
+    """A site passing a request's value as ``scope`` for its own API: no
+    exchange, no stored row per value."""
+    request = request_of(login(tenant))
+    before = api_rows(API)
+
+    with pytest.raises(AuthConfigurationError) as caught:
+        get_access_token(request, scope="offline_access admin:everything")
+
+    assert (caught.value.code, caught.value.parameter) == ("invalid_setting", "SCOPE")
+    assert "admin:everything" in caught.value.detail
+    assert refreshes(tenant) == 0
+    assert api_rows(API) == before
+
+
 # -- Auth0's silent fallback -----------------------------------------------------
 
 
