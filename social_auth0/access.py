@@ -138,7 +138,29 @@ def _logged_in(user: Any) -> Any:
     return user
 
 
-class BearerAuth(AuthBase):
+class _UserTokenAuth(AuthBase):
+    """A ``requests`` auth sending the logged-in user's fresh access token:
+    ``audience`` and ``scope`` as for ``get_access_token``; the token is
+    fetched (and refreshed if needed) when each request is sent."""
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        audience: str | None = None,
+        scope: Scope = None,
+        *,
+        min_ttl: int = MIN_TTL,
+    ) -> None:
+        self.request = request
+        self.audience = audience
+        self.scope = scope
+        self.min_ttl = min_ttl
+
+    def _current(self) -> StoredTokens:
+        return _current(self.request, self.min_ttl, self.audience, self.scope)
+
+
+class BearerAuth(_UserTokenAuth):
     """``requests`` auth sending the user's fresh access token as a Bearer token.
 
     The token is fetched (and refreshed if needed) when each request is sent;
@@ -155,13 +177,10 @@ class BearerAuth(AuthBase):
         scope: Scope = None,
         min_ttl: int = MIN_TTL,
     ) -> None:
-        self.request = request
-        self.audience = audience
-        self.scope = scope
-        self.min_ttl = min_ttl
+        super().__init__(request, audience, scope, min_ttl=min_ttl)
 
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        current = _current(self.request, self.min_ttl, self.audience, self.scope)
+        current = self._current()
         if current.token_type != token_store.BEARER:
             raise AuthConfigurationError(
                 backend_for(self.request),
@@ -174,7 +193,7 @@ class BearerAuth(AuthBase):
         return prepared
 
 
-class AccessTokenAuth(AuthBase):
+class AccessTokenAuth(_UserTokenAuth):
     """``requests`` auth sending the user's fresh access token as the API
     takes it: ``Authorization: DPoP`` with a fresh proof (``ath``, the
     request's method and URL) for a DPoP-bound token, ``Bearer`` otherwise.
@@ -185,21 +204,8 @@ class AccessTokenAuth(AuthBase):
     ``audience`` and ``scope`` name the token to send (the login's when None).
     """
 
-    def __init__(
-        self,
-        request: HttpRequest,
-        audience: str | None = None,
-        scope: Scope = None,
-        *,
-        min_ttl: int = MIN_TTL,
-    ) -> None:
-        self.request = request
-        self.audience = audience
-        self.scope = scope
-        self.min_ttl = min_ttl
-
     def __call__(self, prepared: PreparedRequest) -> PreparedRequest:
-        current = _current(self.request, self.min_ttl, self.audience, self.scope)
+        current = self._current()
         token = current.access_token
         key = bound_key(backend_for(self.request), current)
         if key is None:

@@ -124,3 +124,21 @@ def test_resource_metadata_lists_every_domain(client, tenant, second, settings):
     path = "/.well-known/oauth-protected-resource/mcp"
     body = client.get(path, HTTP_HOST="api.example.com", secure=True).json()
     assert body["authorization_servers"] == [f"{tenant.domain}/", f"{second}/"]
+
+
+def test_tokens_of_two_domains_are_one_caller(live_server, tenant, second):
+    """The domains are one tenant (its identities are the tenant's issuer and
+    ``sub``): a user switching to another custom domain's token gets no
+    second rate-limit bucket, and caches keyed on ``pk`` see one caller."""
+    tokens = []
+    for domain in (tenant.domain, second):
+        with tenant.on_domain(domain):
+            tokens.append(tenant.access_token_for(ADA))
+    first, other = tokens
+
+    pks = {call(live_server, "/api/whoami/", token).json()["pk"] for token in tokens}
+    codes = [call(live_server, "/drf/throttled/", first).status_code for _ in range(3)]
+    codes.append(call(live_server, "/drf/throttled/", other).status_code)
+
+    assert len(pks) == 1
+    assert codes == [200, 200, 200, 429]

@@ -16,20 +16,13 @@ from social_auth0.checks.client_auth import (
 from social_auth0.checks.tenant import check_credentials
 from social_auth0.testing import ClientKey
 from tests.support.docs import doc_block
+from tests.support.tokens import private_pem
 
 KEY = ClientKey()
 
 
 def ids(messages) -> list[str]:
     return [message.id for message in messages]
-
-
-def pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def all_client_auth(settings) -> list[str]:
@@ -84,10 +77,10 @@ def test_an_unknown_method_is_refused(settings):
         ("/nonexistent/client.pem", "readable file"),
         (KEY.public_pem, "public key"),
         (
-            pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),  # noqa: S505
+            private_pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),  # noqa: S505
             "1024-bit",
         ),
-        (pem(ec.generate_private_key(ec.SECP256R1())), "not an RSA key"),
+        (private_pem(ec.generate_private_key(ec.SECP256R1())), "not an RSA key"),
         ("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n", "PEM"),
     ],
     ids=["missing", "unreadable", "public", "short", "ec", "garbage"],

@@ -8,13 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.core import checks
 from django.test import override_settings
 
-
-def pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+from tests.support.tokens import private_pem
 
 
 def ids(**settings) -> list[str]:
@@ -22,18 +16,18 @@ def ids(**settings) -> list[str]:
         return [m.id for m in checks.run_checks(tags=["social_auth0"])]
 
 
-P256 = pem(ec.generate_private_key(ec.SECP256R1()))
+P256 = private_pem(ec.generate_private_key(ec.SECP256R1()))
 # The weak key the check must refuse.
-WEAK = pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505
+WEAK = private_pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505
 
 
 @pytest.mark.parametrize(
     "key",
     [
         P256,
-        pem(ec.generate_private_key(ec.SECP384R1())),
-        pem(ed25519.Ed25519PrivateKey.generate()),
-        pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        private_pem(ec.generate_private_key(ec.SECP384R1())),
+        private_pem(ed25519.Ed25519PrivateKey.generate()),
+        private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
     ],
     ids=["P-256", "P-384", "Ed25519", "RSA-2048"],
 )
@@ -62,7 +56,7 @@ def test_no_message_while_dpop_is_off():
         )
         .decode(),
         WEAK,
-        pem(ec.generate_private_key(ec.SECP521R1())),
+        private_pem(ec.generate_private_key(ec.SECP521R1())),
         ec.generate_private_key(ec.SECP256R1())
         .private_bytes(
             serialization.Encoding.PEM,

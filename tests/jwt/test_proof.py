@@ -7,19 +7,10 @@ import time
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from social_auth0.jwt import dpop, proof
-
-
-def pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
+from tests.support.tokens import private_pem
 
 KEYS = {
     "ES256": lambda: ec.generate_private_key(ec.SECP256R1()),
@@ -31,7 +22,7 @@ KEYS = {
 
 @pytest.mark.parametrize("alg", list(KEYS))
 def test_a_proof_passes_the_apis_checks(alg):
-    key = proof.load_key(pem(KEYS[alg]()))
+    key = proof.load_key(private_pem(KEYS[alg]()))
     token = "an-access-token"
 
     signed = key.proof(
@@ -47,7 +38,7 @@ def test_a_proof_passes_the_apis_checks(alg):
 
 
 def test_each_proof_has_its_own_jti():
-    key = proof.load_key(pem(KEYS["ES256"]()))
+    key = proof.load_key(private_pem(KEYS["ES256"]()))
     jtis = {
         dpop.read_proof(key.proof("POST", "https://t/"))[1]["jti"] for _ in range(3)
     }
@@ -71,7 +62,7 @@ def test_htu_carries_no_credentials_and_is_normalised():
     URL when an auth is given): the password never goes into a signed proof
     a server may log, and ``htu`` is the form servers compare (RFC 9449
     section 4.3: RFC 3986 6.2.2 and 6.2.3), the default port dropped."""
-    key = proof.load_key(pem(KEYS["ES256"]()))
+    key = proof.load_key(private_pem(KEYS["ES256"]()))
     prepared = requests.Request(
         "GET", "https://user:s3cret@API.Example.com:443/Path?q=1#f"
     ).prepare()

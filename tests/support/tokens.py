@@ -76,3 +76,14 @@ def id_token_claims(**overrides: Any) -> dict[str, Any]:
         else:
             claims[name] = value
     return claims
+
+
+def private_pem(key: Any) -> str:
+    """``key`` (a ``cryptography`` private key) as unencrypted PKCS#8 PEM."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

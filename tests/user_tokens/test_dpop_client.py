@@ -10,7 +10,6 @@ import logging
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from social_core.exceptions import AuthConfigurationError, SocialAuthBaseException
 
@@ -23,6 +22,7 @@ from social_auth0.access import (
 from social_auth0.jwt import compact, proof
 from social_auth0.testing import DpopKey
 from tests.support.tenants import ADA
+from tests.support.tokens import private_pem
 from tests.user_tokens.test_access import (
     API,
     later,
@@ -39,16 +39,8 @@ pytestmark = [
 ]
 
 
-def pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-KEY = pem(ec.generate_private_key(ec.SECP256R1()))
-OTHER_KEY = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+KEY = private_pem(ec.generate_private_key(ec.SECP256R1()))
+OTHER_KEY = private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 @pytest.fixture(scope="module")
