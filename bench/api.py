@@ -10,22 +10,38 @@ DRF requests, interleaved in one run, as ratios.
    with ``Auth0TokenAuthentication`` + ``TokenHasScope`` against the same view
    with an authentication class written the way the quickstart does it
    (Authlib, keys fetched once). Target: ours <= 0.95x.
-3. A DPoP request (RFC 9449): ``resource.authenticate`` on a request with
-   ``Authorization: DPoP`` and a fresh ES256 proof (every rule of section
-   4.3, the ``jti`` claimed in the shared cache) against the floor of two
-   bare ``cryptography`` verifications (the proof's ES256, the token's RS256)
-   plus the JSON of the proof's header and payload and the token's payload;
-   the same for a bearer request beside it; and whole DRF requests, DPoP
-   against bearer. Proofs and requests are made before the timed runs (a
-   proof is good once). auth0-api-python 1.0.0b10's ``verify_request`` is
-   not compared: it installs (``--no-deps --target``), but refuses any
-   issuer that is not https ("invalid domain URL (https required)"), and the
-   emulator serves http on loopback.
+3. A DPoP request (RFC 9449): ``resource.authenticate`` (sync) and
+   ``resource.aauthenticate`` (async) on a request with ``Authorization:
+   DPoP`` and a fresh ES256 proof (every rule of section 4.3, the ``jti``
+   claimed in the shared cache), against the floor of two bare
+   ``cryptography`` verifications (the proof's ES256, the token's RS256)
+   plus the JSON of the proof's header and payload and the token's payload,
+   and against auth0-api-python's ``ApiClient.verify_request`` when it is
+   installed (not a dependency: without it its rows are skipped); bearer
+   requests beside them; and whole DRF requests, DPoP against bearer.
+   Proofs and requests are made before the timed runs, one per call (a
+   proof is good once for us).
+
+   auth0-api-python refuses any issuer that is not https and the emulator
+   serves http on loopback, so its tokens name the issuer
+   ``https://bench-tenant.example/`` and are signed by the emulator's key
+   (RS256, ``cnf.jkt`` of the same DPoP key, the same API); its discovery
+   document and the emulator's JWKS are put in its own caches
+   (``_discovery_cache``/``_jwks_cache``, the keys and ttl its
+   ``_discover``/``_fetch_jwks`` use), and ``httpx.AsyncClient`` is patched
+   to raise during the runs: it makes no network request. It is async, so
+   all these candidates run on one event loop made once, interleaved in the
+   same repeats: each sample awaits (or calls) one candidate ``--number``
+   times inside one coroutine, so the loop's overhead falls on every side
+   alike. It does less work than ours: no ``jti`` replay store (a proof
+   replays within its ``iat`` window) and no ``nonce``; ours claims each
+   ``jti`` in the shared cache, in a worker thread on the async path.
 
 The keys come from the tenant emulator over loopback; the run asserts one
 JWKS fetch in all and no database query per request.
 
-Baselines are not dependencies: ``pip install authlib pyjwt djangorestframework``.
+Baselines are not dependencies: ``pip install authlib pyjwt djangorestframework``
+(and ``auth0-api-python`` for its DPoP rows).
 
     python bench/api.py [--repeats 41] [--number 100]
 
@@ -39,8 +55,10 @@ import argparse
 import base64
 import json
 import warnings
+from contextlib import contextmanager
+from unittest import mock
 
-from _common import interleaved, print_table, setup_django
+from _common import interleaved, interleaved_on_loop, print_table, setup_django
 
 setup_django()
 
@@ -73,7 +91,11 @@ from social_auth0.contrib.drf import (  # noqa: E402
     TokenHasScope,
 )
 from social_auth0.jwt import verify as tokens  # noqa: E402
-from social_auth0.resource import api_verifier, authenticate  # noqa: E402
+from social_auth0.resource import (  # noqa: E402
+    aauthenticate,
+    api_verifier,
+    authenticate,
+)
 from social_auth0.testing import Auth0Tenant, DpopKey, TenantUser  # noqa: E402
 
 warnings.simplefilter("ignore")  # Authlib's authlib.jose deprecation notice
@@ -255,35 +277,120 @@ def dpop_floor(tenant: Auth0Tenant, key: DpopKey, token: str, proofs):
     return verify
 
 
-def dpop_candidates(tenant: Auth0Tenant, user: TenantUser, count: int):
-    """(check candidates, DRF request candidates), each with ``count`` fresh
-    proofs made in advance."""
-    key = DpopKey()
-    token = tenant.access_token_for(user, scopes=[SCOPE], cnf={"jkt": key.thumbprint})
-    bearer = tenant.access_token_for(user, scopes=[SCOPE])
+THEIR_DOMAIN = "bench-tenant.example"  # auth0-api-python wants an https issuer
+THEIR_ISSUER = f"https://{THEIR_DOMAIN}/"
+FLOOR = "floor (2 verifies + JSON)"
+OURS_DPOP = "ours, DPoP (authenticate)"
+OURS_ADPOP = "ours, DPoP (aauthenticate)"
+THEIRS_DPOP = "auth0-api-python verify_request, DPoP"
+OURS_BEARER = "ours, bearer (authenticate)"
+OURS_ABEARER = "ours, bearer (aauthenticate)"
+THEIRS_BEARER = "auth0-api-python verify_request, bearer"
 
-    def proofs():
-        return iter(
-            [key.proof("GET", DPOP_URL, access_token=token) for _ in range(count)]
-        )
 
-    factory = RequestFactory()
-    dpop_requests = iter(
+def their_client(tenant: Auth0Tenant):
+    """auth0-api-python's ``ApiClient`` for ``THEIR_ISSUER``, its discovery
+    document and JWKS (the emulator's keys) in its own caches, under the keys
+    and ttl its ``_discover``/``_fetch_jwks`` use; None if not installed."""
+    try:
+        from auth0_api_python import ApiClient, ApiClientOptions
+    except ImportError:
+        return None
+    client = ApiClient(ApiClientOptions(domain=THEIR_DOMAIN, audience=API))
+    jwks_uri = f"{THEIR_ISSUER}.well-known/jwks.json"
+    metadata = {"issuer": THEIR_ISSUER, "jwks_uri": jwks_uri}
+    client._discovery_cache.set(THEIR_ISSUER, metadata, ttl_seconds=client._cache_ttl)
+    client._jwks_cache.set(jwks_uri, tenant.jwks, ttl_seconds=client._cache_ttl)
+    return client
+
+
+@contextmanager
+def no_network(client):
+    """Any HTTP client auth0-api-python opens raises (and is counted)."""
+    if client is None:
+        yield
+        return
+    refuse = AssertionError("auth0-api-python made a network request")
+    with mock.patch("httpx.AsyncClient", side_effect=refuse) as opened:
+        yield
+    assert opened.call_count == 0, "auth0-api-python made a network request"
+
+
+def their_candidates(tenant, user, key: DpopKey, client, count: int):
+    """auth0-api-python's DPoP and bearer checks; the same key, API and
+    emulator signing key as ours, its https issuer."""
+    if client is None:
+        return {}
+    token = tenant.access_token_for(
+        user, scopes=[SCOPE], cnf={"jkt": key.thumbprint}, iss=THEIR_ISSUER
+    )
+    bearer_token = tenant.access_token_for(user, scopes=[SCOPE], iss=THEIR_ISSUER)
+    bearer = {"authorization": f"Bearer {bearer_token}"}
+    headers = iter(
         [
-            factory.get("/ours/", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
-            for proof in proofs()
+            {"authorization": f"DPoP {token}", "dpop": proof}
+            for proof in dpop_proofs(key, token, count)
         ]
     )
+
+    async def dpop_request():
+        await client.verify_request(
+            headers=next(headers), http_method="GET", http_url=DPOP_URL
+        )
+
+    async def bearer_request():
+        await client.verify_request(
+            headers=bearer, http_method="GET", http_url=DPOP_URL
+        )
+
+    return {THEIRS_DPOP: dpop_request, THEIRS_BEARER: bearer_request}
+
+
+def dpop_proofs(key: DpopKey, token: str, count: int) -> list[str]:
+    return [key.proof("GET", DPOP_URL, access_token=token) for _ in range(count)]
+
+
+def our_candidates(tenant, user, key: DpopKey, count: int):
+    """Ours, sync and async, DPoP and bearer; each DPoP request with its own
+    fresh proof, made in advance."""
+    token = tenant.access_token_for(user, scopes=[SCOPE], cnf={"jkt": key.thumbprint})
+    bearer = tenant.access_token_for(user, scopes=[SCOPE])
+    factory = RequestFactory()
+
+    def requests_():
+        return iter(
+            [
+                factory.get("/ours/", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=p)
+                for p in dpop_proofs(key, token, count)
+            ]
+        )
+
+    sync_requests, async_requests = requests_(), requests_()
     bearer_request = factory.get("/ours/", HTTP_AUTHORIZATION=f"Bearer {bearer}")
-    checks = {
-        "floor (2 verifies + JSON)": dpop_floor(tenant, key, token, proofs()),
-        "ours, DPoP request": lambda: authenticate(next(dpop_requests)),
-        "ours, bearer request": lambda: authenticate(bearer_request),
+
+    async def adpop():
+        await aauthenticate(next(async_requests))
+
+    async def abearer():
+        await aauthenticate(bearer_request)
+
+    return {
+        FLOOR: dpop_floor(tenant, key, token, iter(dpop_proofs(key, token, count))),
+        OURS_DPOP: lambda: authenticate(next(sync_requests)),
+        OURS_ADPOP: adpop,
+        OURS_BEARER: lambda: authenticate(bearer_request),
+        OURS_ABEARER: abearer,
     }
-    client, drf_proofs = Client(), proofs()
+
+
+def drf_candidates(tenant, user, key: DpopKey, count: int):
+    """Whole DRF requests, DPoP against bearer."""
+    token = tenant.access_token_for(user, scopes=[SCOPE], cnf={"jkt": key.thumbprint})
+    bearer = tenant.access_token_for(user, scopes=[SCOPE])
+    client, proofs = Client(), iter(dpop_proofs(key, token, count))
 
     def drf_dpop():
-        headers = {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": next(drf_proofs)}
+        headers = {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": next(proofs)}
         response = client.get("/ours/", **headers)
         assert response.status_code == 200, response.content
 
@@ -291,32 +398,64 @@ def dpop_candidates(tenant: Auth0Tenant, user: TenantUser, count: int):
         response = client.get("/ours/", HTTP_AUTHORIZATION=f"Bearer {bearer}")
         assert response.status_code == 200, response.content
 
-    return checks, {"DRF request, DPoP": drf_dpop, "DRF request, bearer": drf_bearer}
+    return {"DRF request, DPoP": drf_dpop, "DRF request, bearer": drf_bearer}
 
 
 def run_dpop(tenant: Auth0Tenant, user: TenantUser, args):
     """Time the DPoP candidates; return the function printing the results."""
     count = (args.repeats + 1) * args.number
-    checks, drf = dpop_candidates(tenant, user, count)
-    for func in [*checks.values(), *drf.values()]:
-        func()  # warm; each must accept its request
-    with CaptureQueriesContext(connection) as queries:
-        medians = interleaved(checks, repeats=args.repeats, number=args.number)
+    key, theirs = DpopKey(), their_client(tenant)
+    checks = {
+        **our_candidates(tenant, user, key, count),
+        **their_candidates(tenant, user, key, theirs, count),
+    }
+    drf = drf_candidates(tenant, user, key, count)
+    tenant.clear_requests()
+    with CaptureQueriesContext(connection) as queries, no_network(theirs):
+        medians = interleaved_on_loop(checks, repeats=args.repeats, number=args.number)
+        for func in drf.values():
+            func()  # warm; each must accept its request
         drf_medians = interleaved(
             drf, repeats=args.repeats, number=max(args.number // 3, 1)
         )
+    assert tenant.requests == [], "a DPoP request went to the tenant"
     assert len(queries) == 0, "a DPoP request queried the database"
-    return lambda: print_dpop(medians, drf_medians)
+    return lambda: print_dpop(medians, drf_medians, args)
 
 
-def print_dpop(medians, drf_medians) -> None:
-    floor = medians["floor (2 verifies + JSON)"]
-    print_table("DPoP request check (authenticate), warm keys:", medians)
+def print_dpop(medians, drf_medians, args) -> None:
+    floor = medians[FLOOR]
+    print_table(
+        f"DPoP request check, warm keys, one event loop, median of "
+        f"{args.repeats} x {args.number}:",
+        medians,
+    )
     for name, seconds in medians.items():
         print(f"  {name:<40} {seconds / floor:6.2f}x floor")
+    if THEIRS_DPOP in medians:
+        print_their_ratios(medians)
+    else:
+        print("  auth0-api-python: not installed, its rows skipped (not a dependency)")
     print_table("Whole DRF request, DPoP against bearer:", drf_medians)
     ratio = drf_medians["DRF request, DPoP"] / drf_medians["DRF request, bearer"]
     print(f"  DPoP / bearer: {ratio:.2f}x")
+
+
+def print_their_ratios(medians) -> None:
+    theirs, their_bearer = medians[THEIRS_DPOP], medians[THEIRS_BEARER]
+    for ours, against, what in [
+        (OURS_ADPOP, theirs, "DPoP, both async"),
+        (OURS_DPOP, theirs, "DPoP, ours sync"),
+        (OURS_ABEARER, their_bearer, "bearer, both async"),
+    ]:
+        print(f"  ours / auth0-api-python: {medians[ours] / against:.2f}x ({what})")
+    print(
+        "  Not the same work: auth0-api-python keeps no jti replay store (a proof\n"
+        "  replays within its iat window) and asks no nonce; ours claims each\n"
+        f"  proof's jti in the shared cache. Its issuer: {THEIR_ISSUER}\n"
+        "  (it requires https), discovery and JWKS put in its caches: no network\n"
+        "  request during the runs (httpx.AsyncClient patched to raise)."
+    )
 
 
 def main() -> None:
