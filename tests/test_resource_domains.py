@@ -5,6 +5,9 @@ every domain. Plain views, DRF and the async path, over HTTP."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 import requests
 
@@ -142,3 +145,26 @@ def test_tokens_of_two_domains_are_one_caller(live_server, tenant, second):
 
     assert len(pks) == 1
     assert codes == [200, 200, 200, 429]
+
+
+@ENDPOINTS
+def test_a_second_iss_after_a_configured_one_is_refused(live_server, tenant, path):
+    """The first ``iss`` routes the token to that domain's keys unparsed; the
+    verified claims (the last ``iss``, as JSON parsers read it) must match."""
+    legit = tenant.access_token_for(ADA, scopes=["read:reports"])
+    header, payload, _ = legit.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = json.dumps(claims, separators=(",", ":"))[:-1]
+    forged += ',"iss":"https://evil.example/"}'
+    body = base64.urlsafe_b64encode(forged.encode()).rstrip(b"=").decode()
+    signed = f"{header}.{body}".encode()
+    signature = tenant.keys.get(None).sign(signed, "RS256")
+    token = (
+        f"{header}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    )
+
+    assert forged.startswith(f'{{"iss":"{tenant.issuer}"')
+    assert call(live_server, path, legit).status_code == 200
+    response = call(live_server, path, token)
+    assert response.status_code == 401, response.text
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]

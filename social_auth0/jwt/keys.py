@@ -45,7 +45,7 @@ from social_core.exceptions import (
 from .. import clock
 from ..cache import PROCESS_LOCAL, RECENTLY_FAILED, SharedCache, forget_degradation
 from .claims import TokenRejected, display_value
-from .compact import ALGORITHM, unverified_issuer
+from .compact import ALGORITHM, issuer_prefixes, unverified_issuer
 
 if TYPE_CHECKING:
     from jose.backends.base import Key
@@ -333,10 +333,11 @@ class IssuerKeys:
 
     def __init__(self, by_issuer: Mapping[str, TenantKeys]) -> None:
         self.by_issuer = dict(by_issuer)
+        self.prefixes = issuer_prefixes(self.by_issuer)
 
     def route(self, token: object, max_length: int) -> tuple[str, TenantKeys]:
         """(the configured issuer ``token`` names, that domain's keys)."""
-        issuer = unverified_issuer(token, max_length)
+        issuer = unverified_issuer(token, max_length, self.prefixes)
         keys = self.by_issuer.get(issuer) if isinstance(issuer, str) else None
         if keys is None or not isinstance(issuer, str):
             raise TokenRejected(
