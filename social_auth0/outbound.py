@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from requests.auth import AuthBase, HTTPBasicAuth
 from social_core.exceptions import AuthProviderError, AuthResponseError
@@ -47,6 +47,23 @@ READ_CHUNK = 16_384
 MAX_EXPIRES_IN = 10 * 366 * 86_400
 PARSING_ERRORS = (ValueError, RecursionError, OverflowError, MemoryError)
 _STRING_FIELDS = ("access_token", "id_token", "refresh_token", "token_type", "scope")
+
+
+class TenantClient(Protocol):
+    """What a call to the tenant authenticated as the application uses of
+    ``Auth0OAuth2``: its client authentication (``client_authentication``:
+    a secret or a signed assertion) and its guarded ``request``."""
+
+    def client_authentication(self) -> dict[str, str]: ...
+
+    def request(
+        self,
+        url: str,
+        *,
+        method: Literal["GET", "POST", "DELETE"] = ...,
+        data: dict[Any, Any] | None = ...,
+        stage: ErrorStage = ...,
+    ) -> Response: ...
 
 
 class _Stopped(Exception):  # noqa: N818 (control flow out of requests' hook)

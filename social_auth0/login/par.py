@@ -15,17 +15,17 @@ middleware turns it into a redirect with a message).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from social_core.exceptions import AuthResponseError
 
 from .. import outbound
 from ..errors import social_backend as base
+from ..outbound import TenantClient
 
 if TYPE_CHECKING:
-    from requests import Response
-    from social_core.exceptions import ErrorStage
+    pass
 
 PAR_PATH = "/oauth/par"
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -39,7 +39,7 @@ _REQUEST_URI = re.compile(
 MAX_EXPIRES_IN = 600
 
 
-class ParBackend(Protocol):
+class ParBackend(TenantClient, Protocol):
     """What a push uses of ``Auth0OAuth2``."""
 
     def domain_in_use(self) -> str: ...
@@ -47,17 +47,6 @@ class ParBackend(Protocol):
     def authorization_url(self) -> str: ...
 
     def client_id(self) -> str: ...
-
-    def client_authentication(self) -> dict[str, str]: ...
-
-    def request(
-        self,
-        url: str,
-        *,
-        method: Literal["GET", "POST", "DELETE"] = ...,
-        data: dict[Any, Any] | None = ...,
-        stage: ErrorStage = ...,
-    ) -> Response: ...
 
 
 def par_url(backend: ParBackend) -> str:

@@ -6,14 +6,12 @@ backend through ``TokenBackend`` and never import ``backend.py``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from requests import Response
-    from social_core.exceptions import ErrorStage
+from ..outbound import TenantClient
 
 
-class TokenBackend(Protocol):
+class TokenBackend(TenantClient, Protocol):
     """What the token helpers use of ``Auth0OAuth2``."""
 
     @property
@@ -32,17 +30,6 @@ class TokenBackend(Protocol):
     def shared_cache(self) -> str: ...
 
     def get_key_and_secret(self) -> tuple[str, str]: ...
-
-    def client_authentication(self) -> dict[str, str]: ...
-
-    def request(
-        self,
-        url: str,
-        *,
-        method: Literal["GET", "POST", "DELETE"] = ...,
-        data: dict[Any, Any] | None = ...,
-        stage: ErrorStage = ...,
-    ) -> Response: ...
 
     def refresh_token(
         self, token: str, *args: Any, **kwargs: Any
