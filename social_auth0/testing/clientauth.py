@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..jwt import assertion as client_assertion
-from .keys import b64url
+from .keys import b64url, private_pem, public_pem
 from .wire import Response, oauth_error
 
 if TYPE_CHECKING:
@@ -56,23 +56,12 @@ class ClientKey:
     @property
     def private_pem(self) -> str:
         """The private key, PEM (what ``CLIENT_ASSERTION_KEY`` is set to)."""
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
+        return private_pem(self.private_key)
 
     @property
     def public_pem(self) -> str:
         """The public key, PEM (what the Auth0 dashboard takes)."""
-        return (
-            self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM,
-                serialization.PublicFormat.SubjectPublicKeyInfo,
-            )
-            .decode()
-        )
+        return public_pem(self.private_key)
 
     @property
     def jwks(self) -> dict[str, Any]:

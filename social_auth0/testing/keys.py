@@ -71,14 +71,7 @@ class SigningKey:
 
     def public_pem(self) -> str:
         """The public key as PEM, for callers that verify with it."""
-        return (
-            self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM,
-                serialization.PublicFormat.SubjectPublicKeyInfo,
-            )
-            .decode("ascii")
-        )
+        return public_pem(self.private_key)
 
     def sign(self, data: bytes, alg: str) -> bytes:
         """Sign ``data`` with RS256/384/512 or PS256/384/512."""
@@ -87,6 +80,29 @@ class SigningKey:
             pss = padding.PSS(padding.MGF1(digest), salt_length=digest.digest_size)
             return self.private_key.sign(data, pss, digest)
         return self.private_key.sign(data, padding.PKCS1v15(), digest)
+
+
+def private_pem(private_key: Any) -> str:
+    """A ``cryptography`` private key as unencrypted PKCS#8 PEM."""
+    return str(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+    )
+
+
+def public_pem(private_key: Any) -> str:
+    """The public half of a ``cryptography`` private key, as PEM."""
+    return str(
+        private_key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode("ascii")
+    )
 
 
 def _certificate(private_key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:

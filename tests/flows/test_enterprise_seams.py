@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from social_core.exceptions import AuthConfigurationError
@@ -31,6 +30,7 @@ from social_auth0.user_tokens import refresh
 from social_auth0.user_tokens import store as token_store
 from tests.flows.test_custom_domains import DOMAIN_HEADER, finish, start
 from tests.support.tenants import ADA
+from tests.support.tokens import private_pem
 from tests.user_tokens.test_access import API, request_of, store_tokens
 
 pytestmark = [
@@ -43,15 +43,7 @@ RESOLVER = "tests.flows.test_custom_domains.resolver"  # reads DOMAIN_HEADER
 BILLING = "https://billing.example.com/"
 READ = "read:invoices"
 CLIENT_KEY = ClientKey()
-DPOP_KEY = (
-    ec.generate_private_key(ec.SECP256R1())
-    .private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    .decode()
-)
+DPOP_KEY = private_pem(ec.generate_private_key(ec.SECP256R1()))
 
 
 @pytest.fixture(scope="module")

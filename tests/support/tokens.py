@@ -12,6 +12,7 @@ from typing import Any
 from jose import jwk
 
 from social_auth0.testing.keys import SigningKey, b64url
+from social_auth0.testing.keys import private_pem as private_pem  # for the tests
 
 ISSUER = "https://tenant.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
@@ -76,14 +77,3 @@ def id_token_claims(**overrides: Any) -> dict[str, Any]:
         else:
             claims[name] = value
     return claims
-
-
-def private_pem(key: Any) -> str:
-    """``key`` (a ``cryptography`` private key) as unencrypted PKCS#8 PEM."""
-    from cryptography.hazmat.primitives import serialization
-
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()

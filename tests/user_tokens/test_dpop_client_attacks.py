@@ -30,6 +30,18 @@ NONCE_CHALLENGE = [
 ]
 
 
+def get_items(tenant, api):
+    """GET ``/items`` with the logged-in user's ``AccessTokenAuth`` from a
+    hostile API answering with ``api``: the response, and the server (its
+    ``url`` and ``received`` stay readable once it stopped)."""
+    request = request_of(login(tenant))
+    with HostileServer(api) as server:
+        response = requests.get(
+            f"{server.url}/items", auth=AccessTokenAuth(request), timeout=5
+        )
+    return response, server
+
+
 def test_a_redirect_to_another_host_carries_no_token_and_no_proof(tenant):  # noqa: F811
     """The API redirects elsewhere; requests follows (and drops Authorization
     for another host). The other host gets neither the token nor a proof,
@@ -40,17 +52,13 @@ def test_a_redirect_to_another_host_carries_no_token_and_no_proof(tenant):  # no
         seen.append({k.lower(): v for k, v in handler.headers.items()})
         handler.reply(401, b"{}", NONCE_CHALLENGE)
 
-    request = request_of(login(tenant))
     with HostileServer(elsewhere) as other:
         target = other.url.replace("127.0.0.1", "localhost") + "/collect"
 
         def api(handler):
             handler.reply(307, b"", [("Location", target)])
 
-        with HostileServer(api) as redirecting:
-            response = requests.get(
-                f"{redirecting.url}/items", auth=AccessTokenAuth(request), timeout=5
-            )
+        response, _ = get_items(tenant, api)
 
     assert response.status_code == 401
     assert len(seen) == 1
@@ -69,11 +77,7 @@ def test_a_hostile_challenge_is_not_parsed_at_length(tenant):  # noqa: F811
         headers = [("WWW-Authenticate", challenge), ("DPoP-Nonce", "n")]
         handler.reply(401, b"{}", headers)
 
-    request = request_of(login(tenant))
-    with HostileServer(api) as hostile:
-        response = requests.get(
-            f"{hostile.url}/items", auth=AccessTokenAuth(request), timeout=5
-        )
+    response, hostile = get_items(tenant, api)
 
     assert response.status_code == 401
     assert len(hostile.received) == 1
@@ -87,11 +91,7 @@ def test_a_real_challenge_after_others_is_still_honoured(tenant):  # noqa: F811
         headers = [("WWW-Authenticate", challenge), ("DPoP-Nonce", "n")]
         handler.reply(next(statuses), b"{}", headers)
 
-    request = request_of(login(tenant))
-    with HostileServer(api) as nonce_api:
-        response = requests.get(
-            f"{nonce_api.url}/items", auth=AccessTokenAuth(request), timeout=5
-        )
+    response, nonce_api = get_items(tenant, api)
 
     assert response.status_code == 200
     assert len(nonce_api.received) == 2
@@ -106,7 +106,6 @@ def test_a_redirect_after_the_nonce_retry_carries_no_proof_either(tenant):  # no
         seen.append({k.lower(): v for k, v in handler.headers.items()})
         handler.reply(404, b"{}")
 
-    request = request_of(login(tenant))
     with HostileServer(elsewhere) as other:
         target = other.url.replace("127.0.0.1", "localhost") + "/collect"
         answers = iter([(401, NONCE_CHALLENGE), (307, [("Location", target)])])
@@ -115,10 +114,7 @@ def test_a_redirect_after_the_nonce_retry_carries_no_proof_either(tenant):  # no
             status, headers = next(answers)
             handler.reply(status, b"", headers)
 
-        with HostileServer(api) as redirecting:
-            response = requests.get(
-                f"{redirecting.url}/items", auth=AccessTokenAuth(request), timeout=5
-            )
+        response, _ = get_items(tenant, api)
 
     assert response.status_code == 404
     assert len(seen) == 1
@@ -174,11 +170,7 @@ def test_an_api_demanding_nonces_forever_gets_one_retry(tenant):  # noqa: F811
         headers = [NONCE_CHALLENGE[0], ("DPoP-Nonce", nonce)]
         handler.reply(401, b"{}", headers)
 
-    request = request_of(login(tenant))
-    with HostileServer(api) as greedy:
-        response = requests.get(
-            f"{greedy.url}/items", auth=AccessTokenAuth(request), timeout=5
-        )
+    response, greedy = get_items(tenant, api)
 
     assert response.status_code == 401
     assert len(greedy.received) == 2
@@ -190,9 +182,7 @@ def test_an_oversized_nonce_is_neither_signed_nor_kept(tenant):  # noqa: F811
     def api(handler):
         handler.reply(401, b"{}", [NONCE_CHALLENGE[0], ("DPoP-Nonce", huge)])
 
-    request = request_of(login(tenant))
-    with HostileServer(api) as hostile:
-        requests.get(f"{hostile.url}/items", auth=AccessTokenAuth(request), timeout=5)
+    _, hostile = get_items(tenant, api)
 
     assert len(hostile.received) == 1
     assert proof.nonce_for(hostile.url) is None
